@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { loadOrCreateSecrets } from './secrets.js';
+
+/**
+ * Parley's configuration: one typed, documented table. Load order: defaults < JSON file named by
+ * `CONFIG_FILE` (keys are the variable names below) < environment. SAMA's variable names are used
+ * where SAMA has one. The result is frozen; a bad value stops start-up with a message naming it.
+ */
+
+type Kind = 'int' | 'string' | 'bool' | 'enum';
+interface Def<T> {
+  readonly env: readonly string[];
+  readonly kind: Kind;
+  readonly default: T;
+  readonly doc: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+}
+const int = (env: string | string[], def: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER): Def<number> =>
+  ({ env: typeof env === 'string' ? [env] : env, kind: 'int', default: def, doc, min, max });
+const str = (env: string, def: string, doc: string): Def<string> => ({ env: [env], kind: 'string', default: def, doc });
+const optStr = (env: string, doc: string): Def<string | undefined> => ({ env: [env], kind: 'string', default: undefined, doc });
+const bool = (env: string, def: boolean, doc: string): Def<boolean> => ({ env: [env], kind: 'bool', default: def, doc });
+const oneOf = <T extends string>(env: string, values: readonly T[], def: T, doc: string): Def<T> =>
+  ({ env: [env], kind: 'enum', default: def, doc, values });
+
+/** Every setting, its variable name(s), default and meaning. README's table is generated from this. */
+export const CONFIG_DEFINITIONS = {
+  port: int(['APP_WS_PORT', 'APP_PORT', 'PORT'], 9001, 'Port for WebSocket and HTTP (first of the three names that is set wins).', 0, 65535),
+  host: str('BIND_HOST', '0.0.0.0', 'Address to listen on.'),
+  nodeName: str('HOSTNAME', hostname(), 'Node name reported by GET /health.'),
+  dataDir: str('DATA_DIR', './data', 'Directory for the embedded database, generated secrets and local files.'),
+  databaseUrl: optStr('DATABASE_URL', 'A postgres:// URL selects PostgreSQL; unset means embedded SQLite in DATA_DIR.'),
+  logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info', 'Log level (pino).'),
+  httpAdminApiKey: optStr('HTTP_ADMIN_API_KEY', 'Key for the admin HTTP API (header admin-api-key). Unset: every admin call is refused.'),
+  jwtAccessSecret: optStr('JWT_ACCESS_SECRET', 'HMAC secret for access tokens. Unset: generated once and kept in DATA_DIR.'),
+  jwtAccessTokenExpiresIn: int('JWT_ACCESS_TOKEN_EXPIRES_IN', 10800, 'Access token lifetime, seconds.', 1),
+  jwtRefreshTokenExpiresIn: int('JWT_REFRESH_TOKEN_EXPIRES_IN', 1209600, 'Refresh token lifetime and cookie Max-Age, seconds.', 1),
+  cookieSecret: optStr('COOKIE_SECRET', 'Signs the refresh_token cookie. Unset: generated once and kept in DATA_DIR.'),
+  cookieSecure: bool('COOKIE_SECURE', true, 'Mark the refresh_token cookie Secure (browsers then send it over HTTPS or localhost only).'),
+  corsOrigin: str('CORS_ORIGIN', '*', 'Value of Access-Control-Allow-Origin (comma-separated list allowed).'),
+  maxFrameBytes: int('WS_MAX_FRAME_BYTES', 1048576, 'Largest accepted WebSocket frame; larger frames get 413 and are dropped.', 1024),
+  smtpUrl: optStr('SMTP_URL', 'SMTP server for password-reset codes, e.g. smtp://user:pass@host:587. Unset: user_send_otp answers an error.'),
+  mailFrom: str('MAIL_FROM', 'Parley <no-reply@localhost>', 'Sender address of password-reset mails.'),
+  otpExpiresIn: int('SERVICE_OTP_TOKEN_EXPIRES_IN', 900, 'Password-reset code lifetime, seconds.', 1),
+  loginAttemptsPerLogin: int('LOGIN_RATE_LIMIT_PER_LOGIN', 10, 'Failed logins allowed per login name per minute.', 1),
+  loginAttemptsPerAddress: int('LOGIN_RATE_LIMIT_PER_ADDRESS', 30, 'Failed logins allowed per client address per minute.', 1),
+  conversationMaxParticipants: int('CONVERSATION_MAX_PARTICIPANTS', 50, 'Participant cap of groups and channels.', 2),
+  conversationPreloadCount: int('CONVERSATION_PRELOAD_COUNT', 30, 'Default and maximum conversation_list page.', 1),
+  messagePreloadCount: int('MESSAGE_PRELOAD_COUNT', 30, 'Default and maximum message_list page.', 1),
+  searchPreloadCount: int('SEARCH_PRELOAD_COUNT', 30, 'Default and maximum user_search / conversation_search page.', 1),
+  conversationNotificationsEnabled: bool('CONVERSATION_NOTIFICATIONS_ENABLED', true, 'Send conversation events and participant system messages.'),
+  conversationDisableChannelsLogic: bool('CONVERSATION_DISABLE_CHANNELS_LOGIC', false, 'Turn off channel restrictions.'),
+  operationsLogExpiresIn: int('OPERATIONS_LOG_EXPIRES_IN', 1209600, 'Operations-log retention, seconds.', 1),
+  shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10000, 'How long SIGTERM waits for in-flight work before closing.', 0),
+} as const;
+
+type Defs = typeof CONFIG_DEFINITIONS;
+type ValueOf<D> = D extends Def<infer T> ? T : never;
+
+/** The loaded configuration, secrets resolved. */
+export type Config = { readonly [K in keyof Defs]: ValueOf<Defs[K]> } & {
+  readonly jwtAccessSecret: string;
+  readonly cookieSecret: string;
+};
+
+/** Raised for any invalid setting; main.ts prints it and exits non-zero. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseValue(key: string, def: Def<unknown>, raw: string): unknown {
+  switch (def.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${key} must be a whole number, got "${raw}"`);
+      const n = Number(raw);
+      if (n < (def.min ?? 0) || n > (def.max ?? Number.MAX_SAFE_INTEGER)) {
+        throw new ConfigError(`${key} must be between ${String(def.min)} and ${String(def.max)}, got ${raw}`);
+      }
+      return n;
+    }
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (['true', '1', 'yes'].includes(v)) return true;
+      if (['false', '0', 'no'].includes(v)) return false;
+      throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+    }
+    case 'enum':
+      if (!def.values?.includes(raw)) throw new ConfigError(`${key} must be one of ${def.values?.join(', ') ?? ''}, got "${raw}"`);
+      return raw;
+    case 'string':
+      return raw;
+  }
+}
+
+function readConfigFile(path: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`CONFIG_FILE ${path} could not be read as JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`CONFIG_FILE ${path} must hold a JSON object`);
+  const known = new Set(Object.values(CONFIG_DEFINITIONS).flatMap((d) => d.env));
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!known.has(k)) throw new ConfigError(`CONFIG_FILE ${path}: unknown setting "${k}"`);
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+/**
+ * Loads the configuration from `env` (normally process.env). Throws ConfigError on any bad value.
+ * Secrets left unset are generated once and kept in DATA_DIR (never a fixed default).
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const fileValues = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(CONFIG_DEFINITIONS) as [string, Def<unknown>][]) {
+    let value: unknown = def.default;
+    for (const source of [fileValues, env]) {
+      const name = def.env.find((n) => source[n] !== undefined && source[n] !== '');
+      if (name !== undefined) value = parseValue(name, def, source[name] ?? '');
+    }
+    out[key] = value;
+  }
+  const dbUrl = out.databaseUrl as string | undefined;
+  if (dbUrl !== undefined && !/^postgres(ql)?:\/\//.test(dbUrl)) {
+    throw new ConfigError(`DATABASE_URL must be a postgres:// URL (unset it for the embedded store), got "${dbUrl.replace(/\/\/[^@]*@/, '//***@')}"`);
+  }
+  out.dataDir = resolve(out.dataDir as string);
+  if (!out.jwtAccessSecret || !out.cookieSecret) {
+    const secrets = loadOrCreateSecrets(out.dataDir as string);
+    out.jwtAccessSecret ??= secrets.jwtAccessSecret;
+    out.cookieSecret ??= secrets.cookieSecret;
+  }
+  return Object.freeze(out) as Config;
+}

@@ -1,0 +1,17 @@
+/** The identity bound to one socket (protocol.md §2.1): one user on one device in one org. */
+export interface Session {
+  readonly orgId: string;
+  readonly userId: string;
+  readonly deviceId: string;
+}
+
+/**
+ * What handlers may ask of the live-connection layer without holding sockets. Implemented by
+ * transport/sessions.ts (this node) and, across nodes, by the bus.
+ */
+export interface SessionDirectory {
+  /** True if any device of the user is connected. */
+  isOnline(orgId: string, userId: string): boolean;
+  /** User ids of the organization with at least one connected device. */
+  onlineUserIds(orgId: string): string[];
+}

@@ -1,0 +1,94 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { LoginLimiters } from '../domain/rate-limit.js';
+import type { PasswordHasher } from '../domain/passwords.js';
+import type { Session, SessionDirectory } from '../domain/session.js';
+import type { TokenService } from '../domain/tokens.js';
+import type { Mailer } from '../mail/mailer.js';
+import { compile, type ErrorMapping, type Validator } from '../protocol/validation.js';
+import type { Store } from '../store/store.js';
+
+/** Everything a handler may use, passed in by main.ts (no globals, no service locator). */
+export interface HandlerDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly tokens: TokenService;
+  readonly passwords: PasswordHasher;
+  /** Undefined when no mail transport is configured. */
+  readonly mailer: Mailer | undefined;
+  readonly limiters: LoginLimiters;
+  readonly sessions: SessionDirectory;
+  readonly log: Logger;
+}
+
+/** Per-request context. `session` is set for authenticated sockets and admin HTTP calls. */
+export interface HandlerContext {
+  readonly session: Session | undefined;
+  /** Client address (for rate limits and logs). */
+  readonly address: string;
+  readonly deps: HandlerDeps;
+  /** Request time, epoch ms; one clock reading per request. */
+  readonly now: number;
+}
+
+/** Context of a handler that requires authentication: the session is always there. */
+export interface AuthedContext extends HandlerContext {
+  readonly session: Session;
+}
+
+/** A change to the socket's session that the transport carries out. */
+export type SessionEffect =
+  | { readonly kind: 'bind'; readonly session: Session }
+  | { readonly kind: 'unbind' }
+  /** Ends every session of a user (deletion): other sockets closed, this one unbound. */
+  | { readonly kind: 'drop_user'; readonly orgId: string; readonly userId: string };
+
+/**
+ * What a handler produces. The transport sends `packet` as-is (e.g. `{ask: …}`) or wraps
+ * `response` as `{"response":{"id":…, …response}}`; with neither, nothing is sent (typing).
+ * Session effects run before the reply is sent, so the next request on the socket sees them.
+ */
+export interface HandlerResult {
+  readonly response?: Record<string, unknown>;
+  readonly packet?: Record<string, unknown>;
+  readonly session?: SessionEffect;
+}
+
+interface HandlerBase<S extends TSchema> {
+  /** The packet name on the wire. */
+  readonly kind: string;
+  readonly schema: S;
+  /** How schema failures are reported (protocol.md §1.5). */
+  readonly errors?: ErrorMapping;
+}
+
+/** A packet handler: parsed input in, result out; never sees a socket. */
+export type Handler<S extends TSchema = TSchema> =
+  | (HandlerBase<S> & { readonly auth: true; handle(input: Static<S>, ctx: AuthedContext): Promise<HandlerResult> })
+  | (HandlerBase<S> & { readonly auth: false; handle(input: Static<S>, ctx: HandlerContext): Promise<HandlerResult> });
+
+/** A handler with its compiled validator, as the registry holds it. */
+export interface RegisteredHandler {
+  readonly kind: string;
+  readonly auth: boolean;
+  readonly validator: Validator<TSchema>;
+  run(input: unknown, ctx: HandlerContext): Promise<HandlerResult>;
+}
+
+/** Declares one packet handler; compiles its schema once. */
+export function defineHandler<S extends TSchema>(h: Handler<S>): RegisteredHandler {
+  const validator = compile(h.schema, h.errors);
+  return {
+    kind: h.kind,
+    auth: h.auth,
+    validator,
+    run(input, ctx) {
+      // The transport only calls an auth handler with a session (dispatch checks first).
+      return h.auth ? h.handle(input, ctx as AuthedContext) : h.handle(input, ctx);
+    },
+  };
+}
+
+/** Success reply `{success: true}`. */
+export const SUCCESS: HandlerResult = { response: { success: true } };

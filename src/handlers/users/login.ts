@@ -1,0 +1,70 @@
+import { Type } from '@sinclair/typebox';
+import { publicUser } from '../../domain/users.js';
+import { Errors, samaError } from '../../protocol/errors.js';
+import { DeviceId, deviceIdString } from '../../protocol/schemas.js';
+import type { UserRecord } from '../../store/store.js';
+import { defineHandler, type HandlerContext } from '../define.js';
+
+const schema = Type.Object(
+  {
+    organization_id: Type.String({ minLength: 1, maxLength: 64 }),
+    device_id: DeviceId,
+    login: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    password: Type.Optional(Type.String({ maxLength: 255 })),
+    token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  },
+  { additionalProperties: true },
+);
+
+/**
+ * Checks a login+password pair with rate limits per login and per address. An unknown login costs
+ * the same argon2 time as a wrong password, so timing does not tell which logins exist.
+ */
+export async function checkPassword(ctx: HandlerContext, orgId: string, by: { login?: string; userId?: string }, password: string): Promise<UserRecord> {
+  const { deps, now, address } = ctx;
+  const loginKey = `${orgId}:${(by.login ?? by.userId ?? '').toLowerCase()}`;
+  if (deps.limiters.perLogin.blocked(loginKey, now) || deps.limiters.perAddress.blocked(address, now)) {
+    throw samaError(Errors.tooManyRequests);
+  }
+  const user = by.login !== undefined ? await deps.store.users.byLogin(orgId, by.login) : await deps.store.users.byId(orgId, by.userId ?? '');
+  const ok = user ? await deps.passwords.verify(user.password_hash, password) : await deps.passwords.verifyNobody(password);
+  if (!user || !ok) {
+    deps.limiters.perLogin.fail(loginKey, now);
+    deps.limiters.perAddress.fail(address, now);
+    throw samaError(Errors.badCredentials);
+  }
+  deps.limiters.perLogin.reset(loginKey);
+  return user;
+}
+
+/**
+ * `user_login` (protocol.md §3.1, legacy flow): login+password (or userId+password), or a stored
+ * access/refresh token of this device. Binds the socket and returns a fresh access token; the
+ * device's previous access token stops working (one live token per device).
+ */
+export const userLogin = defineHandler({
+  kind: 'user_login',
+  auth: false,
+  schema,
+  errors: { fields: { device_id: Errors.deviceIdRequired, login: Errors.loginOrPasswordMissing, password: Errors.loginOrPasswordMissing } },
+  async handle(input, ctx) {
+    const { deps, now } = ctx;
+    const deviceId = deviceIdString(input.device_id);
+    let user: UserRecord | undefined;
+    if (input.token !== undefined && input.login === undefined) {
+      const owner = await deps.tokens.verify(input.token, ['access', 'refresh'], now, deviceId);
+      user = owner && (await deps.store.users.byId(owner.orgId, owner.userId));
+      if (!user) throw samaError(Errors.tokenExpired);
+    } else if ((input.login !== undefined || input.userId !== undefined) && input.password !== undefined && input.token === undefined) {
+      user = await checkPassword(ctx, input.organization_id, { login: input.login, userId: input.userId }, input.password);
+    } else {
+      throw samaError(Errors.loginOrPasswordMissing);
+    }
+    const access = await deps.tokens.issueAccess(user, deviceId, now);
+    return {
+      response: { user: publicUser(user), token: access.token },
+      session: { kind: 'bind', session: { orgId: user.organization_id, userId: user._id, deviceId } },
+    };
+  },
+});

@@ -1,0 +1,80 @@
+import type { SamaError } from './errors.js';
+
+/** A request id as clients send it: string or number, echoed verbatim. */
+export type RequestId = string | number;
+
+/**
+ * One decoded client frame. `bare` is true when the packet came without the `request` wrapper
+ * (protocol.md §1.4); `id` is the outer correlation id, `bodyId` the `id` inside the packet body
+ * (used for bare packets' error replies and as the client message id).
+ */
+export interface DecodedPacket {
+  readonly name: string;
+  readonly body: unknown;
+  readonly id: RequestId | undefined;
+  readonly bare: boolean;
+  readonly bodyId: RequestId | undefined;
+}
+
+/** Why a frame could not be decoded at all. */
+export type DecodeFailure = 'invalid_json' | 'not_a_packet';
+
+export type DecodeResult = { ok: true; packet: DecodedPacket } | { ok: false; reason: DecodeFailure };
+
+function asRequestId(v: unknown): RequestId | undefined {
+  return typeof v === 'string' || typeof v === 'number' ? v : undefined;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The first key that names a packet (SAMA looks at the first key; we skip a leading `id`). */
+function packetKey(obj: Record<string, unknown>): string | undefined {
+  for (const k in obj) if (k !== 'id') return k;
+  return undefined;
+}
+
+/** Decodes one text frame into a packet; never throws. */
+export function decodeFrame(text: string): DecodeResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'invalid_json' };
+  }
+  if (!isPlainObject(raw)) return { ok: false, reason: 'not_a_packet' };
+  const outer = packetKey(raw);
+  if (outer === undefined) return { ok: false, reason: 'not_a_packet' };
+  if (outer === 'request') {
+    const inner = raw.request;
+    if (!isPlainObject(inner)) return { ok: false, reason: 'not_a_packet' };
+    const name = packetKey(inner);
+    if (name === undefined) return { ok: false, reason: 'not_a_packet' };
+    const body = inner[name];
+    const bodyId = isPlainObject(body) ? asRequestId(body.id) : undefined;
+    return { ok: true, packet: { name, body, id: asRequestId(inner.id), bare: false, bodyId } };
+  }
+  const body = raw[outer];
+  const bodyId = isPlainObject(body) ? asRequestId(body.id) : undefined;
+  return { ok: true, packet: { name: outer, body, id: asRequestId(raw.id), bare: true, bodyId } };
+}
+
+/** `{"response":{"id":…, …fields}}` — the success reply of an ordinary request. */
+export function encodeResponse(id: RequestId | undefined, fields: Record<string, unknown>): string {
+  return JSON.stringify({ response: id === undefined ? fields : { id, ...fields } });
+}
+
+/**
+ * The error reply for a packet: under `response` for wrapped requests, under the packet's own key
+ * with the body's `id` for bare ones (protocol.md §1.4). Parley always echoes the client id.
+ */
+export function encodeError(packet: DecodedPacket | undefined, err: SamaError): string {
+  const error = err.toWire();
+  if (packet === undefined) return JSON.stringify({ response: { error } });
+  if (packet.bare) {
+    const inner = packet.bodyId === undefined ? { error } : { id: packet.bodyId, error };
+    return JSON.stringify({ [packet.name]: inner });
+  }
+  return JSON.stringify({ response: packet.id === undefined ? { error } : { id: packet.id, error } });
+}

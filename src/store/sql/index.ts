@@ -1,0 +1,30 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Store } from '../store.js';
+import type { SqlDialect } from './dialect.js';
+import { SqlOrganizationStore } from './organizations.js';
+import type { Database } from './schema.js';
+import { SqlTokenStore } from './tokens.js';
+import { SqlUserStore } from './users.js';
+
+/**
+ * Builds the Store from a migrated Kysely handle. `shutdown` closes the engine (pool or file);
+ * it is called once by `close()`.
+ */
+export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>): Store {
+  const ctx = { db, dialect };
+  let closing: Promise<void> | undefined;
+  return {
+    dialect: dialect.name,
+    organizations: new SqlOrganizationStore(ctx),
+    users: new SqlUserStore(ctx),
+    tokens: new SqlTokenStore(ctx),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Table shapes as Kysely sees them. Both dialects use the same column names and kinds:
+ * ids are text, times are epoch-ms integers (bigint in PostgreSQL, parsed to numbers),
+ * JSON documents are text, flags are 0/1 integers.
+ */
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  organization_id: string;
+  login: string;
+  login_lower: string;
+  email: string | null;
+  phone: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  password_hash: string;
+  recent_activity: number;
+  avatar_object: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserTokensTable {
+  organization_id: string;
+  user_id: string;
+  device_id: string;
+  type: string;
+  token_hash: string;
+  expires_at: number;
+  created_at: number;
+}
+
+/** Every table; feature modules add theirs here. */
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  user_tokens: UserTokensTable;
+}

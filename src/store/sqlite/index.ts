@@ -1,0 +1,41 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Store } from '../store.js';
+import type { SqlDialect } from '../sql/dialect.js';
+import { createSqlStore } from '../sql/index.js';
+import { migrate } from '../sql/migrate.js';
+import { MIGRATIONS, forDialect } from '../sql/migrations.js';
+import type { Database } from '../sql/schema.js';
+
+/** SQLite facts for the shared SQL code. */
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  uniqueViolation(err) {
+    const code = (err as { code?: unknown }).code;
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? String((err as Error).message) : undefined;
+  },
+};
+
+export interface SqliteOptions {
+  /** Directory holding `parley.db`; created if missing. */
+  readonly dataDir: string;
+}
+
+/**
+ * Opens (creating and migrating) the embedded store. WAL journal with synchronous=FULL: a commit
+ * is on disk before its promise resolves, so an ack survives a crash or power loss; group commit
+ * keeps that affordable.
+ */
+export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const file = new BetterSqlite3(join(opts.dataDir, 'parley.db'));
+  file.pragma('journal_mode = WAL');
+  file.pragma('synchronous = FULL');
+  file.pragma('foreign_keys = ON');
+  file.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  await migrate(db, forDialect(MIGRATIONS, 'sqlite'));
+  return createSqlStore(db, sqliteDialect, () => db.destroy());
+}

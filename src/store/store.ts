@@ -1,0 +1,139 @@
+/**
+ * Store ports: narrow, per-entity interfaces that handlers and domain code depend on.
+ * Implementations live in store/sql (shared Kysely code) with a dialect in store/sqlite or
+ * store/postgres; only main.ts picks one. The contract suite in store/contract runs against both.
+ *
+ * Conventions for every port:
+ * - every query is scoped by organization id where the entity has one; nothing crosses orgs;
+ * - times are epoch milliseconds (numbers); the wire layer turns them into ISO strings;
+ * - a method resolves only after its change is committed (an ack means durable);
+ * - unique-key clashes reject with `ConflictError`, never with a driver error.
+ */
+
+/** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+  constructor(readonly constraint: string) {
+    super(`unique constraint violated: ${constraint}`);
+  }
+}
+
+/** `{file_id?, file_name?, file_blur_hash?}` as stored for avatars and conversation images. */
+export interface ImageRef {
+  file_id?: string;
+  file_name?: string;
+  file_blur_hash?: string;
+}
+
+export interface OrganizationRecord {
+  readonly _id: string;
+  readonly name: string;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+/** Organizations: the top-level tenant; every other record belongs to one. */
+export interface OrganizationStore {
+  /** Creates an organization; ConflictError('organization_name') if the name is taken. */
+  insert(org: { _id: string; name: string; now: number }): Promise<OrganizationRecord>;
+  byId(id: string): Promise<OrganizationRecord | undefined>;
+  byName(name: string): Promise<OrganizationRecord | undefined>;
+}
+
+export interface UserRecord {
+  readonly _id: string;
+  readonly organization_id: string;
+  readonly login: string;
+  readonly email: string | null;
+  readonly phone: string | null;
+  readonly first_name: string | null;
+  readonly last_name: string | null;
+  readonly password_hash: string;
+  readonly recent_activity: number;
+  readonly avatar_object: ImageRef | null;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+/** Fields a user edit may change; `undefined` leaves a field as it is, `null` clears it. */
+export interface UserPatch {
+  login?: string;
+  email?: string | null;
+  phone?: string | null;
+  first_name?: string | null;
+  last_name?: string | null;
+  password_hash?: string;
+  avatar_object?: ImageRef | null;
+}
+
+export interface UserSearch {
+  /** Case-insensitive substring of login, first or last name (matched literally). */
+  keyword: string;
+  limit: number;
+  updatedAfter?: number;
+  excludeIds: readonly string[];
+}
+
+/**
+ * Users. Login is unique per organization ignoring case; e-mail and phone are unique per
+ * organization when set (ConflictError('user_login' | 'user_email' | 'user_phone')).
+ */
+export interface UserStore {
+  insert(user: Omit<UserRecord, 'updated_at'>): Promise<UserRecord>;
+  byId(orgId: string, id: string): Promise<UserRecord | undefined>;
+  byLogin(orgId: string, login: string): Promise<UserRecord | undefined>;
+  byEmail(orgId: string, email: string): Promise<UserRecord | undefined>;
+  /** Existing users among `ids`, newest id first; unknown ids are skipped. */
+  byIds(orgId: string, ids: readonly string[]): Promise<UserRecord[]>;
+  /** Applies the patch and returns the new row, or undefined if the user does not exist. */
+  update(orgId: string, id: string, patch: UserPatch, now: number): Promise<UserRecord | undefined>;
+  /** Deletes the user; true if a row was removed. */
+  delete(orgId: string, id: string): Promise<boolean>;
+  /** Ordered by first_name descending, then last_name and login ascending (SAMA's order). */
+  search(orgId: string, query: UserSearch): Promise<UserRecord[]>;
+  /** Sets `recent_activity` (unix seconds) without touching `updated_at`. */
+  setRecentActivity(orgId: string, id: string, unixSeconds: number): Promise<void>;
+}
+
+export type TokenType = 'access' | 'refresh' | 'otp';
+
+export interface TokenRecord {
+  readonly organization_id: string;
+  readonly user_id: string;
+  readonly device_id: string;
+  readonly type: TokenType;
+  /** SHA-256 of the token (hex); tokens themselves are never stored. */
+  readonly token_hash: string;
+  readonly expires_at: number;
+  readonly created_at: number;
+}
+
+/**
+ * Tokens: at most one live token per (user, device, type). `put` replaces the previous one, so a
+ * new login rotates the device's tokens and the old ones stop working at once.
+ */
+export interface TokenStore {
+  put(token: TokenRecord): Promise<void>;
+  /** The live (unexpired at `now`) token with this hash and type, if any. */
+  find(type: TokenType, tokenHash: string, now: number): Promise<TokenRecord | undefined>;
+  /** The live token of this type for (user, device), if any. */
+  forDevice(userId: string, deviceId: string, type: TokenType, now: number): Promise<TokenRecord | undefined>;
+  /** Revokes every token of one device (logout). */
+  deleteDevice(userId: string, deviceId: string): Promise<void>;
+  /** Revokes every token of a user (deletion). */
+  deleteUser(userId: string): Promise<void>;
+  /** Removes expired rows; returns how many. */
+  sweep(now: number): Promise<number>;
+}
+
+/** The whole store: one object per entity port, plus lifecycle. */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly organizations: OrganizationStore;
+  readonly users: UserStore;
+  readonly tokens: TokenStore;
+  /** Resolves when the store answers a trivial query (for /readyz). */
+  ping(): Promise<void>;
+  /** Waits for pending writes, then closes connections. */
+  close(): Promise<void>;
+}

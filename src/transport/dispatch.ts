@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { HandlerContext, HandlerDeps, HandlerResult, RegisteredHandler } from '../handlers/define.js';
+import { decodeFrame, encodeError, encodeResponse, type DecodedPacket } from '../protocol/envelope.js';
+import { Errors, SamaError, samaError } from '../protocol/errors.js';
+import type { Metrics } from './metrics.js';
+import type { Connection, LocalSessions } from './sessions.js';
+
+/**
+ * decode → look up → auth → validate → handle → encode → map errors (design.md). The single
+ * place where exceptions become wire errors: a SamaError keeps its status and message, anything
+ * else is logged with the request id and answered 500 "Internal server error." — never its text.
+ */
+export class Dispatcher {
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly handlers: ReadonlyMap<string, RegisteredHandler>,
+    private readonly deps: HandlerDeps,
+    private readonly sessions: LocalSessions,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Handles one frame from `conn`. Never rejects; every failure becomes a reply. */
+  async handleFrame(conn: Connection, text: string): Promise<void> {
+    const decoded = decodeFrame(text);
+    if (!decoded.ok) {
+      this.metrics.badFrames.inc({ reason: decoded.reason });
+      conn.send(encodeError(undefined, samaError(Errors.invalidDataFormat)));
+      return;
+    }
+    const packet = decoded.packet;
+    const handler = this.handlers.get(packet.name);
+    if (!handler) {
+      this.metrics.badFrames.inc({ reason: 'unknown_packet' });
+      conn.send(encodeError(packet, samaError(Errors.routeNotFound)));
+      return;
+    }
+    this.inFlight += 1;
+    const end = this.metrics.duration.startTimer({ packet: handler.kind });
+    let outcome = 'ok';
+    try {
+      if (handler.auth && !conn.session) throw samaError(Errors.unauthorized);
+      const result = await this.execute(handler, packet.body, { session: conn.session, address: conn.address, deps: this.deps, now: Date.now() });
+      this.applySession(conn, result);
+      const reply = encodeResult(packet, result);
+      if (reply !== undefined) conn.send(reply);
+    } catch (err) {
+      outcome = err instanceof SamaError ? 'error' : 'internal';
+      conn.send(encodeError(packet, this.toSamaError(err, packet)));
+    } finally {
+      end();
+      this.metrics.packets.inc({ packet: handler.kind, outcome });
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** Validates and runs one handler; shared with the HTTP API. Throws SamaError or internal errors. */
+  async execute(handler: RegisteredHandler, body: unknown, ctx: HandlerContext): Promise<HandlerResult> {
+    const input = handler.validator.parse(body);
+    return handler.run(input, ctx);
+  }
+
+  /** Turns any thrown value into the error sent to the client, logging the unexpected ones. */
+  toSamaError(err: unknown, packet?: DecodedPacket): SamaError {
+    if (err instanceof SamaError) return err;
+    this.log.error({ err, packet: packet?.name, requestId: packet?.id }, 'handler failed');
+    return samaError(Errors.internal);
+  }
+
+  private applySession(conn: Connection, result: HandlerResult): void {
+    const effect = result.session;
+    if (!effect) return;
+    switch (effect.kind) {
+      case 'bind':
+        this.sessions.bind(conn, effect.session);
+        break;
+      case 'unbind':
+        this.sessions.unbind(conn);
+        break;
+      case 'drop_user':
+        this.sessions.dropUser(effect.orgId, effect.userId, conn);
+        break;
+    }
+  }
+
+  /** Resolves when no request is being handled (used by graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+function encodeResult(packet: DecodedPacket, result: HandlerResult): string | undefined {
+  if (result.packet) return JSON.stringify(result.packet);
+  if (result.response) return encodeResponse(packet.id, result.response);
+  return undefined;
+}

@@ -1,0 +1,88 @@
+import { timingSafeEqual } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { HandlerDeps } from '../handlers/define.js';
+import { Errors, SamaError, samaError } from '../protocol/errors.js';
+import type { Dispatcher } from './dispatch.js';
+import type { Metrics } from './metrics.js';
+
+/** What the HTTP routes need from the rest of the node. */
+export interface HttpContext {
+  readonly config: Config;
+  readonly deps: HandlerDeps;
+  readonly dispatcher: Dispatcher;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** False while starting or shutting down (drives /readyz). */
+  readonly isReady: () => boolean;
+}
+
+/** A route plugin: registers its routes on the app. Feature areas add theirs through main.ts. */
+export type HttpRoutes = (app: FastifyInstance, ctx: HttpContext) => void;
+
+/**
+ * Sends an error the SAMA way (protocol.md §10.1): catalogued status, `text/plain` body with the
+ * message only. Unknown errors are logged and answered 500 without their text.
+ */
+export function sendHttpError(reply: FastifyReply, ctx: HttpContext, err: unknown): FastifyReply {
+  const e = err instanceof SamaError ? err : ctx.dispatcher.toSamaError(err);
+  return reply.code(e.status ?? 422).type('text/plain; charset=utf-8').send(e.message);
+}
+
+/**
+ * Checks the `admin-api-key` header in constant time. With no HTTP_ADMIN_API_KEY configured the
+ * admin API is off and says so.
+ */
+export function requireAdmin(req: FastifyRequest, ctx: HttpContext): void {
+  const expected = ctx.config.httpAdminApiKey;
+  if (expected === undefined) throw new SamaError(403, 'The admin API is disabled: set HTTP_ADMIN_API_KEY to enable it.');
+  const given = req.headers['admin-api-key'];
+  const a = Buffer.from(typeof given === 'string' ? given : '');
+  const b = Buffer.from(expected);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw samaError(Errors.unauthorized);
+}
+
+/** Builds the Fastify app with the common routes plus `routes` from feature areas. */
+export async function buildHttpApp(ctx: HttpContext, routes: readonly HttpRoutes[]): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = ctx.log;
+  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true, bodyLimit: ctx.config.maxFrameBytes, return503OnClosing: true });
+  const origins = ctx.config.corsOrigin.split(',').map((s) => s.trim()).filter(Boolean);
+  await app.register(cors, {
+    origin: origins.includes('*') ? '*' : origins,
+    credentials: !origins.includes('*'),
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'API-Key', 'admin-api-key', 'x-request-id'],
+  });
+  await app.register(cookie, { secret: ctx.config.cookieSecret });
+
+  app.setNotFoundHandler((_req, reply) => sendHttpError(reply, ctx, samaError(Errors.routeNotFound)));
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    if (err instanceof SamaError) return sendHttpError(reply, ctx, err);
+    if (err.statusCode === 413) return sendHttpError(reply, ctx, samaError(Errors.payloadTooLarge));
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return sendHttpError(reply, ctx, samaError(Errors.invalidDataFormat));
+    return sendHttpError(reply, ctx, err);
+  });
+
+  app.get('/health', () => ({ status: 'ok', hostname: ctx.config.nodeName }));
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    if (!ctx.isReady()) return reply.code(503).send({ status: 'not ready' });
+    try {
+      await ctx.deps.store.ping();
+    } catch (err) {
+      ctx.log.warn({ err }, 'readiness check: store unreachable');
+      return reply.code(503).send({ status: 'store unreachable' });
+    }
+    return { status: 'ready' };
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await ctx.metrics.registry.metrics();
+    return reply.type(ctx.metrics.registry.contentType).send(body);
+  });
+
+  for (const r of routes) r(app, ctx);
+  return app;
+}

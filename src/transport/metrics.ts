@@ -1,0 +1,21 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one node, served at GET /metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly packets = new Counter({ name: 'parley_packets_total', help: 'Packets handled, by packet name and outcome (ok | error | internal).', labelNames: ['packet', 'outcome'] as const, registers: [this.registry] });
+  readonly duration = new Histogram({
+    name: 'parley_packet_duration_seconds',
+    help: 'Time from frame decode to reply sent, by packet name.',
+    labelNames: ['packet'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly connections = new Gauge({ name: 'parley_ws_connections', help: 'Open WebSocket connections.', registers: [this.registry] });
+  readonly badFrames = new Counter({ name: 'parley_bad_frames_total', help: 'Frames rejected before dispatch, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
+
+  constructor(sessionCount: () => number) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+    new Gauge({ name: 'parley_sessions', help: 'Authenticated sessions (devices) on this node.', registers: [this.registry], collect() { this.set(sessionCount()); } });
+  }
+}

@@ -1,0 +1,107 @@
+import type { Session, SessionDirectory } from '../domain/session.js';
+
+/** One client socket as the rest of the transport sees it. */
+export interface Connection {
+  readonly id: number;
+  readonly address: string;
+  session: Session | undefined;
+  /** Queues a text frame; never throws (a dead socket drops it). */
+  send(data: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** Called when a user's first device comes online or last device goes offline on this node. */
+export interface PresenceListener {
+  online(session: Session): void;
+  offline(session: Session): void;
+}
+
+const userKey = (orgId: string, userId: string): string => `${orgId}:${userId}`;
+
+/**
+ * The sockets bound to sessions on this node, indexed by user and device. A second socket that
+ * binds the same (user, device) replaces the first, which is closed (SAMA leaves it half-alive;
+ * protocol.md §2.4 Parley note).
+ */
+export class LocalSessions implements SessionDirectory {
+  private readonly byUser = new Map<string, Map<string, Connection>>();
+  private readonly byOrg = new Map<string, Set<string>>();
+  private listeners: PresenceListener[] = [];
+
+  /** Registers a presence listener (presence feature, metrics). */
+  listen(l: PresenceListener): void {
+    this.listeners.push(l);
+  }
+
+  bind(conn: Connection, session: Session): void {
+    if (conn.session) this.unbind(conn);
+    const key = userKey(session.orgId, session.userId);
+    let devices = this.byUser.get(key);
+    const first = !devices || devices.size === 0;
+    if (!devices) {
+      devices = new Map();
+      this.byUser.set(key, devices);
+    }
+    const previous = devices.get(session.deviceId);
+    if (previous && previous !== conn) {
+      previous.session = undefined;
+      previous.close(4000, 'replaced by a newer connection of the same device');
+    }
+    devices.set(session.deviceId, conn);
+    conn.session = session;
+    let users = this.byOrg.get(session.orgId);
+    if (!users) this.byOrg.set(session.orgId, (users = new Set()));
+    users.add(session.userId);
+    if (first) for (const l of this.listeners) l.online(session);
+  }
+
+  /** Removes the socket's session (logout or close). No-op for an unbound socket. */
+  unbind(conn: Connection): void {
+    const session = conn.session;
+    if (!session) return;
+    conn.session = undefined;
+    const key = userKey(session.orgId, session.userId);
+    const devices = this.byUser.get(key);
+    if (!devices || devices.get(session.deviceId) !== conn) return;
+    devices.delete(session.deviceId);
+    if (devices.size === 0) {
+      this.byUser.delete(key);
+      const users = this.byOrg.get(session.orgId);
+      users?.delete(session.userId);
+      if (users?.size === 0) this.byOrg.delete(session.orgId);
+      for (const l of this.listeners) l.offline(session);
+    }
+  }
+
+  /** Ends every session of a user: other sockets are closed, `keep` (the requester) is unbound. */
+  dropUser(orgId: string, userId: string, keep?: Connection): void {
+    const devices = this.byUser.get(userKey(orgId, userId));
+    if (!devices) return;
+    for (const conn of [...devices.values()]) {
+      this.unbind(conn);
+      if (conn !== keep) conn.close(4001, 'user deleted');
+    }
+  }
+
+  /** Connected sockets of a user on this node (empty when offline here). */
+  devices(orgId: string, userId: string): ReadonlyMap<string, Connection> {
+    return this.byUser.get(userKey(orgId, userId)) ?? EMPTY;
+  }
+
+  isOnline(orgId: string, userId: string): boolean {
+    return this.byUser.has(userKey(orgId, userId));
+  }
+
+  onlineUserIds(orgId: string): string[] {
+    return [...(this.byOrg.get(orgId) ?? [])];
+  }
+
+  /** Number of bound sessions (devices) on this node. */
+  get size(): number {
+    let n = 0;
+    for (const d of this.byUser.values()) n += d.size;
+    return n;
+  }
+}
+
+const EMPTY: ReadonlyMap<string, Connection> = new Map();

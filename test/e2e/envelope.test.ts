@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestServer } from '../helpers/server.js';
+
+describe('envelope and dispatch over a real WebSocket', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await TestServer.start();
+  });
+  after(() => server.stop());
+
+  it('answers ping before login', async () => {
+    const c = await server.client();
+    assert.deepEqual(await c.request('ping'), { id: 'r1', pong: {} });
+    await c.close();
+  });
+
+  it('answers malformed JSON with 400 and keeps the socket usable', async () => {
+    const c = await server.client();
+    c.sendRaw('{not json');
+    assert.deepEqual(await c.next(), { response: { error: { status: 400, message: 'Bad request - invalid data format' } } });
+    c.sendRaw('{"also": broken');
+    assert.deepEqual(await c.next(), { response: { error: { status: 400, message: 'Bad request - invalid data format' } } });
+    assert.deepEqual(await c.request('ping'), { id: 'r1', pong: {} });
+    await c.close();
+  });
+
+  it('answers an unknown packet with 404 Route not found in the request envelope', async () => {
+    const c = await server.client();
+    c.send({ request: { no_such_packet: {}, id: 'x1' } });
+    assert.deepEqual(await c.next(), { response: { id: 'x1', error: { status: 404, message: 'Route not found' } } });
+    await c.close();
+  });
+
+  it('refuses authenticated packets before login with 401', async () => {
+    const c = await server.client();
+    c.send({ request: { user_logout: {}, id: 'a' } });
+    const f = await c.next();
+    // user_logout may not exist yet in every build; any registered auth packet must give 401.
+    assert.equal(f.response.id, 'a');
+    assert.ok(f.response.error.status === 401 || f.response.error.status === 404);
+    await c.close();
+  });
+
+  it('answers an oversized frame with 413 and keeps the socket open', async () => {
+    const s = await TestServer.start({ WS_MAX_FRAME_BYTES: '2048' });
+    try {
+      const c = await s.client();
+      c.sendRaw(JSON.stringify({ request: { ping: { pad: 'x'.repeat(5000) }, id: 'big' } }));
+      assert.deepEqual(await c.next(), { response: { error: { status: 413, message: 'Payload too large.' } } });
+      assert.deepEqual(await c.request('ping'), { id: 'r1', pong: {} });
+      await c.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('creates a user and logs in with a password, then connects with the token on another socket', async () => {
+    const orgId = await server.createOrg();
+    const u = await server.createUser(orgId);
+    assert.equal(u.user.login, u.login);
+    assert.equal(u.user.native_id, u._id);
+    assert.equal(u.user.password_hash, undefined);
+    assert.equal(u.user.organization_id, undefined);
+    const c1 = await server.client();
+    const login = await c1.request('user_login', { organization_id: orgId, login: u.login, password: u.password, device_id: 'dev-a' });
+    assert.equal(typeof login.token, 'string');
+    const c2 = await server.client();
+    assert.deepEqual(await c2.request('connect', { token: login.token, device_id: 'dev-b' }), { id: 'r1', error: { status: 422, message: 'The token has expired.' } });
+    assert.deepEqual(await c2.request('connect', { token: login.token, device_id: 'dev-a' }), { id: 'r2', success: true });
+    // The first socket of device dev-a is replaced and closed.
+    const closed = await c1.closed;
+    assert.equal(closed.code, 4000);
+    await c2.close();
+  });
+});

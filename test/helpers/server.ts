@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/config.js';
+import { startParley, type ParleyNode } from '../../src/main.js';
+import { TestClient, type Frame } from './client.js';
+
+export const ADMIN_KEY = 'test-admin-key';
+
+/** A user made through the real `user_create` packet, with the password used. */
+export interface TestUser {
+  readonly _id: string;
+  readonly login: string;
+  readonly password: string;
+  readonly orgId: string;
+  readonly user: Frame;
+}
+
+let counter = 0;
+/** A login unique within this process (tests share nothing, but logins must not clash). */
+export function uniqueName(prefix = 'u'): string {
+  counter += 1;
+  return `${prefix}${process.pid % 10000}x${counter}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/**
+ * A Parley node started in-process on a free port with a fresh data dir. `env` overrides settings
+ * by their variable names. PARLEY_TEST_DATABASE_URL (set by the PostgreSQL test harness) makes
+ * the node use PostgreSQL.
+ */
+export class TestServer {
+  private constructor(
+    readonly node: ParleyNode,
+    private readonly dataDir: string,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<TestServer> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+    const config = loadConfig({
+      APP_PORT: '0',
+      BIND_HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      HTTP_ADMIN_API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'silent',
+      ...(process.env.PARLEY_TEST_DATABASE_URL ? { DATABASE_URL: process.env.PARLEY_TEST_DATABASE_URL } : {}),
+      ...env,
+    });
+    const node = await startParley(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+    return new TestServer(node, dataDir);
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.node.port}/`;
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.node.port}`;
+  }
+
+  /** Creates an organization through the admin HTTP API and returns its id. */
+  async createOrg(name = uniqueName('org')): Promise<string> {
+    const res = await fetch(`${this.httpUrl}/admin/organization`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'admin-api-key': ADMIN_KEY },
+      body: JSON.stringify({ name }),
+    });
+    if (res.status !== 200) throw new Error(`org create failed: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { organization: { _id: string } };
+    return body.organization._id;
+  }
+
+  /** Opens a new, unauthenticated client. */
+  client(): Promise<TestClient> {
+    return TestClient.open(this.wsUrl);
+  }
+
+  /** Creates a user with `user_create` over a throwaway socket. */
+  async createUser(orgId: string, fields: Record<string, unknown> = {}): Promise<TestUser> {
+    const login = (fields.login as string | undefined) ?? uniqueName();
+    const password = (fields.password as string | undefined) ?? 'secret-pass';
+    const c = await this.client();
+    try {
+      const r = await c.request('user_create', { organization_id: orgId, login, password, email: `${login.toLowerCase()}@example.com`, ...fields });
+      if (!r.user) throw new Error(`user_create failed: ${JSON.stringify(r)}`);
+      return { _id: r.user._id as string, login, password, orgId, user: r.user as Frame };
+    } finally {
+      await c.close();
+    }
+  }
+
+  /** Opens a socket and logs `user` in on `deviceId` with `user_login`. */
+  async loggedIn(user: TestUser, deviceId = 'd1'): Promise<TestClient> {
+    const c = await this.client();
+    const r = await c.request('user_login', { organization_id: user.orgId, login: user.login, password: user.password, device_id: deviceId });
+    if (!r.token) throw new Error(`login failed: ${JSON.stringify(r)}`);
+    return c;
+  }
+
+  async stop(): Promise<void> {
+    await this.node.close();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
