@@ -2,6 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { DeliveryService } from './domain/delivery.js';
 import { ensureDefaultOrganization } from './domain/organizations.js';
 import { createPasswordHasher } from './domain/passwords.js';
 import { FailureLimiter } from './domain/rate-limit.js';
@@ -53,6 +54,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     mailer: createMailer(config),
     limiters,
     sessions,
+    delivery: new DeliveryService(sessions, store.opLog, config.operationsLogExpiresIn * 1000, log),
     log,
   };
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
@@ -63,12 +65,13 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
 
-  // Housekeeping: expired tokens and old rate-limit windows.
+  // Housekeeping: expired tokens and op-log rows, old rate-limit windows.
   const sweeper = setInterval(() => {
     const now = Date.now();
     limiters.perLogin.sweep(now);
     limiters.perAddress.sweep(now);
     store.tokens.sweep(now).catch((err: unknown) => log.warn({ err }, 'token sweep failed'));
+    store.opLog.sweep(now).catch((err: unknown) => log.warn({ err }, 'operations log sweep failed'));
   }, 60_000);
   sweeper.unref();
 

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { Delivery, DeliveryService } from '../domain/delivery.js';
 import type { LoginLimiters } from '../domain/rate-limit.js';
 import type { PasswordHasher } from '../domain/passwords.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
@@ -19,6 +20,7 @@ export interface HandlerDeps {
   readonly mailer: Mailer | undefined;
   readonly limiters: LoginLimiters;
   readonly sessions: SessionDirectory;
+  readonly delivery: DeliveryService;
   readonly log: Logger;
 }
 
@@ -48,11 +50,13 @@ export type SessionEffect =
  * What a handler produces. The transport sends `packet` as-is (e.g. `{ask: …}`) or wraps
  * `response` as `{"response":{"id":…, …response}}`; with neither, nothing is sent (typing).
  * Session effects run before the reply is sent, so the next request on the socket sees them.
+ * Deliveries run after the reply, in order.
  */
 export interface HandlerResult {
   readonly response?: Record<string, unknown>;
   readonly packet?: Record<string, unknown>;
   readonly session?: SessionEffect;
+  readonly deliver?: readonly Delivery[];
 }
 
 interface HandlerBase<S extends TSchema> {
@@ -61,6 +65,11 @@ interface HandlerBase<S extends TSchema> {
   readonly schema: S;
   /** How schema failures are reported (protocol.md §1.5). */
   readonly errors?: ErrorMapping;
+  /**
+   * Requests with the same key (e.g. a conversation id) are handled one at a time, reply and
+   * deliveries included, so every recipient sees them in commit order. Return undefined to skip.
+   */
+  readonly orderingKey?: (input: Static<S>, session: Session | undefined) => string | undefined;
 }
 
 /** A packet handler: parsed input in, result out; never sees a socket. */
@@ -73,6 +82,8 @@ export interface RegisteredHandler {
   readonly kind: string;
   readonly auth: boolean;
   readonly validator: Validator<TSchema>;
+  /** Per-key serialisation (see Handler.orderingKey). */
+  orderingKey(input: unknown, session: Session | undefined): string | undefined;
   run(input: unknown, ctx: HandlerContext): Promise<HandlerResult>;
 }
 
@@ -83,6 +94,9 @@ export function defineHandler<S extends TSchema>(h: Handler<S>): RegisteredHandl
     kind: h.kind,
     auth: h.auth,
     validator,
+    orderingKey(input, session) {
+      return h.orderingKey?.(input, session);
+    },
     run(input, ctx) {
       // The transport only calls an auth handler with a session (dispatch checks first).
       return h.auth ? h.handle(input, ctx as AuthedContext) : h.handle(input, ctx);

@@ -1,3 +1,4 @@
+import { conversationCreate } from './conversations/create.js';
 import type { RegisteredHandler } from './define.js';
 import { ping } from './system/ping.js';
 import { connect } from './users/connect.js';
@@ -13,6 +14,7 @@ const ALL: readonly RegisteredHandler[] = [
   userCreate,
   userLogin,
   connect,
+  conversationCreate,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

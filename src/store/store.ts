@@ -126,12 +126,130 @@ export interface TokenStore {
   sweep(now: number): Promise<number>;
 }
 
+/** Thrown when adding participants would pass the configured cap; nothing was added. */
+export class LimitError extends Error {
+  override name = 'LimitError';
+  constructor(readonly limit: number) {
+    super(`participant limit ${limit} reached`);
+  }
+}
+
+export type ConversationType = 'u' | 'g' | 'c';
+export type ParticipantRole = 'owner' | 'admin' | null;
+
+export interface ConversationRecord {
+  readonly _id: string;
+  readonly organization_id: string;
+  readonly type: ConversationType;
+  readonly name: string | null;
+  readonly description: string | null;
+  readonly owner_id: string;
+  /** The other side of a private ('u') conversation; null for groups and channels. */
+  readonly opponent_id: string | null;
+  readonly image_object: ImageRef | null;
+  readonly is_encrypted: boolean;
+  /** Current number of participant rows (maintained by ParticipantStore; channels show it as subscribers_count). */
+  readonly participants_count: number;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+/** Fields `conversation_update` may change; undefined leaves a field as it is. */
+export interface ConversationPatch {
+  name?: string | null;
+  description?: string | null;
+  image_object?: ImageRef | null;
+  owner_id?: string;
+}
+
+export interface ConversationListQuery {
+  limit: number;
+  updatedAfter?: number;
+  updatedBefore?: number;
+  /** Restrict to these ids (still only conversations the user belongs to). */
+  ids?: readonly string[];
+}
+
+/**
+ * Conversations. A private conversation is unique per unordered user pair and encryption flag
+ * within an organization (ConflictError('private_pair') on a concurrent duplicate create).
+ */
+export interface ConversationStore {
+  /** Creates the conversation and its participant rows in one transaction. */
+  create(conv: Omit<ConversationRecord, 'participants_count' | 'updated_at'>, participants: readonly { user_id: string; role: ParticipantRole }[]): Promise<ConversationRecord>;
+  byId(orgId: string, id: string): Promise<ConversationRecord | undefined>;
+  /** The private conversation between two users (either direction) with this encryption flag. */
+  privateBetween(orgId: string, a: string, b: string, encrypted: boolean): Promise<ConversationRecord | undefined>;
+  update(orgId: string, id: string, patch: ConversationPatch, now: number): Promise<ConversationRecord | undefined>;
+  /** Sets updated_at (e.g. to the newest message's created_at); never moves it backwards. */
+  touch(orgId: string, id: string, updatedAt: number): Promise<void>;
+  /** Deletes the conversation and everything stored under it (participants, messages, statuses, reactions). */
+  delete(orgId: string, id: string): Promise<void>;
+  /** Conversations the user participates in, newest id first (SAMA's order). */
+  listForUser(orgId: string, userId: string, query: ConversationListQuery): Promise<ConversationRecord[]>;
+  /** Ids of named conversations whose name contains `name` (case-insensitive, literal), newest updated_at first. */
+  searchByName(orgId: string, query: { name: string; limit: number; updatedAfter?: number }): Promise<string[]>;
+}
+
+export interface ParticipantRecord {
+  readonly conversation_id: string;
+  readonly user_id: string;
+  readonly organization_id: string;
+  readonly role: ParticipantRole;
+  /** Id of the newest message this user has read in the conversation (for unread counts). */
+  readonly last_read_message_id: string | null;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+/** Membership rows, one per (conversation, user). Every change keeps participants_count exact. */
+export interface ParticipantStore {
+  /**
+   * Adds users not yet present (existing rows are left as they are) and returns the ids actually
+   * added. With `max`, throws LimitError and adds nothing if the count would pass it.
+   */
+  add(orgId: string, cid: string, users: readonly { user_id: string; role: ParticipantRole }[], now: number, max?: number): Promise<string[]>;
+  /** Removes these users; returns the ids actually removed. */
+  remove(orgId: string, cid: string, userIds: readonly string[]): Promise<string[]>;
+  get(cid: string, userId: string): Promise<ParticipantRecord | undefined>;
+  /** All rows of a conversation, oldest membership first. */
+  list(cid: string): Promise<ParticipantRecord[]>;
+  /** Rows of several conversations of one organization. */
+  forConversations(orgId: string, cids: readonly string[]): Promise<ParticipantRecord[]>;
+  setRole(cid: string, userIds: readonly string[], role: ParticipantRole, now: number): Promise<void>;
+  /** Moves the read marker forward only (a smaller id is ignored). */
+  markRead(cid: string, userId: string, messageId: string): Promise<void>;
+}
+
+export interface OpLogRecord {
+  readonly _id: string;
+  readonly organization_id: string;
+  readonly user_id: string;
+  /** JSON text of the packet that could not be delivered live. */
+  readonly packet: string;
+  readonly created_at: number;
+  readonly expires_at: number;
+}
+
+/** The operations log: a per-user mailbox of packets missed while fully offline (protocol.md §6). */
+export interface OpLogStore {
+  /** Appends rows; ids must increase in the order given (they order the mailbox). */
+  append(rows: readonly OpLogRecord[]): Promise<void>;
+  /** Up to `limit` live rows of a user created after `gt` (ascending) or before `lt` (descending then returned ascending). */
+  list(orgId: string, userId: string, query: { gt?: number; lt?: number; limit: number }, now: number): Promise<OpLogRecord[]>;
+  /** Removes expired rows; returns how many. */
+  sweep(now: number): Promise<number>;
+}
+
 /** The whole store: one object per entity port, plus lifecycle. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly organizations: OrganizationStore;
   readonly users: UserStore;
   readonly tokens: TokenStore;
+  readonly conversations: ConversationStore;
+  readonly participants: ParticipantStore;
+  readonly opLog: OpLogStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

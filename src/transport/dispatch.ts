@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { KeyedQueue } from '../domain/keyed-queue.js';
 import type { HandlerContext, HandlerDeps, HandlerResult, RegisteredHandler } from '../handlers/define.js';
 import { decodeFrame, encodeError, encodeResponse, type DecodedPacket } from '../protocol/envelope.js';
 import { Errors, SamaError, samaError } from '../protocol/errors.js';
@@ -13,6 +14,7 @@ import type { Connection, LocalSessions } from './sessions.js';
 export class Dispatcher {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly ordered = new KeyedQueue();
 
   constructor(
     private readonly handlers: ReadonlyMap<string, RegisteredHandler>,
@@ -42,10 +44,18 @@ export class Dispatcher {
     let outcome = 'ok';
     try {
       if (handler.auth && !conn.session) throw samaError(Errors.unauthorized);
-      const result = await this.execute(handler, packet.body, { session: conn.session, address: conn.address, deps: this.deps, now: Date.now() });
-      this.applySession(conn, result);
-      const reply = encodeResult(packet, result);
-      if (reply !== undefined) conn.send(reply);
+      const input = handler.validator.parse(packet.body);
+      const session = conn.session;
+      const respond = async (): Promise<void> => {
+        const now = Date.now();
+        const result = await handler.run(input, { session, address: conn.address, deps: this.deps, now });
+        this.applySession(conn, result);
+        const reply = encodeResult(packet, result);
+        if (reply !== undefined) conn.send(reply);
+        await this.deliver(result, now);
+      };
+      const key = handler.orderingKey(input, session);
+      await (key === undefined ? respond() : this.ordered.run(`ordered:${key}`, respond));
     } catch (err) {
       outcome = err instanceof SamaError ? 'error' : 'internal';
       conn.send(encodeError(packet, this.toSamaError(err, packet)));
@@ -57,10 +67,30 @@ export class Dispatcher {
     }
   }
 
-  /** Validates and runs one handler; shared with the HTTP API. Throws SamaError or internal errors. */
+  /**
+   * Validates and runs one handler for the HTTP API, with the same per-key ordering and
+   * deliveries as the WebSocket path. Throws SamaError or internal errors.
+   */
   async execute(handler: RegisteredHandler, body: unknown, ctx: HandlerContext): Promise<HandlerResult> {
     const input = handler.validator.parse(body);
-    return handler.run(input, ctx);
+    const run = async (): Promise<HandlerResult> => {
+      const result = await handler.run(input, ctx);
+      await this.deliver(result, ctx.now);
+      return result;
+    };
+    const key = handler.orderingKey(input, ctx.session);
+    return key === undefined ? run() : this.ordered.run(`ordered:${key}`, run);
+  }
+
+  /** Carries out a result's deliveries in order; failures are logged (the reply has gone). */
+  private async deliver(result: HandlerResult, now: number): Promise<void> {
+    for (const d of result.deliver ?? []) {
+      try {
+        await this.deps.delivery.deliver(d, now);
+      } catch (err) {
+        this.log.error({ err }, 'delivery failed');
+      }
+    }
   }
 
   /** Turns any thrown value into the error sent to the client, logging the unexpected ones. */

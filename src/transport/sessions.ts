@@ -1,3 +1,4 @@
+import type { LiveDirectory } from '../domain/delivery.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
 
 /** One client socket as the rest of the transport sees it. */
@@ -23,7 +24,7 @@ const userKey = (orgId: string, userId: string): string => `${orgId}:${userId}`;
  * binds the same (user, device) replaces the first, which is closed (SAMA leaves it half-alive;
  * protocol.md §2.4 Parley note).
  */
-export class LocalSessions implements SessionDirectory {
+export class LocalSessions implements SessionDirectory, LiveDirectory {
   private readonly byUser = new Map<string, Map<string, Connection>>();
   private readonly byOrg = new Map<string, Set<string>>();
   private listeners: PresenceListener[] = [];
@@ -86,6 +87,13 @@ export class LocalSessions implements SessionDirectory {
   /** Connected sockets of a user on this node (empty when offline here). */
   devices(orgId: string, userId: string): ReadonlyMap<string, Connection> {
     return this.byUser.get(userKey(orgId, userId)) ?? EMPTY;
+  }
+
+  sendToUser(orgId: string, userId: string, bytes: string, exceptDeviceId?: string): boolean {
+    const devices = this.byUser.get(userKey(orgId, userId));
+    if (!devices) return false;
+    for (const [deviceId, conn] of devices) if (deviceId !== exceptDeviceId) conn.send(bytes);
+    return true;
   }
 
   isOnline(orgId: string, userId: string): boolean {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 /**
@@ -11,10 +11,18 @@ export interface SqlDialect {
   uniqueViolation(err: unknown): string | undefined;
 }
 
+/** Deletes rows that belong to a conversation, inside the transaction that deletes it. */
+export type ConversationCleanup = (trx: Transaction<Database>, conversationId: string) => Promise<void>;
+
 /** A Kysely handle plus its dialect facts; what every table module is built from. */
 export interface SqlContext {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialect;
+  /**
+   * Tables keyed by conversation (messages, statuses, reactions, ...) register a cleanup here so
+   * deleting a conversation removes them in the same transaction.
+   */
+  readonly conversationCleanup?: readonly ConversationCleanup[];
 }
 
 /** Escapes LIKE wildcards so user text is matched literally (used with `escape '\'`). */

@@ -2,7 +2,10 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import type { SqlDialect } from './dialect.js';
+import { SqlConversationStore } from './conversations.js';
+import { SqlOpLogStore } from './op-log.js';
 import { SqlOrganizationStore } from './organizations.js';
+import { SqlParticipantStore } from './participants.js';
 import type { Database } from './schema.js';
 import { SqlTokenStore } from './tokens.js';
 import { SqlUserStore } from './users.js';
@@ -19,6 +22,9 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     organizations: new SqlOrganizationStore(ctx),
     users: new SqlUserStore(ctx),
     tokens: new SqlTokenStore(ctx),
+    conversations: new SqlConversationStore(ctx),
+    participants: new SqlParticipantStore(ctx),
+    opLog: new SqlOpLogStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -55,6 +55,50 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index user_tokens_expiry_idx on user_tokens (expires_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'conversations, participants, operations log',
+    statements: [
+      `create table conversations (
+        id text primary key,
+        organization_id text not null references organizations (id),
+        type text not null,
+        name text,
+        description text,
+        owner_id text not null,
+        opponent_id text,
+        pair_key text,
+        image_object text,
+        is_encrypted integer not null default 0,
+        participants_count integer not null default 0,
+        created_at bigint not null,
+        updated_at bigint not null
+      )`,
+      `create unique index conversations_pair_key on conversations (organization_id, pair_key) where pair_key is not null`,
+      `create index conversations_org_updated_idx on conversations (organization_id, updated_at)`,
+      `create table conversation_participants (
+        conversation_id text not null references conversations (id) on delete cascade,
+        user_id text not null,
+        organization_id text not null,
+        role text,
+        last_read_message_id text,
+        created_at bigint not null,
+        updated_at bigint not null,
+        primary key (conversation_id, user_id)
+      )`,
+      `create index participants_user_idx on conversation_participants (organization_id, user_id, conversation_id)`,
+      `create table operations_log (
+        id text primary key,
+        organization_id text not null,
+        user_id text not null,
+        packet text not null,
+        created_at bigint not null,
+        expires_at bigint not null
+      )`,
+      `create index operations_log_user_idx on operations_log (organization_id, user_id, created_at, id)`,
+      `create index operations_log_expiry_idx on operations_log (expires_at)`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -36,9 +36,48 @@ export interface UserTokensTable {
   created_at: number;
 }
 
+export interface ConversationsTable {
+  id: string;
+  organization_id: string;
+  type: string;
+  name: string | null;
+  description: string | null;
+  owner_id: string;
+  opponent_id: string | null;
+  /** For private conversations: "<smaller id>:<larger id>:<0|1 encrypted>"; unique per org. */
+  pair_key: string | null;
+  image_object: string | null;
+  is_encrypted: number;
+  participants_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConversationParticipantsTable {
+  conversation_id: string;
+  user_id: string;
+  organization_id: string;
+  role: string | null;
+  last_read_message_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OperationsLogTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  packet: string;
+  created_at: number;
+  expires_at: number;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
   users: UsersTable;
   user_tokens: UserTokensTable;
+  conversations: ConversationsTable;
+  conversation_participants: ConversationParticipantsTable;
+  operations_log: OperationsLogTable;
 }

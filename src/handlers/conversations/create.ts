@@ -1,0 +1,99 @@
+import { Type } from '@sinclair/typebox';
+import { publicConversation } from '../../domain/conversations.js';
+import type { Delivery } from '../../domain/delivery.js';
+import { conversationEvent } from '../../domain/events.js';
+import { Errors, samaError } from '../../protocol/errors.js';
+import { newId } from '../../protocol/ids.js';
+import { IdString, ImageObject } from '../../protocol/schemas.js';
+import { ConflictError, type ConversationRecord, type ConversationType } from '../../store/store.js';
+import { defineHandler, type AuthedContext } from '../define.js';
+
+const schema = Type.Object(
+  {
+    type: Type.Optional(Type.String({ maxLength: 16 })),
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    description: Type.Optional(Type.String({ maxLength: 255 })),
+    participants: Type.Optional(Type.Array(IdString, { maxItems: 1000 })),
+    opponent_id: Type.Optional(IdString),
+    image_object: Type.Optional(ImageObject),
+    is_encrypted: Type.Optional(Type.Boolean()),
+    owner_id: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+const TYPES: readonly string[] = ['u', 'g', 'c'];
+
+/** Finds or creates the private conversation between the caller and `opponentId`. */
+async function privateConversation(ctx: AuthedContext, opponentId: string, encrypted: boolean): Promise<{ conv: ConversationRecord; created: boolean }> {
+  const { store } = ctx.deps;
+  const { orgId, userId } = ctx.session;
+  const existing = await store.conversations.privateBetween(orgId, userId, opponentId, encrypted);
+  if (existing) {
+    // Both sides become participants again if one had left (protocol.md §3.4).
+    await store.participants.add(orgId, existing._id, [{ user_id: existing.owner_id, role: 'owner' }, ...(existing.opponent_id ? [{ user_id: existing.opponent_id, role: null }] : [])], ctx.now);
+    return { conv: (await store.conversations.byId(orgId, existing._id)) ?? existing, created: false };
+  }
+  const fields = { _id: newId(), organization_id: orgId, type: 'u' as const, name: null, description: null, owner_id: userId, opponent_id: opponentId, image_object: null, is_encrypted: encrypted, created_at: ctx.now };
+  try {
+    const conv = await store.conversations.create(fields, [{ user_id: userId, role: 'owner' }, { user_id: opponentId, role: null }]);
+    return { conv, created: true };
+  } catch (err) {
+    // A concurrent create of the same pair won: return that one.
+    const winner = err instanceof ConflictError ? await store.conversations.privateBetween(orgId, userId, opponentId, encrypted) : undefined;
+    if (!winner) throw err;
+    return { conv: winner, created: false };
+  }
+}
+
+/**
+ * `conversation_create` (protocol.md §3.4, §5.6): private (`u`, one per user pair and encryption
+ * flag: a second create returns the first), group (`g`) or channel (`c`). The caller is the
+ * owner. Participants outside the organization are dropped.
+ */
+export const conversationCreate = defineHandler({
+  kind: 'conversation_create',
+  auth: true,
+  schema,
+  async handle(input, ctx) {
+    const { store, config } = ctx.deps;
+    const { orgId, userId, deviceId } = ctx.session;
+    if (input.type === undefined) throw samaError(Errors.conversationTypeMissed);
+    if (!TYPES.includes(input.type)) throw samaError(Errors.incorrectType);
+    const type = input.type as ConversationType;
+    if (type !== 'u' && (input.name === undefined || input.name.trim() === '')) throw samaError(Errors.conversationNameMissing);
+    const requested = input.participants ?? [];
+    if (type !== 'c' && requested.length === 0) throw samaError(Errors.selectAtLeastOneUser);
+    if (requested.length > config.conversationMaxParticipants) throw samaError(Errors.tooManyUsersGroup);
+    const known = new Set((await store.users.byIds(orgId, requested)).map((u) => u._id));
+    const participants = [...new Set(requested.filter((id) => known.has(id)))];
+
+    let conv: ConversationRecord;
+    let created = true;
+    if (type === 'u') {
+      const others = participants.filter((id) => id !== userId);
+      if (others.length > 1) throw samaError(Errors.tooManyUsersPrivate);
+      const opponentId = input.opponent_id ?? others[0] ?? (participants.includes(userId) ? userId : undefined);
+      if (opponentId === undefined) throw samaError(Errors.selectAtLeastOneUser);
+      if (opponentId === userId) throw samaError(Errors.incorrectUser);
+      if (!(await store.users.byId(orgId, opponentId))) throw samaError(Errors.incorrectUser);
+      ({ conv, created } = await privateConversation(ctx, opponentId, input.is_encrypted === true));
+    } else {
+      const members = [userId, ...participants.filter((id) => id !== userId)];
+      if (type === 'g' && members.length < 2) throw samaError(Errors.participantsNotProvided);
+      if (members.length > config.conversationMaxParticipants) throw samaError(Errors.participantLimit);
+      conv = await store.conversations.create(
+        { _id: newId(), organization_id: orgId, type, name: input.name ?? null, description: input.description ?? null, owner_id: userId, opponent_id: null, image_object: input.image_object ?? null, is_encrypted: input.is_encrypted === true, created_at: ctx.now },
+        members.map((id) => ({ user_id: id, role: id === userId ? 'owner' : null })),
+      );
+    }
+
+    const wire = publicConversation(conv);
+    const deliver: Delivery[] = [];
+    if (created && config.conversationNotificationsEnabled) {
+      const to = type === 'u' ? [conv.owner_id, ...(conv.opponent_id ? [conv.opponent_id] : [])] : [userId, ...participants];
+      deliver.push({ orgId, to, packet: conversationEvent('conversation_created', wire, userId, ctx.now), exceptDevice: { userId, deviceId }, offline: 'oplog' });
+    }
+    return { response: { conversation: wire }, deliver };
+  },
+});
