@@ -241,6 +241,60 @@ export interface OpLogStore {
   sweep(now: number): Promise<number>;
 }
 
+export interface MessageRecord {
+  readonly _id: string;
+  readonly organization_id: string;
+  readonly cid: string;
+  readonly from: string;
+  /** The sender's client id (`message.id`); with (cid, from) it makes retries idempotent. */
+  readonly client_id: string | null;
+  readonly body: string | null;
+  readonly attachments: readonly Record<string, unknown>[] | null;
+  readonly x: Record<string, unknown> | null;
+  readonly replied_message_id: string | null;
+  readonly forwarded_message_id: string | null;
+  readonly encrypted_message_type: number | null;
+  /** Unix seconds, rounded up (protocol.md §0). */
+  readonly t: number;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+export interface MessageListQuery {
+  limit: number;
+  ids?: readonly string[];
+  /** Messages updated after this (epoch ms), returned oldest first by created_at. */
+  updatedAfter?: number;
+  /** Messages updated before this (epoch ms), newest first. */
+  updatedBefore?: number;
+}
+
+/**
+ * Messages. `insert` is group-committed: concurrent inserts share one transaction, and each
+ * promise resolves only after that transaction committed (an ack means durable). A retry with the
+ * same (cid, from, client_id) returns the stored message with `duplicate: true` instead of a copy.
+ */
+export interface MessageStore {
+  /** Stores the message (hidden from `hiddenFor` from the start) and bumps the conversation's updated_at. */
+  insert(record: MessageRecord, hiddenFor?: readonly string[]): Promise<{ record: MessageRecord; duplicate: boolean }>;
+  /** The message if it exists in the organization, whoever it is hidden for. */
+  byId(orgId: string, id: string): Promise<MessageRecord | undefined>;
+  /** The message if it exists and is not hidden for `viewerId`. */
+  visibleTo(orgId: string, id: string, viewerId: string): Promise<MessageRecord | undefined>;
+  /** Messages of a conversation not hidden for `viewerId` (order: see MessageListQuery). */
+  list(orgId: string, cid: string, viewerId: string, query: MessageListQuery): Promise<MessageRecord[]>;
+  /** Per conversation, the newest message not hidden for `viewerId`. */
+  lastVisible(orgId: string, cids: readonly string[], viewerId: string): Promise<Map<string, MessageRecord>>;
+  /** Messages from users other than `userId` with an id greater than `afterId` (all when null). */
+  countUnread(orgId: string, cid: string, userId: string, afterId: string | null): Promise<number>;
+  /** Replaces the body and bumps updated_at; undefined if the message does not exist. */
+  editBody(orgId: string, id: string, body: string, now: number): Promise<MessageRecord | undefined>;
+  /** Deletes messages of `cid` among `ids` for everyone; returns the ids removed. */
+  deleteForAll(orgId: string, cid: string, ids: readonly string[]): Promise<string[]>;
+  /** Hides messages of `cid` among `ids` from one user; returns the ids now hidden. */
+  hideFor(orgId: string, cid: string, ids: readonly string[], userId: string): Promise<string[]>;
+}
+
 /** The whole store: one object per entity port, plus lifecycle. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -250,6 +304,7 @@ export interface Store {
   readonly conversations: ConversationStore;
   readonly participants: ParticipantStore;
   readonly opLog: OpLogStore;
+  readonly messages: MessageStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import type { SqlDialect } from './dialect.js';
 import { SqlConversationStore } from './conversations.js';
+import { SqlMessageStore, deleteConversationMessages } from './messages.js';
 import { SqlOpLogStore } from './op-log.js';
 import { SqlOrganizationStore } from './organizations.js';
 import { SqlParticipantStore } from './participants.js';
@@ -15,7 +16,8 @@ import { SqlUserStore } from './users.js';
  * it is called once by `close()`.
  */
 export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>): Store {
-  const ctx = { db, dialect };
+  const ctx = { db, dialect, conversationCleanup: [deleteConversationMessages] };
+  const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   return {
     dialect: dialect.name,
@@ -25,11 +27,12 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     conversations: new SqlConversationStore(ctx),
     participants: new SqlParticipantStore(ctx),
     opLog: new SqlOpLogStore(ctx),
+    messages,
     async ping() {
       await sql`select 1`.execute(db);
     },
     close() {
-      closing ??= shutdown();
+      closing ??= messages.idle().then(shutdown);
       return closing;
     },
   };

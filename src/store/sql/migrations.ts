@@ -99,6 +99,38 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index operations_log_expiry_idx on operations_log (expires_at)`,
     ],
   },
+  {
+    version: 3,
+    name: 'messages',
+    statements: [
+      `create table messages (
+        id text primary key,
+        organization_id text not null,
+        cid text not null,
+        from_id text not null,
+        client_id text,
+        body text,
+        attachments text,
+        x text,
+        replied_message_id text,
+        forwarded_message_id text,
+        encrypted_message_type integer,
+        t bigint not null,
+        created_at bigint not null,
+        updated_at bigint not null
+      )`,
+      `create index messages_cid_id_idx on messages (cid, id)`,
+      `create index messages_cid_updated_idx on messages (cid, updated_at)`,
+      `create unique index messages_client_key on messages (cid, from_id, client_id) where client_id is not null`,
+      `create table message_hidden (
+        mid text not null,
+        user_id text not null,
+        cid text not null,
+        primary key (mid, user_id)
+      )`,
+      `create index message_hidden_cid_idx on message_hidden (cid)`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -72,6 +72,30 @@ export interface OperationsLogTable {
   expires_at: number;
 }
 
+export interface MessagesTable {
+  id: string;
+  organization_id: string;
+  cid: string;
+  from_id: string;
+  client_id: string | null;
+  body: string | null;
+  attachments: string | null;
+  x: string | null;
+  replied_message_id: string | null;
+  forwarded_message_id: string | null;
+  encrypted_message_type: number | null;
+  t: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** "Deleted for myself": one row per (message, user) it is hidden from. */
+export interface MessageHiddenTable {
+  mid: string;
+  user_id: string;
+  cid: string;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -80,4 +104,6 @@ export interface Database {
   conversations: ConversationsTable;
   conversation_participants: ConversationParticipantsTable;
   operations_log: OperationsLogTable;
+  messages: MessagesTable;
+  message_hidden: MessageHiddenTable;
 }

@@ -1,0 +1,53 @@
+import { newId } from '../protocol/ids.js';
+import type { ConversationRecord, MessageRecord, Store } from '../store/store.js';
+
+/** Message `t`: the current time in unix seconds rounded up (protocol.md §0). */
+export function messageTime(nowMs: number): number {
+  return Math.ceil(nowMs / 1000);
+}
+
+/**
+ * The wire shape of a message (protocol.md §4.1): `x` always present, fields the sender did not
+ * supply absent. `cType` is added for live events only (lists carry no `c_type`).
+ */
+export function messageWire(m: MessageRecord, cType?: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { _id: m._id, cid: m.cid };
+  if (cType !== undefined) out.c_type = cType;
+  out.from = m.from;
+  out.t = m.t;
+  if (m.body !== null) out.body = m.body;
+  if (m.attachments !== null) out.attachments = m.attachments;
+  out.x = m.x ?? {};
+  if (m.replied_message_id !== null) out.replied_message_id = m.replied_message_id;
+  if (m.forwarded_message_id !== null) out.forwarded_message_id = m.forwarded_message_id;
+  if (m.encrypted_message_type !== null) out.encrypted_message_type = m.encrypted_message_type;
+  out.created_at = new Date(m.created_at).toISOString();
+  out.updated_at = new Date(m.updated_at).toISOString();
+  return out;
+}
+
+/**
+ * Stores a participant system message (protocol.md §5.6: "has been added", "has left", image
+ * updated...) as a real message from `from`, and returns the record with its live `message` packet.
+ * These are persisted, listed by message_list and counted as unread.
+ */
+export async function storeSystemMessage(store: Store, conv: ConversationRecord, from: string, body: string, x: Record<string, unknown>, nowMs: number): Promise<{ record: MessageRecord; packet: Record<string, unknown> }> {
+  const draft: MessageRecord = {
+    _id: newId(),
+    organization_id: conv.organization_id,
+    cid: conv._id,
+    from,
+    client_id: null,
+    body,
+    attachments: null,
+    x,
+    replied_message_id: null,
+    forwarded_message_id: null,
+    encrypted_message_type: null,
+    t: messageTime(nowMs),
+    created_at: nowMs,
+    updated_at: nowMs,
+  };
+  const { record } = await store.messages.insert(draft);
+  return { record, packet: { message: messageWire(record, conv.type) } };
+}

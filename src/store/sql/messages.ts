@@ -1,0 +1,192 @@
+import type { Transaction } from 'kysely';
+import type { MessageListQuery, MessageRecord, MessageStore } from '../store.js';
+import type { SqlContext } from './dialect.js';
+import { parseJson } from './dialect.js';
+import { GroupCommitter } from './group-commit.js';
+import type { Database, MessagesTable } from './schema.js';
+
+function toRow(m: MessageRecord): MessagesTable {
+  return {
+    id: m._id,
+    organization_id: m.organization_id,
+    cid: m.cid,
+    from_id: m.from,
+    client_id: m.client_id,
+    body: m.body,
+    attachments: m.attachments === null ? null : JSON.stringify(m.attachments),
+    x: m.x === null ? null : JSON.stringify(m.x),
+    replied_message_id: m.replied_message_id,
+    forwarded_message_id: m.forwarded_message_id,
+    encrypted_message_type: m.encrypted_message_type,
+    t: m.t,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+  };
+}
+
+/** Row → record. */
+export function messageFromRow(r: MessagesTable): MessageRecord {
+  return {
+    _id: r.id,
+    organization_id: r.organization_id,
+    cid: r.cid,
+    from: r.from_id,
+    client_id: r.client_id,
+    body: r.body,
+    attachments: parseJson<Record<string, unknown>[]>(r.attachments),
+    x: parseJson<Record<string, unknown>>(r.x),
+    replied_message_id: r.replied_message_id,
+    forwarded_message_id: r.forwarded_message_id,
+    encrypted_message_type: r.encrypted_message_type,
+    t: r.t,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+interface PendingInsert {
+  readonly record: MessageRecord;
+  readonly hiddenFor: readonly string[];
+}
+interface InsertResult {
+  readonly record: MessageRecord;
+  readonly duplicate: boolean;
+}
+
+/** Deletes a conversation's messages inside the transaction that deletes the conversation. */
+export async function deleteConversationMessages(trx: Transaction<Database>, cid: string): Promise<void> {
+  await trx.deleteFrom('message_hidden').where('cid', '=', cid).execute();
+  await trx.deleteFrom('messages').where('cid', '=', cid).execute();
+}
+
+/** MessageStore over Kysely (both dialects), with group-committed inserts. */
+export class SqlMessageStore implements MessageStore {
+  private readonly committer: GroupCommitter<PendingInsert, InsertResult>;
+
+  constructor(private readonly ctx: SqlContext) {
+    this.committer = new GroupCommitter((items) => this.writeBatch(items));
+  }
+
+  insert(record: MessageRecord, hiddenFor: readonly string[] = []): Promise<InsertResult> {
+    return this.committer.submit({ record, hiddenFor });
+  }
+
+  /** Waits for queued inserts (before the store closes). */
+  idle(): Promise<void> {
+    return this.committer.idle();
+  }
+
+  private async writeBatch(items: PendingInsert[]): Promise<InsertResult[]> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('messages')
+        .values(items.map((i) => toRow(i.record)))
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .execute();
+      const fresh = new Set(inserted.map((r) => r.id));
+      const hidden = items.filter((i) => fresh.has(i.record._id)).flatMap((i) => [...new Set(i.hiddenFor)].map((user_id) => ({ mid: i.record._id, user_id, cid: i.record.cid })));
+      if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
+      // Newest created_at per conversation becomes its updated_at (never moved backwards).
+      const newest = new Map<string, { org: string; at: number }>();
+      for (const i of items) {
+        if (!fresh.has(i.record._id)) continue;
+        const cur = newest.get(i.record.cid);
+        if (!cur || cur.at < i.record.created_at) newest.set(i.record.cid, { org: i.record.organization_id, at: i.record.created_at });
+      }
+      for (const [cid, { org, at }] of newest) {
+        await trx.updateTable('conversations').set({ updated_at: at }).where('organization_id', '=', org).where('id', '=', cid).where('updated_at', '<', at).execute();
+      }
+      const results: InsertResult[] = [];
+      for (const i of items) {
+        if (fresh.has(i.record._id)) {
+          results.push({ record: i.record, duplicate: false });
+          continue;
+        }
+        // Not inserted: a retry of a stored client id (or, improbably, an id clash).
+        const existing = i.record.client_id === null ? undefined : await trx.selectFrom('messages').selectAll().where('cid', '=', i.record.cid).where('from_id', '=', i.record.from).where('client_id', '=', i.record.client_id).executeTakeFirst();
+        if (!existing) throw new Error(`message ${i.record._id} was neither inserted nor found`);
+        results.push({ record: messageFromRow(existing), duplicate: true });
+      }
+      return results;
+    });
+  }
+
+  async byId(orgId: string, id: string): Promise<MessageRecord | undefined> {
+    const r = await this.ctx.db.selectFrom('messages').selectAll().where('organization_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+    return r && messageFromRow(r);
+  }
+
+  async visibleTo(orgId: string, id: string, viewerId: string): Promise<MessageRecord | undefined> {
+    const r = await this.ctx.db
+      .selectFrom('messages as m')
+      .selectAll('m')
+      .where('m.organization_id', '=', orgId)
+      .where('m.id', '=', id)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('message_hidden as h').select('h.mid').whereRef('h.mid', '=', 'm.id').where('h.user_id', '=', viewerId))))
+      .executeTakeFirst();
+    return r && messageFromRow(r);
+  }
+
+  async list(orgId: string, cid: string, viewerId: string, q: MessageListQuery): Promise<MessageRecord[]> {
+    let query = this.ctx.db
+      .selectFrom('messages as m')
+      .selectAll('m')
+      .where('m.cid', '=', cid)
+      .where('m.organization_id', '=', orgId)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('message_hidden as h').select('h.mid').whereRef('h.mid', '=', 'm.id').where('h.user_id', '=', viewerId))));
+    if (q.ids !== undefined) {
+      if (q.ids.length === 0) return [];
+      query = query.where('m.id', 'in', [...q.ids]);
+    }
+    if (q.updatedAfter !== undefined) {
+      query = query.where('m.updated_at', '>', q.updatedAfter).orderBy('m.created_at', 'asc').orderBy('m.id', 'asc');
+    } else {
+      if (q.updatedBefore !== undefined) query = query.where('m.updated_at', '<', q.updatedBefore);
+      query = query.orderBy('m.id', 'desc');
+    }
+    const rows = await query.limit(q.limit).execute();
+    return rows.map(messageFromRow);
+  }
+
+  async lastVisible(orgId: string, cids: readonly string[], viewerId: string): Promise<Map<string, MessageRecord>> {
+    const out = new Map<string, MessageRecord>();
+    for (const cid of new Set(cids)) {
+      const [m] = await this.list(orgId, cid, viewerId, { limit: 1 });
+      if (m) out.set(cid, m);
+    }
+    return out;
+  }
+
+  async countUnread(orgId: string, cid: string, userId: string, afterId: string | null): Promise<number> {
+    let query = this.ctx.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('cid', '=', cid).where('organization_id', '=', orgId).where('from_id', '!=', userId);
+    if (afterId !== null) query = query.where('id', '>', afterId);
+    const r = await query.executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  async editBody(orgId: string, id: string, body: string, now: number): Promise<MessageRecord | undefined> {
+    const r = await this.ctx.db.updateTable('messages').set({ body, updated_at: now }).where('organization_id', '=', orgId).where('id', '=', id).returningAll().executeTakeFirst();
+    return r && messageFromRow(r);
+  }
+
+  async deleteForAll(orgId: string, cid: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const rows = await trx.deleteFrom('messages').where('organization_id', '=', orgId).where('cid', '=', cid).where('id', 'in', [...ids]).returning('id').execute();
+      const removed = rows.map((r) => r.id);
+      if (removed.length > 0) await trx.deleteFrom('message_hidden').where('mid', 'in', removed).execute();
+      return removed;
+    });
+  }
+
+  async hideFor(orgId: string, cid: string, ids: readonly string[], userId: string): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const existing = await this.ctx.db.selectFrom('messages').select('id').where('organization_id', '=', orgId).where('cid', '=', cid).where('id', 'in', [...ids]).execute();
+    const found = existing.map((r) => r.id);
+    if (found.length > 0) {
+      await this.ctx.db.insertInto('message_hidden').values(found.map((mid) => ({ mid, user_id: userId, cid }))).onConflict((oc) => oc.doNothing()).execute();
+    }
+    return found;
+  }
+}
