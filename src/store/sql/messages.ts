@@ -123,7 +123,7 @@ export class SqlMessageStore implements MessageStore {
       .selectAll('m')
       .where('m.organization_id', '=', orgId)
       .where('m.id', '=', id)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('message_hidden as h').select('h.mid').whereRef('h.mid', '=', 'm.id').where('h.user_id', '=', viewerId))))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('message_hidden as h').select('h.mid').whereRef('h.mid', '=', 'm.id').where('h.user_id', '=', viewerId))))
       .executeTakeFirst();
     return r && messageFromRow(r);
   }
@@ -134,7 +134,7 @@ export class SqlMessageStore implements MessageStore {
       .selectAll('m')
       .where('m.cid', '=', cid)
       .where('m.organization_id', '=', orgId)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('message_hidden as h').select('h.mid').whereRef('h.mid', '=', 'm.id').where('h.user_id', '=', viewerId))));
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('message_hidden as h').select('h.mid').whereRef('h.mid', '=', 'm.id').where('h.user_id', '=', viewerId))));
     if (q.ids !== undefined) {
       if (q.ids.length === 0) return [];
       query = query.where('m.id', 'in', [...q.ids]);
