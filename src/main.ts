@@ -50,7 +50,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     config,
     store,
     tokens: new TokenService(store.tokens, config.jwtAccessSecret, config.jwtAccessTokenExpiresIn, config.jwtRefreshTokenExpiresIn),
-    passwords: createPasswordHasher(),
+    passwords: createPasswordHasher({ memoryKib: config.passwordHashMemoryKib, passes: config.passwordHashPasses }),
     mailer: createMailer(config),
     limiters,
     sessions,

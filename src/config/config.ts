@@ -46,6 +46,8 @@ export const CONFIG_DEFINITIONS = {
   smtpUrl: optStr('SMTP_URL', 'SMTP server for password-reset codes, e.g. smtp://user:pass@host:587. Unset: user_send_otp answers an error.'),
   mailFrom: str('MAIL_FROM', 'Parley <no-reply@localhost>', 'Sender address of password-reset mails.'),
   otpExpiresIn: int('SERVICE_OTP_TOKEN_EXPIRES_IN', 900, 'Password-reset code lifetime, seconds.', 1),
+  passwordHashMemoryKib: int('PASSWORD_HASH_MEMORY_KIB', 19456, 'argon2id memory per password hash, KiB (OWASP minimum 19456; lower only for load tests).', 1024),
+  passwordHashPasses: int('PASSWORD_HASH_PASSES', 2, 'argon2id passes per password hash.', 1, 10),
   loginAttemptsPerLogin: int('LOGIN_RATE_LIMIT_PER_LOGIN', 10, 'Failed logins allowed per login name per minute.', 1),
   loginAttemptsPerAddress: int('LOGIN_RATE_LIMIT_PER_ADDRESS', 30, 'Failed logins allowed per client address per minute.', 1),
   conversationMaxParticipants: int('CONVERSATION_MAX_PARTICIPANTS', 50, 'Participant cap of groups and channels.', 2),

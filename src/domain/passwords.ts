@@ -1,7 +1,7 @@
 import { hash, verify, Algorithm } from '@node-rs/argon2';
 
 /**
- * Password hashing with argon2id (OWASP's recommended minimum: 19 MiB, 2 passes). Hashing runs
+ * Password hashing with argon2id (default: OWASP's recommended minimum, 19 MiB, 2 passes). Hashing runs
  * on libuv's thread pool, so it does not block the event loop.
  */
 export interface PasswordHasher {
@@ -15,10 +15,18 @@ export interface PasswordHasher {
   verifyNobody(password: string): Promise<false>;
 }
 
-const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+/** argon2id cost; the defaults are OWASP's recommended minimum. */
+export interface HashCost {
+  readonly memoryKib: number;
+  readonly passes: number;
+}
 
-/** Creates the argon2id hasher; the decoy hash is made once, lazily. */
-export function createPasswordHasher(): PasswordHasher {
+/**
+ * Creates the argon2id hasher; the decoy hash is made once, lazily. Verification uses the cost
+ * stored in each hash, so changing the cost keeps old passwords working.
+ */
+export function createPasswordHasher(cost: HashCost = { memoryKib: 19456, passes: 2 }): PasswordHasher {
+  const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: cost.memoryKib, timeCost: cost.passes, parallelism: 1 } as const;
   let decoy: Promise<string> | undefined;
   return {
     hash: (password) => hash(password, OPTIONS),
