@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { scenarios, type ScenarioOptions } from './scenarios.js';
+
+/**
+ * `npm run bench -- <scenario> [options]`: runs one load scenario against Parley (and, where the
+ * scenario says, against the bare `ws` baseline in the same run) and writes the result as JSON
+ * under bench/results/. See docs/benchmarks.md for what each scenario measures.
+ */
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    store: { type: 'string', default: 'sqlite' },
+    workers: { type: 'string', default: '2' },
+    duration: { type: 'string' },
+    users: { type: 'string' },
+    group: { type: 'string', default: '4' },
+    connections: { type: 'string' },
+    messages: { type: 'string' },
+    rates: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const name = positionals[0] ?? '';
+const scenario = scenarios[name];
+if (!scenario) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--store sqlite|postgres] [--workers N] [--duration s] ...\n`);
+  process.exit(2);
+}
+const root = resolve(import.meta.dirname, '..');
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+
+const opts: ScenarioOptions = {
+  store: values.store === 'postgres' ? 'postgres' : 'sqlite',
+  workers: Number(values.workers),
+  durationSec: values.duration !== undefined ? Number(values.duration) : undefined,
+  users: values.users !== undefined ? Number(values.users) : undefined,
+  groupSize: Number(values.group),
+  connections: values.connections !== undefined ? Number(values.connections) : undefined,
+  messages: values.messages !== undefined ? Number(values.messages) : undefined,
+  rates: values.rates?.split(',').map(Number),
+};
+const started = new Date();
+const result = await scenario(opts);
+const record = {
+  scenario: name,
+  store: opts.store,
+  date: started.toISOString(),
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+  result,
+};
+const outDir = join(root, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const file = values.out ?? join(outDir, `${name}-${opts.store}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(record, null, 2));
+process.stdout.write(`${JSON.stringify(record, null, 2)}\nwritten: ${file}\n`);
+process.exit(0);

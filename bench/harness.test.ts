@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { mergeEncoded, newHistogram, encode, summarize } from './lib/histogram.js';
+import { ProcSampler, procStats } from './lib/proc-stats.js';
+import { createOrg, startBaseline } from './lib/servers.js';
+import { WorkerPool } from './lib/workers.js';
+
+describe('bench harness (measures correctly; says nothing about speed)', () => {
+  it('merges histograms from several generators without losing counts', () => {
+    const a = newHistogram();
+    const b = newHistogram();
+    for (let i = 1; i <= 100; i++) a.recordValue(i * 1000);
+    b.recordValue(500_000);
+    const s = summarize(mergeEncoded([encode(a), encode(b)]));
+    assert.equal(s.count, 101);
+    assert.ok(Math.abs(s.p50 - 51) <= 0.1, `p50 ${s.p50}`);
+    assert.ok(Math.abs(s.max - 500) <= 0.5, `max ${s.max}`);
+  });
+
+  it('reads CPU time and RSS of a live process', () => {
+    const s = procStats(process.pid);
+    assert.ok(s.rssBytes > 10 * 2 ** 20);
+    assert.ok(s.cpuMs > 0);
+    const sampler = new ProcSampler(process.pid);
+    sampler.start();
+    const until = performance.now() + 300;
+    let spin = 0;
+    while (performance.now() < until) spin++;
+    const r = sampler.stop();
+    assert.ok(spin > 0 && r.cpuCores > 0.3, `busy loop measured at ${r.cpuCores} cores`);
+  });
+
+  it('drives two generator processes against the baseline server and accounts for every message', async () => {
+    const server = await startBaseline();
+    const pool = WorkerPool.start(2);
+    try {
+      const orgId = await createOrg(server, 'smoke');
+      const ready = await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, orgId, groups: 2, groupSize: 4, prefix: `s${i}x`, password: 'pw-smoke' }));
+      assert.deepEqual(ready.map((r) => r.connections), [8, 8]);
+      const parts = await pool.run(200, 1000);
+      const sent = parts.reduce((a, p) => a + p.sent, 0);
+      assert.ok(sent >= 180 && sent <= 200, `sent ${sent} at 200/s for 1 s`);
+      assert.equal(parts.reduce((a, p) => a + p.acked, 0), sent);
+      assert.equal(parts.reduce((a, p) => a + p.delivered, 0), sent * 3);
+      assert.equal(parts.reduce((a, p) => a + p.errors, 0), 0);
+      const deliver = summarize(mergeEncoded(parts.map((p) => p.deliver)));
+      assert.equal(deliver.count, sent * 3);
+      assert.ok(deliver.p50 > 0 && deliver.p50 < 1000);
+    } finally {
+      pool.stop();
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** A server process under test. */
+export interface RunningServer {
+  readonly name: string;
+  readonly pid: number;
+  readonly port: number;
+  readonly wsUrl: string;
+  readonly httpUrl: string;
+  /** Spawn → first 200 from /readyz, ms. */
+  readonly startupMs: number;
+  readonly dataDir: string | undefined;
+  stop(): Promise<void>;
+}
+
+export const ADMIN_KEY = 'bench-admin-key';
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** A free loopback port (bound and released). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, t0: number): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was ready`);
+    try {
+      const r = await fetch(`${url}/readyz`);
+      if (r.status === 200) return performance.now() - t0;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    if (performance.now() - t0 > 30_000) throw new Error('server not ready within 30 s');
+  }
+}
+
+function stopper(child: ChildProcess, dataDir: string | undefined): () => Promise<void> {
+  return () =>
+    new Promise((res) => {
+      const done = (): void => {
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+        res();
+      };
+      if (child.exitCode !== null) return done();
+      child.once('exit', done);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    });
+}
+
+/** Starts the built Parley (`dist/main.js`) with a fresh data dir; `env` adds or overrides settings. */
+export async function startParley(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'))): Promise<RunningServer> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+    env: { PATH: process.env.PATH ?? '', APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', HTTP_ADMIN_API_KEY: ADMIN_KEY, LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const httpUrl = `http://127.0.0.1:${port}`;
+  const startupMs = await waitReady(httpUrl, child, t0);
+  return { name: 'parley', pid: child.pid ?? 0, port, wsUrl: `ws://127.0.0.1:${port}/`, httpUrl, startupMs, dataDir, stop: stopper(child, dataDir) };
+}
+
+/** Starts the bare `ws` fan-out server (bench/baseline-server.ts): the ceiling of this machine. */
+export async function startBaseline(): Promise<RunningServer> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'bench', 'baseline-server.ts'), String(port)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const httpUrl = `http://127.0.0.1:${port}`;
+  const startupMs = await waitReady(httpUrl, child, t0);
+  // tsx runs the server in a child of its own; measure that process, not the wrapper.
+  const pid = Number((await (await fetch(`${httpUrl}/pid`)).text()));
+  return { name: 'baseline', pid, port, wsUrl: `ws://127.0.0.1:${port}/`, httpUrl, startupMs, dataDir: undefined, stop: stopper(child, undefined) };
+}
+
+/** Creates an organization through the admin API. */
+export async function createOrg(server: RunningServer, name: string): Promise<string> {
+  const r = await fetch(`${server.httpUrl}/admin/organization`, { method: 'POST', headers: { 'content-type': 'application/json', 'admin-api-key': ADMIN_KEY }, body: JSON.stringify({ name }) });
+  if (r.status !== 200) throw new Error(`organization create failed: ${r.status} ${await r.text()}`);
+  return ((await r.json()) as { organization: { _id: string } }).organization._id;
+}

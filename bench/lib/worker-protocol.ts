@@ -1,0 +1,11 @@
+/** Messages between the bench coordinator and its generator processes (over IPC). */
+export type ToWorker =
+  | { t: 'setup'; url: string; orgId: string; groups: number; groupSize: number; prefix: string; password: string }
+  | { t: 'run'; ratePerSec: number; durationMs: number }
+  | { t: 'idle'; url: string; orgId: string; users: number; devicesPerUser: number; prefix: string; password: string }
+  | { t: 'exit' };
+
+export type FromWorker =
+  | { t: 'ready'; users: number; connections: number }
+  | { t: 'result'; sent: number; acked: number; delivered: number; expectedDeliveries: number; errors: number; ack: string; deliver: string; cpuMs: number; elapsedMs: number }
+  | { t: 'failed'; error: string };

@@ -1,0 +1,265 @@
+import { BenchClient, must } from './lib/bench-client.js';
+import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
+import { ProcSampler, procStats } from './lib/proc-stats.js';
+import { createOrg, startBaseline, startParley, type RunningServer } from './lib/servers.js';
+import { WorkerPool } from './lib/workers.js';
+import { seedHistory } from './seed.js';
+
+/** Options common to every scenario (from the command line). */
+export interface ScenarioOptions {
+  readonly store: 'sqlite' | 'postgres';
+  readonly workers: number;
+  readonly durationSec?: number;
+  readonly users?: number;
+  readonly groupSize: number;
+  readonly connections?: number;
+  readonly messages?: number;
+  readonly rates?: readonly number[];
+}
+
+/** One fixed-rate step of a load run. */
+export interface StepResult {
+  offeredPerSec: number;
+  sent: number;
+  acked: number;
+  delivered: number;
+  expectedDeliveries: number;
+  errors: number;
+  ackedPerSec: number;
+  deliveriesPerSec: number;
+  ack: LatencySummary;
+  deliver: LatencySummary;
+  serverCpuCores: number;
+  serverPeakRssMiB: number;
+  generatorCpuCores: number;
+  /** Every message acked and delivered, no errors, p99 send→deliver ≤ 100 ms. */
+  held: boolean;
+}
+
+const FAST_HASH = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' };
+const PASSWORD = 'bench-password';
+const MiB = 2 ** 20;
+
+function storeEnv(o: ScenarioOptions): Record<string, string> {
+  if (o.store === 'sqlite') return {};
+  const url = process.env.BENCH_DATABASE_URL;
+  if (!url) throw new Error('--store postgres needs BENCH_DATABASE_URL (a database the bench may fill)');
+  return { DATABASE_URL: url };
+}
+
+/** Creates groups on `server` across the worker pool and runs each rate for `stepSec`. */
+async function loadRun(server: RunningServer, o: ScenarioOptions, users: number, rates: readonly number[], stepSec: number, stopAtFirstMiss: boolean): Promise<StepResult[]> {
+  const pool = WorkerPool.start(o.workers);
+  try {
+    const orgId = await createOrg(server, `bench-${Date.now()}`);
+    const groups = Math.floor(users / o.groupSize);
+    await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, orgId, groups: Math.floor(groups / o.workers) + (i < groups % o.workers ? 1 : 0), groupSize: o.groupSize, prefix: `w${i}x`, password: PASSWORD }));
+    const steps: StepResult[] = [];
+    for (const rate of rates) {
+      const sampler = new ProcSampler(server.pid);
+      sampler.start();
+      const parts = await pool.run(rate, stepSec * 1000);
+      const srv = sampler.stop();
+      const sum = (k: 'sent' | 'acked' | 'delivered' | 'expectedDeliveries' | 'errors' | 'cpuMs'): number => parts.reduce((a, p) => a + p[k], 0);
+      const elapsedSec = Math.max(...parts.map((p) => p.elapsedMs)) / 1000;
+      const deliver = summarize(mergeEncoded(parts.map((p) => p.deliver)));
+      const step: StepResult = {
+        offeredPerSec: rate,
+        sent: sum('sent'),
+        acked: sum('acked'),
+        delivered: sum('delivered'),
+        expectedDeliveries: sum('expectedDeliveries'),
+        errors: sum('errors'),
+        ackedPerSec: Math.round(sum('acked') / stepSec),
+        deliveriesPerSec: Math.round(sum('delivered') / stepSec),
+        ack: summarize(mergeEncoded(parts.map((p) => p.ack))),
+        deliver,
+        serverCpuCores: Math.round(srv.cpuCores * 100) / 100,
+        serverPeakRssMiB: Math.round(srv.peakRssBytes / MiB),
+        generatorCpuCores: Math.round((sum('cpuMs') / 1000 / elapsedSec) * 100) / 100,
+        held: false,
+      };
+      step.held = step.errors === 0 && step.acked === step.sent && step.delivered === step.expectedDeliveries && deliver.p99 <= 100;
+      steps.push(step);
+      process.stderr.write(`${server.name} ${rate}/s: acked ${step.ackedPerSec}/s, deliveries ${step.deliveriesPerSec}/s, p99 deliver ${deliver.p99} ms, errors ${step.errors}, server CPU ${step.serverCpuCores}, held ${step.held}\n`);
+      if (stopAtFirstMiss && !step.held) break;
+    }
+    return steps;
+  } finally {
+    pool.stop();
+  }
+}
+
+const bestHeld = (steps: readonly StepResult[]): StepResult | undefined => [...steps].filter((s) => s.held).sort((a, b) => b.ackedPerSec - a.ackedPerSec)[0];
+const DEFAULT_RATES = [2000, 4000, 6000, 8000, 10000, 12000, 14000, 17000, 20000, 25000, 30000];
+
+/** Every scenario by name. */
+export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>> = {
+  /** SAMA's published load: 300 users in groups of 4, one message each per 5 s. */
+  async sama(o) {
+    const users = o.users ?? 300;
+    const server = await startParley({ ...FAST_HASH, ...storeEnv(o) });
+    try {
+      const [step] = await loadRun(server, o, users, [users / 5], o.durationSec ?? 60, false);
+      return { users, groupSize: o.groupSize, startupMs: Math.round(server.startupMs), step };
+    } finally {
+      await server.stop();
+    }
+  },
+
+  /** Raises the rate until p99 send→deliver passes 100 ms or errors appear; Parley and the bare baseline in one run. */
+  async ramp(o) {
+    const users = o.users ?? 1000;
+    const rates = o.rates ?? DEFAULT_RATES;
+    const stepSec = o.durationSec ?? 10;
+    const baseline = await startBaseline();
+    let baseSteps: StepResult[];
+    try {
+      baseSteps = await loadRun(baseline, o, users, rates, stepSec, true);
+    } finally {
+      await baseline.stop();
+    }
+    const server = await startParley({ ...FAST_HASH, ...storeEnv(o) });
+    let steps: StepResult[];
+    try {
+      steps = await loadRun(server, o, users, rates, stepSec, true);
+    } finally {
+      await server.stop();
+    }
+    const best = bestHeld(steps);
+    const baseBest = bestHeld(baseSteps);
+    return {
+      users,
+      groupSize: o.groupSize,
+      stepSec,
+      startupMs: Math.round(server.startupMs),
+      parley: { bestHeldAckedPerSec: best?.ackedPerSec ?? 0, steps },
+      baseline: { bestHeldAckedPerSec: baseBest?.ackedPerSec ?? 0, steps: baseSteps },
+      ratioToBaseline: baseBest && best ? Math.round((best.ackedPerSec / baseBest.ackedPerSec) * 100) / 100 : null,
+    };
+  },
+
+  /** The bare ws fan-out server alone (the ceiling of this machine). */
+  async baseline(o) {
+    const server = await startBaseline();
+    try {
+      const steps = await loadRun(server, o, o.users ?? 1000, o.rates ?? DEFAULT_RATES, o.durationSec ?? 10, true);
+      return { bestHeldAckedPerSec: bestHeld(steps)?.ackedPerSec ?? 0, steps };
+    } finally {
+      await server.stop();
+    }
+  },
+
+  /** Server RSS per idle authenticated connection. */
+  async idle(o) {
+    const connections = o.connections ?? 10_000;
+    const devicesPerUser = 100;
+    const users = Math.ceil(connections / devicesPerUser);
+    const server = await startParley({ ...FAST_HASH, ...storeEnv(o) });
+    const pool = WorkerPool.start(o.workers);
+    try {
+      const orgId = await createOrg(server, `bench-${Date.now()}`);
+      await new Promise((r) => setTimeout(r, 500));
+      const before = procStats(server.pid).rssBytes;
+      const per = Math.ceil(users / o.workers);
+      const ready = await pool.setup((i) => ({ t: 'idle', url: server.wsUrl, orgId, users: Math.max(0, Math.min(per, users - i * per)), devicesPerUser, prefix: `w${i}x`, password: PASSWORD }));
+      const open = ready.reduce((a, r) => a + r.connections, 0);
+      await new Promise((r) => setTimeout(r, 3000));
+      const after = procStats(server.pid).rssBytes;
+      return { connections: open, rssBeforeMiB: Math.round(before / MiB), rssAfterMiB: Math.round(after / MiB), bytesPerConnection: Math.round((after - before) / open), startupMs: Math.round(server.startupMs) };
+    } finally {
+      pool.stop();
+      await server.stop();
+    }
+  },
+
+  /** message_list latency over one conversation holding many messages. */
+  async history(o) {
+    const total = o.messages ?? 1_000_000;
+    const env: Record<string, string> = { ...FAST_HASH, ...storeEnv(o) };
+    let server = await startParley(env);
+    const dataDir = server.dataDir as string;
+    const orgId = await createOrg(server, `bench-${Date.now()}`);
+    const c = await BenchClient.open(server.wsUrl);
+    const ids: string[] = [];
+    for (const login of ['hista', 'histb']) {
+      ids.push(must(await c.request('user_create', { organization_id: orgId, login, password: PASSWORD, email: `${login}@bench.local` }), 'user_create').user._id as string);
+    }
+    must(await c.request('user_login', { organization_id: orgId, login: 'hista', password: PASSWORD, device_id: 'h' }), 'login');
+    const cid = must(await c.request('conversation_create', { type: 'g', name: 'history', participants: [ids[1]] }), 'conversation_create').conversation._id as string;
+    c.close();
+    // Seed through the store itself (a million messages over the wire would measure sending, not listing).
+    await new Promise<void>((res) => {
+      void server.stop().then(res);
+    });
+    const seedStart = performance.now();
+    await seedHistory({ dataDir, databaseUrl: env.DATABASE_URL, orgId, cid, from: [ids[0] as string, ids[1] as string], total });
+    const seedSec = (performance.now() - seedStart) / 1000;
+    server = await startParley(env, dataDir);
+    try {
+      const cl = await BenchClient.open(server.wsUrl);
+      must(await cl.request('user_login', { organization_id: orgId, login: 'histb', password: PASSWORD, device_id: 'h' }), 'login');
+      const newest = newHistogram();
+      const deep = newHistogram();
+      const span = total * 1000; // seeded messages are 1 ms apart, starting at epoch ms 1_600_000_000_000
+      for (let i = 0; i < 2000; i++) {
+        const h = i % 2 === 0 ? newest : deep;
+        const body = i % 2 === 0 ? { cid } : { cid, updated_at: { lt: 1_600_000_000_000 + Math.floor(Math.random() * span) } };
+        const t0 = process.hrtime.bigint();
+        const r = must(await cl.request('message_list', body), 'message_list');
+        h.recordValue(Math.max(1, Number((process.hrtime.bigint() - t0) / 1000n)));
+        if (!Array.isArray(r.messages) || r.messages.length === 0) throw new Error('message_list returned no messages');
+      }
+      cl.close();
+      return { messages: total, seedSec: Math.round(seedSec), newestPage: summarize(newest), randomOlderPage: summarize(deep) };
+    } finally {
+      await server.stop();
+    }
+  },
+
+  /** Password logins per second at the default argon2id cost. */
+  async login(o) {
+    const server = await startParleystoreEnv(o);
+    try {
+      const orgId = await createOrg(server, `bench-${Date.now()}`);
+      const setup = await BenchClient.open(server.wsUrl);
+      const logins = Array.from({ length: 32 }, (_, i) => `login${i}`);
+      await Promise.all(logins.map(async (login) => must(await setup.request('user_create', { organization_id: orgId, login, password: PASSWORD, email: `${login}@bench.local` }), 'user_create')));
+      setup.close();
+      const clients = await Promise.all(logins.map(() => BenchClient.open(server.wsUrl)));
+      const lat = newHistogram();
+      let done = 0;
+      const until = performance.now() + (o.durationSec ?? 10) * 1000;
+      const sampler = new ProcSampler(server.pid);
+      sampler.start();
+      const t0 = performance.now();
+      await Promise.all(
+        clients.map(async (cl, i) => {
+          while (performance.now() < until) {
+            const s = process.hrtime.bigint();
+            must(await cl.request('user_login', { organization_id: orgId, login: logins[i], password: PASSWORD, device_id: `d${i}` }), 'user_login');
+            lat.recordValue(Math.max(1, Number((process.hrtime.bigint() - s) / 1000n)));
+            done++;
+          }
+        }),
+      );
+      const secs = (performance.now() - t0) / 1000;
+      const srv = sampler.stop();
+      for (const cl of clients) cl.close();
+      return { concurrency: clients.length, loginsPerSec: Math.round(done / secs), latency: summarize(lat), serverCpuCores: Math.round(srv.cpuCores * 100) / 100 };
+    } finally {
+      await server.stop();
+    }
+  },
+
+  /** Start-up to ready on an empty data dir, several times. */
+  async startup(o) {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const server = await startParleystoreEnv(o);
+      times.push(Math.round(server.startupMs));
+      await server.stop();
+    }
+    return { startupMs: times, maxMs: Math.max(...times) };
+  },
+};
