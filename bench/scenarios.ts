@@ -219,7 +219,7 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
 
   /** Password logins per second at the default argon2id cost. */
   async login(o) {
-    const server = await startParleystoreEnv(o);
+    const server = await startParley(storeEnv(o));
     try {
       const orgId = await createOrg(server, `bench-${Date.now()}`);
       const setup = await BenchClient.open(server.wsUrl);
@@ -256,7 +256,7 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
   async startup(o) {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const server = await startParleystoreEnv(o);
+      const server = await startParley(storeEnv(o));
       times.push(Math.round(server.startupMs));
       await server.stop();
     }
