@@ -150,23 +150,27 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
     }
   },
 
-  /** Server RSS per idle authenticated connection. */
+  /** Server RSS per idle authenticated connection, sampled as connections grow. */
   async idle(o) {
     const connections = o.connections ?? 10_000;
     const devicesPerUser = 100;
-    const users = Math.ceil(connections / devicesPerUser);
+    const stepUsers = 10; // 1000 connections per step
     const server = await startParley({ ...FAST_HASH, ...storeEnv(o) });
     const pool = WorkerPool.start(o.workers);
     try {
       const orgId = await createOrg(server, `bench-${Date.now()}`);
       await new Promise((r) => setTimeout(r, 500));
       const before = procStats(server.pid).rssBytes;
-      const per = Math.ceil(users / o.workers);
-      const ready = await pool.setup((i) => ({ t: 'idle', url: server.wsUrl, orgId, users: Math.max(0, Math.min(per, users - i * per)), devicesPerUser, prefix: `w${i}x`, password: PASSWORD }));
-      const open = ready.reduce((a, r) => a + r.connections, 0);
+      const series: { connections: number; rssMiB: number }[] = [{ connections: 0, rssMiB: Math.round(before / MiB) }];
+      let open = 0;
+      for (let step = 0; open < connections; step++) {
+        const ready = await pool.setup((i) => ({ t: 'idle', url: server.wsUrl, orgId, users: Math.ceil(stepUsers / o.workers), devicesPerUser, prefix: `s${step}w${i}x`, password: PASSWORD }));
+        open = ready.reduce((a, r) => a + r.connections, 0);
+        series.push({ connections: open, rssMiB: Math.round(procStats(server.pid).rssBytes / MiB) });
+      }
       await new Promise((r) => setTimeout(r, 3000));
       const after = procStats(server.pid).rssBytes;
-      return { connections: open, rssBeforeMiB: Math.round(before / MiB), rssAfterMiB: Math.round(after / MiB), bytesPerConnection: Math.round((after - before) / open), startupMs: Math.round(server.startupMs) };
+      return { connections: open, rssBeforeMiB: Math.round(before / MiB), rssAfterMiB: Math.round(after / MiB), bytesPerConnection: Math.round((after - before) / open), series, startupMs: Math.round(server.startupMs) };
     } finally {
       pool.stop();
       await server.stop();

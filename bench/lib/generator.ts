@@ -137,8 +137,9 @@ async function idle(m: Extract<ToWorker, { t: 'idle' }>): Promise<void> {
   const users = await createUsers(m.url, m.orgId, m.prefix, m.password, m.users);
   const logins = users.flatMap((u) => Array.from({ length: m.devicesPerUser }, () => u.login));
   const clients = await loginAll(m.url, m.orgId, m.password, logins, (i) => `dev${i % m.devicesPerUser}`);
-  members = clients.map((client) => ({ client, cid: '' }));
-  send({ t: 'ready', users: users.length, connections: clients.length });
+  // Idle connections accumulate across steps; they stay open until the process ends.
+  members.push(...clients.map((client) => ({ client, cid: '' })));
+  send({ t: 'ready', users: users.length, connections: members.length });
 }
 
 process.on('message', (m: ToWorker) => {
