@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { HandlerDeps } from '../handlers/define.js';
@@ -48,7 +48,7 @@ export function requireAdmin(req: FastifyRequest, ctx: HttpContext): void {
 /** Builds the Fastify app with the common routes plus `routes` from feature areas. */
 export async function buildHttpApp(ctx: HttpContext, routes: readonly HttpRoutes[]): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = ctx.log;
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true, bodyLimit: ctx.config.maxFrameBytes, return503OnClosing: true });
+  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: ctx.config.maxFrameBytes, return503OnClosing: true });
   const origins = ctx.config.corsOrigin.split(',').map((s) => s.trim()).filter(Boolean);
   await app.register(cors, {
     origin: origins.includes('*') ? '*' : origins,
