@@ -31,8 +31,9 @@ export interface ParleyNode {
 }
 
 /** Opens the store the config selects: PostgreSQL for a postgres:// DATABASE_URL, else SQLite. */
-async function openStore(config: Config): Promise<Store> {
-  return config.databaseUrl !== undefined ? openPostgresStore({ url: config.databaseUrl }) : openSqliteStore({ dataDir: config.dataDir });
+async function openStore(config: Config, log: Logger): Promise<Store> {
+  if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir });
+  return openPostgresStore({ url: config.databaseUrl, onIdleError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced') });
 }
 
 function createMailer(config: Config): Mailer | undefined {
@@ -41,7 +42,7 @@ function createMailer(config: Config): Mailer | undefined {
 
 /** The composition root: wires every port to its implementation and starts listening. */
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
-  const store = await openStore(config);
+  const store = await openStore(config, log);
   await ensureDefaultOrganization(store.organizations, Date.now());
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);

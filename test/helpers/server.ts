@@ -5,6 +5,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { startParley, type ParleyNode } from '../../src/main.js';
 import { TestClient, type Frame } from './client.js';
+import { TestPostgres } from './postgres.js';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -24,10 +25,17 @@ export function uniqueName(prefix = 'u'): string {
   return `${prefix}${process.pid % 10000}x${counter}${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/** With PARLEY_TEST_STORE=postgres, a fresh database on this process's throwaway server. */
+async function storeEnv(): Promise<Record<string, string>> {
+  if (process.env.PARLEY_TEST_STORE !== 'postgres') return {};
+  const server = await TestPostgres.shared();
+  return { DATABASE_URL: await server.createDatabase() };
+}
+
 /**
  * A Parley node started in-process on a free port with a fresh data dir. `env` overrides settings
- * by their variable names. PARLEY_TEST_DATABASE_URL (set by the PostgreSQL test harness) makes
- * the node use PostgreSQL.
+ * by their variable names. With PARLEY_TEST_STORE=postgres (scripts/run-tests.mjs --postgres)
+ * each node gets its own database on a throwaway PostgreSQL server.
  */
 export class TestServer {
   private constructor(
@@ -43,7 +51,7 @@ export class TestServer {
       DATA_DIR: dataDir,
       HTTP_ADMIN_API_KEY: ADMIN_KEY,
       LOG_LEVEL: 'silent',
-      ...(process.env.PARLEY_TEST_DATABASE_URL ? { DATABASE_URL: process.env.PARLEY_TEST_DATABASE_URL } : {}),
+      ...(await storeEnv()),
       ...env,
     });
     const node = await startParley(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

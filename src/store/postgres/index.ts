@@ -31,6 +31,12 @@ const MIGRATION_LOCK = 0x5041524c;
 export interface PostgresOptions {
   readonly url: string;
   readonly poolSize?: number;
+  /**
+   * Called when an idle pooled connection fails (server restart, network cut). The pool drops
+   * that connection and opens a new one on demand; without a listener such an error would
+   * crash the process.
+   */
+  readonly onIdleError?: (err: Error) => void;
 }
 
 /**
@@ -39,6 +45,7 @@ export interface PostgresOptions {
  */
 export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, types });
+  pool.on('error', (err) => opts.onIdleError?.(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await db.connection().execute(async (conn) => {

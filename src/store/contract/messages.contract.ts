@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { newId } from '../../protocol/ids.js';
+import type { MessageRecord, Store } from '../store.js';
+import { freshOrg } from './harness.js';
+
+/** Contract of MessageStore. */
+export function messagesContract(store: () => Store): void {
+  async function setup(): Promise<{ org: string; cid: string; a: string; b: string; msg: (fields?: Partial<MessageRecord>) => MessageRecord }> {
+    const org = await freshOrg(store());
+    const [a, b] = [newId(), newId()];
+    const conv = await store().conversations.create({ _id: newId(), organization_id: org, type: 'g', name: 'g', description: null, owner_id: a, opponent_id: null, image_object: null, is_encrypted: false, created_at: 1 }, [{ user_id: a, role: 'owner' }, { user_id: b, role: null }]);
+    let clock = 1000;
+    const msg = (fields: Partial<MessageRecord> = {}): MessageRecord => {
+      clock += 1;
+      return { _id: newId(), organization_id: org, cid: conv._id, from: a, client_id: null, body: `m${clock}`, attachments: null, x: null, replied_message_id: null, forwarded_message_id: null, encrypted_message_type: null, t: 1, created_at: clock, updated_at: clock, ...fields };
+    };
+    return { org, cid: conv._id, a, b, msg };
+  }
+
+  describe('MessageStore', () => {
+    it('round-trips documents and commits concurrent inserts together, idempotent per client id', async () => {
+      const { org, cid, a, msg } = await setup();
+      const full = msg({ client_id: 'c1', attachments: [{ file_id: 'f', extra: 1 }], x: { k: [1, 2] }, replied_message_id: newId(), forwarded_message_id: 'fw', encrypted_message_type: 1 });
+      const results = await Promise.all([store().messages.insert(full), store().messages.insert(msg({ client_id: 'c2' })), store().messages.insert(msg({ client_id: 'c1', body: 'retry' })), store().messages.insert(msg())]);
+      assert.deepEqual(results.map((r) => r.duplicate), [false, false, true, false]);
+      assert.deepEqual(results[2]?.record, full);
+      assert.deepEqual(await store().messages.byId(org, full._id), full);
+      assert.equal((await store().messages.list(org, cid, a, { limit: 10 })).length, 3);
+      assert.equal((await store().conversations.byId(org, cid))?.updated_at, Math.max(...results.filter((r) => !r.duplicate).map((r) => r.record.created_at)));
+      // another sender may use the same client id
+      assert.equal((await store().messages.insert(msg({ client_id: 'c1', from: newId() }))).duplicate, false);
+    });
+
+    it('hides per user, from the start or later, and lists newest first or by update window', async () => {
+      const { org, cid, a, b, msg } = await setup();
+      const m1 = (await store().messages.insert(msg())).record;
+      const m2 = (await store().messages.insert(msg(), [b])).record;
+      const m3 = (await store().messages.insert(msg({ from: b }))).record;
+      assert.deepEqual((await store().messages.list(org, cid, b, { limit: 10 })).map((m) => m._id), [m3._id, m1._id]);
+      assert.deepEqual((await store().messages.list(org, cid, a, { limit: 2 })).map((m) => m._id), [m3._id, m2._id]);
+      assert.deepEqual((await store().messages.list(org, cid, a, { limit: 10, updatedAfter: m1.updated_at })).map((m) => m._id), [m2._id, m3._id]);
+      assert.deepEqual((await store().messages.list(org, cid, a, { limit: 10, updatedBefore: m3.updated_at })).map((m) => m._id), [m2._id, m1._id]);
+      assert.deepEqual((await store().messages.list(org, cid, a, { limit: 10, ids: [m1._id, newId()] })).map((m) => m._id), [m1._id]);
+      assert.equal(await store().messages.visibleTo(org, m2._id, b), undefined);
+      assert.deepEqual(await store().messages.hideFor(org, cid, [m1._id, newId()], a), [m1._id]);
+      assert.deepEqual((await store().messages.list(org, cid, a, { limit: 10 })).map((m) => m._id), [m3._id, m2._id]);
+      assert.equal((await store().messages.lastVisible(org, [cid], b)).get(cid)?._id, m3._id);
+      assert.equal((await store().messages.lastVisible(org, [cid], a)).get(cid)?._id, m3._id);
+    });
+
+    it('counts unread from others, edits, and deletes only within the conversation and organization', async () => {
+      const { org, cid, a, b, msg } = await setup();
+      const m1 = (await store().messages.insert(msg())).record;
+      const m2 = (await store().messages.insert(msg())).record;
+      await store().messages.insert(msg({ from: b }));
+      assert.equal(await store().messages.countUnread(org, cid, b, null), 2);
+      assert.equal(await store().messages.countUnread(org, cid, b, m1._id), 1);
+      assert.equal(await store().messages.countUnread(org, cid, a, null), 1);
+      const edited = await store().messages.editBody(org, m1._id, 'new body', 5_000);
+      assert.equal(edited?.body, 'new body');
+      assert.equal(edited?.updated_at, 5_000);
+      const other = await freshOrg(store());
+      assert.equal(await store().messages.editBody(other, m1._id, 'x', 6_000), undefined);
+      assert.deepEqual(await store().messages.deleteForAll(other, cid, [m1._id]), []);
+      assert.deepEqual(await store().messages.deleteForAll(org, newId(), [m1._id]), []);
+      assert.deepEqual((await store().messages.deleteForAll(org, cid, [m1._id, m2._id, newId()])).sort(), [m1._id, m2._id].sort());
+      assert.equal(await store().messages.byId(org, m1._id), undefined);
+    });
+  });
+}

@@ -1,0 +1,29 @@
+import { after, before, describe } from 'node:test';
+import type { Store } from '../store.js';
+import { conversationsContract } from './conversations.contract.js';
+import type { StoreFactory } from './harness.js';
+import { identityContract } from './identity.contract.js';
+import { messagesContract } from './messages.contract.js';
+
+/**
+ * Registers every port contract against one backend. A feature that adds a port adds its
+ * `*.contract.ts` and one line here; both backends then run it.
+ */
+export function runStoreContracts(name: string, open: StoreFactory | undefined, skipReason?: string): void {
+  describe(`store contract: ${name}`, { skip: skipReason ?? false }, () => {
+    let store: Store | undefined;
+    before(async () => {
+      if (open) store = await open();
+    });
+    after(async () => {
+      await store?.close();
+    });
+    const get = (): Store => {
+      if (!store) throw new Error('store not opened');
+      return store;
+    };
+    identityContract(get);
+    conversationsContract(get);
+    messagesContract(get);
+  });
+}

@@ -1,0 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { openSqliteStore } from '../sqlite/index.js';
+import { runStoreContracts } from './run.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-contract-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+runStoreContracts('sqlite', async () => {
+  // Opening twice proves migrations are idempotent on an existing file.
+  const first = await openSqliteStore({ dataDir: dir });
+  await first.close();
+  return openSqliteStore({ dataDir: dir });
+});

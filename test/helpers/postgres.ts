@@ -1,0 +1,143 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/**
+ * A throwaway PostgreSQL server for tests: initdb in a temp dir, `postgres` on a free loopback
+ * port, one fresh database per `createDatabase()`. As root (CI), the server runs as the
+ * `postgres` system user, since PostgreSQL refuses to run as root.
+ */
+export class TestPostgres {
+  private constructor(
+    private readonly dir: string,
+    private readonly child: ChildProcess,
+    readonly port: number,
+    private readonly user: string,
+  ) {}
+
+  /** Where the PostgreSQL server binaries are, or undefined when none is installed. */
+  static binDir(): string | undefined {
+    const base = '/usr/lib/postgresql';
+    if (existsSync(base)) {
+      const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+      if (versions[0] !== undefined) return join(base, versions[0], 'bin');
+    }
+    try {
+      const initdb = execFileSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).trim();
+      return initdb ? join(initdb, '..') : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Why PostgreSQL tests cannot run here, or undefined when they can. In CI (CI=true) a missing
+   * server is an error, not a reason to skip: CI must run the PostgreSQL tests.
+   */
+  static unavailable(): string | undefined {
+    if (TestPostgres.binDir() !== undefined) return undefined;
+    const reason = 'PostgreSQL server binaries (initdb, postgres) not found; install the postgresql package to run these tests';
+    if (process.env.CI) throw new Error(`${reason} (CI must run them)`);
+    return reason;
+  }
+
+  static async start(): Promise<TestPostgres> {
+    const bin = TestPostgres.binDir();
+    if (bin === undefined) throw new Error('PostgreSQL binaries not found');
+    const asRoot = process.getuid?.() === 0;
+    const dir = mkdtempSync(join(tmpdir(), 'parley-pg-'));
+    const data = join(dir, 'data');
+    const user = asRoot ? 'postgres' : (process.env.USER ?? 'postgres');
+    if (asRoot) {
+      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+      chownSync(dir, uid, gid);
+      chmodSync(dir, 0o700);
+    }
+    // setpriv execs in place (no wrapper process), so signals reach postgres itself.
+    const run = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', cmd, ...args]] : [cmd, args]);
+    const [initCmd, initArgs] = run(join(bin, 'initdb'), ['-D', data, '-U', user, '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+    execFileSync(initCmd, initArgs, { stdio: 'pipe' });
+    const port = await freePort();
+    const [pgCmd, pgArgs] = run(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200']);
+    const child = spawn(pgCmd, pgArgs, { stdio: 'ignore' });
+    const server = new TestPostgres(dir, child, port, user);
+    await server.waitReady();
+    return server;
+  }
+
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: this.user, database: 'postgres' });
+      try {
+        await client.connect();
+        await client.end();
+        return;
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        if (this.child.exitCode !== null) throw new Error(`postgres exited with ${this.child.exitCode}`, { cause: err });
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /**
+   * One server for the whole test process, started on first use and killed when the process
+   * exits (test files run in separate processes, so each file gets its own).
+   */
+  static shared(): Promise<TestPostgres> {
+    sharedServer ??= TestPostgres.start().then((server) => {
+      // Do not keep the test process alive; it kills the server as it exits.
+      server.child.unref();
+      process.once('exit', () => {
+        server.child.kill('SIGKILL');
+        rmSync(server.dir, { recursive: true, force: true });
+      });
+      return server;
+    });
+    return sharedServer;
+  }
+
+  /** Creates an empty database and returns its connection URL. */
+  async createDatabase(): Promise<string> {
+    const name = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+    const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: this.user, database: 'postgres' });
+    await client.connect();
+    try {
+      await client.query(`create database ${name}`);
+    } finally {
+      await client.end();
+    }
+    return `postgres://${this.user}@127.0.0.1:${this.port}/${name}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        this.child.once('exit', () => resolve());
+        // SIGINT = PostgreSQL's "fast shutdown".
+        this.child.kill('SIGINT');
+      });
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+let sharedServer: Promise<TestPostgres> | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
