@@ -14,4 +14,6 @@ export interface SessionDirectory {
   isOnline(orgId: string, userId: string): boolean;
   /** User ids of the organization with at least one connected device. */
   onlineUserIds(orgId: string): string[];
+  /** Unbinds the socket of one device (logout over HTTP); the socket stays open. */
+  endDevice(orgId: string, userId: string, deviceId: string): void;
 }

@@ -3,7 +3,14 @@ import type { RegisteredHandler } from './define.js';
 import { ping } from './system/ping.js';
 import { connect } from './users/connect.js';
 import { userCreate } from './users/create.js';
+import { userDelete } from './users/delete.js';
+import { userEdit } from './users/edit.js';
+import { getUsersByIds } from './users/get-by-ids.js';
 import { userLogin } from './users/login.js';
+import { userLogout } from './users/logout.js';
+import { userResetPassword } from './users/reset-password.js';
+import { userSearch } from './users/search.js';
+import { userSendOtp } from './users/send-otp.js';
 
 /**
  * The single registry of packet handlers, used by the WebSocket dispatcher and the HTTP API
@@ -14,6 +21,13 @@ const ALL: readonly RegisteredHandler[] = [
   userCreate,
   userLogin,
   connect,
+  userLogout,
+  userEdit,
+  userDelete,
+  getUsersByIds,
+  userSearch,
+  userSendOtp,
+  userResetPassword,
   conversationCreate,
 ];
 

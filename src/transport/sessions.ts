@@ -84,6 +84,11 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     }
   }
 
+  endDevice(orgId: string, userId: string, deviceId: string): void {
+    const conn = this.byUser.get(userKey(orgId, userId))?.get(deviceId);
+    if (conn) this.unbind(conn);
+  }
+
   /** Connected sockets of a user on this node (empty when offline here). */
   devices(orgId: string, userId: string): ReadonlyMap<string, Connection> {
     return this.byUser.get(userKey(orgId, userId)) ?? EMPTY;

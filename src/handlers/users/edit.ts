@@ -1,0 +1,57 @@
+import { Type } from '@sinclair/typebox';
+import { publicUser } from '../../domain/users.js';
+import { Errors, samaError } from '../../protocol/errors.js';
+import { ImageObject } from '../../protocol/schemas.js';
+import { ConflictError, type UserPatch } from '../../store/store.js';
+import { defineHandler } from '../define.js';
+
+/** SAMA's e-mail rule for edits: lowercase name@domain.tld with a 2–4 letter TLD. */
+const EMAIL = '^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,4}$';
+
+const schema = Type.Object(
+  {
+    login: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
+    email: Type.Optional(Type.String({ maxLength: 255, pattern: EMAIL })),
+    phone: Type.Optional(Type.String({ minLength: 3, maxLength: 15 })),
+    first_name: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
+    last_name: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
+    avatar_object: Type.Optional(ImageObject),
+    new_password: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
+    current_password: Type.Optional(Type.String({ maxLength: 255 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `user_edit` (protocol.md §3.1): changes the caller's own profile. A new password needs the
+ * current one; login, e-mail and phone stay unique in the organization.
+ */
+export const userEdit = defineHandler({
+  kind: 'user_edit',
+  auth: true,
+  schema,
+  async handle(input, { deps, session, now }) {
+    const user = await deps.store.users.byId(session.orgId, session.userId);
+    if (!user) throw samaError(Errors.forbidden);
+    const patch: UserPatch = {};
+    if (input.new_password !== undefined) {
+      const ok = input.current_password !== undefined && (await deps.passwords.verify(user.password_hash, input.current_password));
+      if (!ok) throw samaError(Errors.wrongCurrentPassword);
+      patch.password_hash = await deps.passwords.hash(input.new_password);
+    }
+    if (input.login !== undefined) patch.login = input.login;
+    if (input.email !== undefined) patch.email = input.email;
+    if (input.phone !== undefined) patch.phone = input.phone;
+    if (input.first_name !== undefined) patch.first_name = input.first_name;
+    if (input.last_name !== undefined) patch.last_name = input.last_name;
+    if (input.avatar_object !== undefined) patch.avatar_object = input.avatar_object;
+    try {
+      const updated = await deps.store.users.update(session.orgId, session.userId, patch, now);
+      if (!updated) throw samaError(Errors.forbidden);
+      return { response: { user: publicUser(updated) } };
+    } catch (err) {
+      if (err instanceof ConflictError) throw samaError(Errors.userDataTaken);
+      throw err;
+    }
+  },
+});

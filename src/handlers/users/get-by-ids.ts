@@ -1,0 +1,17 @@
+import { Type } from '@sinclair/typebox';
+import { publicUser } from '../../domain/users.js';
+import { IdString } from '../../protocol/schemas.js';
+import { defineHandler } from '../define.js';
+
+const schema = Type.Object({ ids: Type.Array(IdString, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false });
+
+/** `get_users_by_ids`: users of the caller's organization among `ids`, newest id first; unknown ids skipped. */
+export const getUsersByIds = defineHandler({
+  kind: 'get_users_by_ids',
+  auth: true,
+  schema,
+  async handle(input, { deps, session }) {
+    const users = await deps.store.users.byIds(session.orgId, input.ids);
+    return { response: { users: users.map((u) => publicUser(u)) } };
+  },
+});

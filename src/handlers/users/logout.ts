@@ -1,0 +1,16 @@
+import { Type } from '@sinclair/typebox';
+import { defineHandler } from '../define.js';
+
+/**
+ * `user_logout` (protocol.md §2.4): revokes every token of this device at once and unbinds the
+ * socket, which stays open. Other devices are untouched.
+ */
+export const userLogout = defineHandler({
+  kind: 'user_logout',
+  auth: true,
+  schema: Type.Object({}, { additionalProperties: true }),
+  async handle(_input, { deps, session }) {
+    await deps.tokens.revokeDevice(session.userId, session.deviceId);
+    return { response: { success: true }, session: { kind: 'unbind' } };
+  },
+});

@@ -1,0 +1,44 @@
+import { Type } from '@sinclair/typebox';
+import { checkResetCode } from '../../domain/otp.js';
+import { Errors, samaError } from '../../protocol/errors.js';
+import { DeviceId, deviceIdString } from '../../protocol/schemas.js';
+import { defineHandler } from '../define.js';
+
+const schema = Type.Object(
+  {
+    organization_id: Type.String({ minLength: 1, maxLength: 64 }),
+    email: Type.String({ minLength: 3, maxLength: 255 }),
+    device_id: DeviceId,
+    token: Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number()]),
+    new_password: Type.String({ minLength: 3, maxLength: 40 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `user_reset_password` (protocol.md §3.1): replaces the password when the code mailed for this
+ * device matches (string or number alike), then revokes every token of (user, device), the code
+ * included. Wrong codes count towards the login rate limit, so codes cannot be brute-forced.
+ */
+export const userResetPassword = defineHandler({
+  kind: 'user_reset_password',
+  auth: false,
+  schema,
+  errors: { fields: { device_id: Errors.deviceIdRequired, new_password: Errors.incorrectPassword } },
+  async handle(input, { deps, now, address }) {
+    const key = `otp-check:${input.organization_id}:${input.email.toLowerCase()}`;
+    if (deps.limiters.perLogin.blocked(key, now) || deps.limiters.perAddress.blocked(address, now)) throw samaError(Errors.tooManyRequests);
+    const user = await deps.store.users.byEmail(input.organization_id, input.email);
+    if (!user) throw samaError(Errors.userNotFound);
+    const deviceId = deviceIdString(input.device_id);
+    if (!(await checkResetCode(deps.store.tokens, user, deviceId, input.token, now))) {
+      deps.limiters.perLogin.fail(key, now);
+      deps.limiters.perAddress.fail(address, now);
+      throw samaError(Errors.badRecoveryToken);
+    }
+    await deps.store.users.update(user.organization_id, user._id, { password_hash: await deps.passwords.hash(input.new_password) }, now);
+    await deps.tokens.revokeDevice(user._id, deviceId);
+    deps.limiters.perLogin.reset(key);
+    return { response: { success: true } };
+  },
+});

@@ -1,0 +1,39 @@
+import { Type } from '@sinclair/typebox';
+import { publicUser } from '../../domain/users.js';
+import { DateValue, IdString, dateValueMs } from '../../protocol/schemas.js';
+import { bareError } from '../../protocol/errors.js';
+import { defineHandler } from '../define.js';
+
+const schema = Type.Object(
+  {
+    keyword: Type.String({ maxLength: 255 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    updated_at: Type.Optional(Type.Object({ gt: Type.Optional(DateValue) }, { additionalProperties: false })),
+    ignore_ids: Type.Optional(Type.Array(IdString, { maxItems: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `user_search` (protocol.md §3.1): case-insensitive substring of login, first or last name
+ * within the caller's organization, the caller excluded. A missing `ignore_ids` means none
+ * (SAMA crashes instead).
+ */
+export const userSearch = defineHandler({
+  kind: 'user_search',
+  auth: true,
+  schema,
+  async handle(input, { deps, session }) {
+    const cap = deps.config.searchPreloadCount;
+    const gt = input.updated_at?.gt;
+    const updatedAfter = dateValueMs(gt);
+    if (gt !== undefined && updatedAfter === undefined) throw bareError('"updated_at.gt" must be a valid date');
+    const users = await deps.store.users.search(session.orgId, {
+      keyword: input.keyword,
+      limit: Math.min(input.limit ?? cap, cap),
+      updatedAfter,
+      excludeIds: [session.userId, ...(input.ignore_ids ?? [])],
+    });
+    return { response: { users: users.map((u) => publicUser(u)) } };
+  },
+});
