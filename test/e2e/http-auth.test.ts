@@ -8,8 +8,8 @@ const SECRET = 'cookie-secret-for-tests';
 /** Splits `refresh_token=<value>; Max-Age=…; …` into value and attributes. */
 function parseCookie(header: string | null): { value: string; attrs: string[] } {
   assert.ok(header, 'Set-Cookie present');
-  const [first, ...attrs] = header.split('; ');
-  assert.ok(first?.startsWith('refresh_token='));
+  const [first = '', ...attrs] = header.split('; ');
+  assert.ok(first.startsWith('refresh_token='));
   return { value: first.slice('refresh_token='.length), attrs };
 }
 
