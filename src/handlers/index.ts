@@ -1,5 +1,15 @@
 import { conversationCreate } from './conversations/create.js';
 import type { RegisteredHandler } from './define.js';
+import { messageCreate } from './messages/create.js';
+import { messageDecryptionFailed } from './messages/decryption-failed.js';
+import { messageDelete } from './messages/delete.js';
+import { messageEdit } from './messages/edit.js';
+import { messageList } from './messages/list.js';
+import { opLogList } from './messages/op-log-list.js';
+import { messageReactionsList, messageReactionsUpdate } from './messages/reactions.js';
+import { messageRead } from './messages/read.js';
+import { systemMessage } from './messages/system.js';
+import { typing } from './messages/typing.js';
 import { ping } from './system/ping.js';
 import { connect } from './users/connect.js';
 import { userCreate } from './users/create.js';
@@ -29,6 +39,17 @@ const ALL: readonly RegisteredHandler[] = [
   userSendOtp,
   userResetPassword,
   conversationCreate,
+  messageCreate,
+  messageEdit,
+  messageDelete,
+  messageRead,
+  messageList,
+  typing,
+  systemMessage,
+  messageReactionsUpdate,
+  messageReactionsList,
+  messageDecryptionFailed,
+  opLogList,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

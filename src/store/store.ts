@@ -295,6 +295,34 @@ export interface MessageStore {
   hideFor(orgId: string, cid: string, ids: readonly string[], userId: string): Promise<string[]>;
 }
 
+export type MessageStatus = 'read' | 'decryption_failed';
+
+/** Per-reader message statuses: one row per (message, user), first status wins. */
+export interface MessageStatusStore {
+  /** Records `status` for these messages and this user; returns the ids that had no row before. */
+  record(cid: string, mids: readonly string[], userId: string, status: MessageStatus, now: number): Promise<string[]>;
+  /** The ids among `mids` that at least one user has a status row for. */
+  withAnyStatus(mids: readonly string[]): Promise<Set<string>>;
+}
+
+/** Reactions summarised for one viewer, as message_list shows them. */
+export interface ReactionSummary {
+  own: string[];
+  total: Record<string, number>;
+}
+
+/** Message reactions: one row per (message, user, reaction). */
+export interface ReactionStore {
+  /** True if the reaction was not there before. */
+  add(mid: string, cid: string, userId: string, reaction: string, now: number): Promise<boolean>;
+  /** True if the reaction was there. */
+  remove(mid: string, userId: string, reaction: string): Promise<boolean>;
+  /** Summaries for the messages that have reactions (others are absent from the map). */
+  summaries(mids: readonly string[], viewerId: string): Promise<Map<string, ReactionSummary>>;
+  /** reaction → user ids (sorted) for one message. */
+  list(mid: string): Promise<Record<string, string[]>>;
+}
+
 /** The whole store: one object per entity port, plus lifecycle. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -305,6 +333,8 @@ export interface Store {
   readonly participants: ParticipantStore;
   readonly opLog: OpLogStore;
   readonly messages: MessageStore;
+  readonly statuses: MessageStatusStore;
+  readonly reactions: ReactionStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

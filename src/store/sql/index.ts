@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import type { SqlDialect } from './dialect.js';
 import { SqlConversationStore } from './conversations.js';
+import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
 import { SqlMessageStore, deleteConversationMessages } from './messages.js';
 import { SqlOpLogStore } from './op-log.js';
 import { SqlOrganizationStore } from './organizations.js';
@@ -16,7 +17,7 @@ import { SqlUserStore } from './users.js';
  * it is called once by `close()`.
  */
 export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>): Store {
-  const ctx = { db, dialect, conversationCleanup: [deleteConversationMessages] };
+  const ctx = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages] };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   return {
@@ -28,6 +29,8 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     participants: new SqlParticipantStore(ctx),
     opLog: new SqlOpLogStore(ctx),
     messages,
+    statuses: new SqlMessageStatusStore(ctx),
+    reactions: new SqlReactionStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

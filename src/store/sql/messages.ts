@@ -175,7 +175,11 @@ export class SqlMessageStore implements MessageStore {
     return this.ctx.db.transaction().execute(async (trx) => {
       const rows = await trx.deleteFrom('messages').where('organization_id', '=', orgId).where('cid', '=', cid).where('id', 'in', [...ids]).returning('id').execute();
       const removed = rows.map((r) => r.id);
-      if (removed.length > 0) await trx.deleteFrom('message_hidden').where('mid', 'in', removed).execute();
+      if (removed.length > 0) {
+        await trx.deleteFrom('message_hidden').where('mid', 'in', removed).execute();
+        await trx.deleteFrom('message_statuses').where('mid', 'in', removed).execute();
+        await trx.deleteFrom('message_reactions').where('mid', 'in', removed).execute();
+      }
       return removed;
     });
   }

@@ -131,6 +131,30 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index message_hidden_cid_idx on message_hidden (cid)`,
     ],
   },
+  {
+    version: 4,
+    name: 'message statuses and reactions',
+    statements: [
+      `create table message_statuses (
+        mid text not null,
+        cid text not null,
+        user_id text not null,
+        status text not null,
+        created_at bigint not null,
+        primary key (mid, user_id)
+      )`,
+      `create index message_statuses_cid_idx on message_statuses (cid)`,
+      `create table message_reactions (
+        mid text not null,
+        cid text not null,
+        user_id text not null,
+        reaction text not null,
+        created_at bigint not null,
+        primary key (mid, user_id, reaction)
+      )`,
+      `create index message_reactions_cid_idx on message_reactions (cid)`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -96,6 +96,22 @@ export interface MessageHiddenTable {
   cid: string;
 }
 
+export interface MessageStatusesTable {
+  mid: string;
+  cid: string;
+  user_id: string;
+  status: string;
+  created_at: number;
+}
+
+export interface MessageReactionsTable {
+  mid: string;
+  cid: string;
+  user_id: string;
+  reaction: string;
+  created_at: number;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -106,4 +122,6 @@ export interface Database {
   operations_log: OperationsLogTable;
   messages: MessagesTable;
   message_hidden: MessageHiddenTable;
+  message_statuses: MessageStatusesTable;
+  message_reactions: MessageReactionsTable;
 }

@@ -1,0 +1,102 @@
+import { Type } from '@sinclair/typebox';
+import { isAdmin, publicConversation } from '../../domain/conversations.js';
+import type { Delivery } from '../../domain/delivery.js';
+import { conversationEvent } from '../../domain/events.js';
+import { messageTime, messageWire } from '../../domain/messages.js';
+import { Errors, bareError, samaError } from '../../protocol/errors.js';
+import { newId } from '../../protocol/ids.js';
+import { IdString } from '../../protocol/schemas.js';
+import type { MessageRecord } from '../../store/store.js';
+import { defineHandler } from '../define.js';
+
+/** Attachment object (protocol.md §3.6); unknown keys are kept and relayed as sent. */
+export const Attachment = Type.Object(
+  {
+    file_id: Type.Optional(Type.String({ maxLength: 255 })),
+    file_name: Type.Optional(Type.String({ maxLength: 255 })),
+    file_blur_hash: Type.Optional(Type.String({ maxLength: 255 })),
+    file_content_type: Type.Optional(Type.String({ maxLength: 255 })),
+    file_size: Type.Optional(Type.Number({ minimum: 0, maximum: 104857601 })),
+    file_width: Type.Optional(Type.Number({ minimum: 0, maximum: 10000 })),
+    file_height: Type.Optional(Type.Number({ minimum: 0, maximum: 10000 })),
+    file_url: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  { additionalProperties: true },
+);
+
+const schema = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    cid: IdString,
+    body: Type.Optional(Type.String({ maxLength: 65536 })),
+    attachments: Type.Optional(Type.Array(Attachment, { minItems: 1, maxItems: 100 })),
+    x: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    replied_message_id: Type.Optional(IdString),
+    forwarded_message_id: Type.Optional(Type.String({ maxLength: 255 })),
+    deleted_for: Type.Optional(Type.Array(IdString, { maxItems: 1000 })),
+    encrypted_message_type: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `message` (protocol.md §3.6, §4): stores the message (group-committed), acknowledges with
+ * `ask` only after commit, then delivers it to every device of every recipient except the sending
+ * one, with op-log rows for recipients who have no device connected. Requests are serialised per
+ * conversation, so everyone sees one order: the commit order. A retry of the same client `id`
+ * gets the original `server_mid` and `t` and is not delivered again.
+ */
+export const messageCreate = defineHandler({
+  kind: 'message',
+  auth: true,
+  schema,
+  errors: { fields: { id: Errors.incorrectMessageId, cid: Errors.cidRequired, body: Errors.bodyOrAttachmentsRequired, attachments: Errors.bodyOrAttachmentsRequired } },
+  orderingKey: (input) => input.cid,
+  async handle(input, { deps, session, now }) {
+    const { store, config } = deps;
+    const { orgId, userId, deviceId } = session;
+    if (input.body === undefined && input.attachments === undefined) throw bareError('"value" must contain at least one of [body, attachments]');
+    const conv = await store.conversations.byId(orgId, input.cid);
+    if (!conv) throw samaError(Errors.conversationNotFound);
+    const deliver: Delivery[] = [];
+    let membership = await store.participants.get(conv._id, userId);
+    if (!membership && conv.type === 'u' && (conv.owner_id === userId || conv.opponent_id === userId)) {
+      // A private chat where one side had left: both sides become participants again, and the
+      // re-added side hears about the conversation as a plain system_message (Parley note, §3.6).
+      const sides = [conv.owner_id, ...(conv.opponent_id ? [conv.opponent_id] : [])];
+      const readded = await store.participants.add(orgId, conv._id, sides.map((id) => ({ user_id: id, role: id === conv.owner_id ? 'owner' : null })), now);
+      membership = await store.participants.get(conv._id, userId);
+      if (readded.length > 0 && config.conversationNotificationsEnabled) {
+        deliver.push({ orgId, to: readded, packet: conversationEvent('conversation_created', publicConversation(conv), userId, now), exceptDevice: { userId, deviceId }, offline: 'oplog' });
+      }
+    }
+    if (!membership) throw samaError(Errors.forbidden);
+    if (conv.type === 'c' && !config.conversationDisableChannelsLogic && !isAdmin(conv, membership)) throw samaError(Errors.forbidden);
+    if (input.replied_message_id !== undefined) {
+      const replied = await store.messages.visibleTo(orgId, input.replied_message_id, userId);
+      if (replied?.cid !== conv._id) throw samaError(Errors.incorrectRepliedMessageId);
+    }
+    const draft: MessageRecord = {
+      _id: newId(),
+      organization_id: orgId,
+      cid: conv._id,
+      from: userId,
+      client_id: input.id ?? null,
+      body: input.body ?? null,
+      attachments: input.attachments ?? null,
+      x: input.x ?? null,
+      replied_message_id: input.replied_message_id ?? null,
+      forwarded_message_id: input.forwarded_message_id ?? null,
+      encrypted_message_type: input.encrypted_message_type ?? null,
+      t: messageTime(now),
+      created_at: now,
+      updated_at: now,
+    };
+    const { record, duplicate } = await store.messages.insert(draft, input.deleted_for ?? []);
+    const ask = { ask: { mid: input.id, server_mid: record._id, t: record.t, modified: null, bot_message: null } };
+    if (duplicate) return { packet: ask };
+    const recipients = conv.type === 'u' ? [conv.owner_id, ...(conv.opponent_id ? [conv.opponent_id] : [])] : (await store.participants.list(conv._id)).map((p) => p.user_id);
+    deliver.push({ orgId, to: recipients, packet: { message: messageWire(record, conv.type) }, exceptDevice: { userId, deviceId }, offline: 'oplog' });
+    return { packet: ask, deliver };
+  },
+});

@@ -1,0 +1,51 @@
+import { Type } from '@sinclair/typebox';
+import { requireMember } from '../../domain/conversations.js';
+import { messageWire } from '../../domain/messages.js';
+import { Errors, bareError } from '../../protocol/errors.js';
+import { DateRange, IdString, dateValueMs } from '../../protocol/schemas.js';
+import { defineHandler } from '../define.js';
+
+const schema = Type.Object(
+  {
+    cid: IdString,
+    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    ids: Type.Optional(Type.Array(IdString, { maxItems: 100 })),
+    updated_at: Type.Optional(DateRange),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `message_list` (protocol.md §3.6): the caller's view of a conversation — messages hidden for
+ * the caller excluded; `status` on the caller's own messages ("read" once any recipient has a
+ * status row); `reactions` `{}` or `{own, total}`. `updated_at.gt` lists oldest first, otherwise
+ * newest first.
+ */
+export const messageList = defineHandler({
+  kind: 'message_list',
+  auth: true,
+  schema,
+  errors: { fields: { cid: Errors.cidRequired } },
+  async handle(input, { deps, session }) {
+    const { store, config } = deps;
+    const { conversation } = await requireMember(store, session.orgId, input.cid, session.userId);
+    const gt = dateValueMs(input.updated_at?.gt);
+    const lt = dateValueMs(input.updated_at?.lt);
+    if (input.updated_at?.gt !== undefined && gt === undefined) throw bareError('"updated_at.gt" must be a valid date');
+    if (input.updated_at?.lt !== undefined && lt === undefined) throw bareError('"updated_at.lt" must be a valid date');
+    const limit = Math.min(input.limit ?? config.messagePreloadCount, config.messagePreloadCount);
+    const messages = await store.messages.list(session.orgId, conversation._id, session.userId, { limit: input.ids ? Math.min(input.ids.length, 100) : limit, ids: input.ids, updatedAfter: gt, updatedBefore: gt === undefined ? lt : undefined });
+    const ids = messages.map((m) => m._id);
+    const [read, reactions] = await Promise.all([store.statuses.withAnyStatus(messages.filter((m) => m.from === session.userId).map((m) => m._id)), store.reactions.summaries(ids, session.userId)]);
+    return {
+      response: {
+        messages: messages.map((m) => {
+          const wire = messageWire(m);
+          if (m.from === session.userId) wire.status = read.has(m._id) ? 'read' : 'sent';
+          wire.reactions = reactions.get(m._id) ?? {};
+          return wire;
+        }),
+      },
+    };
+  },
+});
