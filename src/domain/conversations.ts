@@ -76,3 +76,14 @@ export async function conversationRecipients(store: Store, c: ConversationRecord
   const rows = await store.participants.list(c._id);
   return rows.map((r) => r.user_id);
 }
+
+/**
+ * After the owner left or was removed: the first remaining participant (oldest membership)
+ * becomes owner. Returns the updated conversation, or the same one when nobody is left.
+ */
+export async function handOverOwnership(store: Store, c: ConversationRecord, now: number): Promise<ConversationRecord> {
+  const [next] = await store.participants.list(c._id);
+  if (!next) return c;
+  await store.participants.setRole(c._id, [next.user_id], 'owner', now);
+  return (await store.conversations.update(c.organization_id, c._id, { owner_id: next.user_id }, now)) ?? c;
+}

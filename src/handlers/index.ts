@@ -1,4 +1,10 @@
+import { getAdminsByCids, getParticipantsByCids } from './conversations/by-cids.js';
 import { conversationCreate } from './conversations/create.js';
+import { conversationLeave } from './conversations/leave.js';
+import { conversationList } from './conversations/list.js';
+import { conversationSearch } from './conversations/search.js';
+import { conversationSubscribe, conversationUnsubscribe } from './conversations/subscribe.js';
+import { conversationUpdate } from './conversations/update.js';
 import type { RegisteredHandler } from './define.js';
 import { messageCreate } from './messages/create.js';
 import { messageDecryptionFailed } from './messages/decryption-failed.js';
@@ -39,6 +45,14 @@ const ALL: readonly RegisteredHandler[] = [
   userSendOtp,
   userResetPassword,
   conversationCreate,
+  conversationUpdate,
+  conversationLeave,
+  conversationList,
+  conversationSearch,
+  getParticipantsByCids,
+  getAdminsByCids,
+  conversationSubscribe,
+  conversationUnsubscribe,
   messageCreate,
   messageEdit,
   messageDelete,

@@ -1,0 +1,57 @@
+import { Type } from '@sinclair/typebox';
+import { publicConversation } from '../../domain/conversations.js';
+import { bareError } from '../../protocol/errors.js';
+import { DateRange, IdString, dateValueMs } from '../../protocol/schemas.js';
+import { defineHandler } from '../define.js';
+
+const schema = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    updated_at: Type.Optional(DateRange),
+    ids: Type.Optional(Type.Array(IdString, { maxItems: 10 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `conversation_list` (protocol.md §3.4): the caller's conversations, newest created first, each
+ * with `unread_messages_count` and `last_message`. `updated_at` filters apply to the
+ * conversation only (SAMA also filters on the join time, hiding conversations joined earlier).
+ */
+export const conversationList = defineHandler({
+  kind: 'conversation_list',
+  auth: true,
+  schema,
+  async handle(input, { deps, session }) {
+    const { store, config } = deps;
+    const gt = dateValueMs(input.updated_at?.gt);
+    const lt = dateValueMs(input.updated_at?.lt);
+    if (input.updated_at?.gt !== undefined && gt === undefined) throw bareError('"updated_at.gt" must be a valid date');
+    if (input.updated_at?.lt !== undefined && lt === undefined) throw bareError('"updated_at.lt" must be a valid date');
+    const limit = Math.min(input.limit ?? config.conversationPreloadCount, config.conversationPreloadCount);
+    const convs = await store.conversations.listForUser(session.orgId, session.userId, { limit, updatedAfter: gt, updatedBefore: lt, ids: input.ids });
+    const cids = convs.map((c) => c._id);
+    const [rows, last] = await Promise.all([store.participants.forConversations(session.orgId, cids), store.messages.lastVisible(session.orgId, cids, session.userId)]);
+    const marker = new Map(rows.filter((r) => r.user_id === session.userId).map((r) => [r.conversation_id, r.last_read_message_id]));
+    const lastIds = [...last.values()].map((m) => m._id);
+    const [read, reactions, unread] = await Promise.all([
+      store.statuses.withAnyStatus(lastIds),
+      store.reactions.summaries(lastIds, session.userId),
+      Promise.all(convs.map((c) => store.messages.countUnread(session.orgId, c._id, session.userId, marker.get(c._id) ?? null))),
+    ]);
+    const conversations = convs.map((c, i) => {
+      const out: Record<string, unknown> = { ...publicConversation(c), unread_messages_count: unread[i] ?? 0 };
+      const m = last.get(c._id);
+      if (m) {
+        const lm: Record<string, unknown> = { _id: m._id, from: m.from, t: m.t };
+        if (m.body !== null) lm.body = m.body;
+        if (m.attachments !== null) lm.attachments = m.attachments;
+        lm.status = read.has(m._id) ? 'read' : 'sent';
+        lm.reactions = reactions.get(m._id) ?? {};
+        out.last_message = lm;
+      }
+      return out;
+    });
+    return { response: { conversations } };
+  },
+});

@@ -1,0 +1,40 @@
+import { Type } from '@sinclair/typebox';
+import { bareError } from '../../protocol/errors.js';
+import { DateValue, dateValueMs } from '../../protocol/schemas.js';
+import { defineHandler } from '../define.js';
+
+const schema = Type.Object(
+  {
+    name: Type.String({ maxLength: 255 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    updated_at: Type.Optional(Type.Object({ gt: Type.Optional(DateValue) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `conversation_search` (protocol.md §3.4): ids of named conversations whose name contains the
+ * text, newest activity first. Unlike SAMA, which searches every conversation of the organization
+ * (revealing private groups' names), Parley searches what the caller may see: channels of the
+ * organization and conversations the caller belongs to.
+ */
+export const conversationSearch = defineHandler({
+  kind: 'conversation_search',
+  auth: true,
+  schema,
+  async handle(input, { deps, session }) {
+    const { store, config } = deps;
+    const gt = input.updated_at?.gt;
+    const updatedAfter = dateValueMs(gt);
+    if (gt !== undefined && updatedAfter === undefined) throw bareError('"updated_at.gt" must be a valid date');
+    const limit = Math.min(input.limit ?? config.searchPreloadCount, config.searchPreloadCount);
+    const candidates = await store.conversations.searchByName(session.orgId, { name: input.name, limit: 1000, updatedAfter });
+    const ids: string[] = [];
+    for (const id of candidates) {
+      if (ids.length >= limit) break;
+      const c = await store.conversations.byId(session.orgId, id);
+      if (c && (c.type === 'c' || (await store.participants.get(id, session.userId)))) ids.push(id);
+    }
+    return { response: { conversations: ids } };
+  },
+});

@@ -1,0 +1,104 @@
+import { Type } from '@sinclair/typebox';
+import { handOverOwnership, isAdmin, publicConversation } from '../../domain/conversations.js';
+import type { Delivery } from '../../domain/delivery.js';
+import { conversationEvent } from '../../domain/events.js';
+import { storeSystemMessage } from '../../domain/messages.js';
+import { participantMessage } from '../../domain/participant-messages.js';
+import { Errors, bareError, samaError } from '../../protocol/errors.js';
+import { IdString, ImageObject } from '../../protocol/schemas.js';
+import { LimitError, type ConversationPatch } from '../../store/store.js';
+import { defineHandler } from '../define.js';
+
+const IdChanges = Type.Object({ add: Type.Optional(Type.Array(IdString, { maxItems: 1000 })), remove: Type.Optional(Type.Array(IdString, { maxItems: 1000 })) }, { additionalProperties: false });
+
+const schema = Type.Object(
+  {
+    id: IdString,
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    description: Type.Optional(Type.String({ maxLength: 255 })),
+    image_object: Type.Optional(ImageObject),
+    participants: Type.Optional(IdChanges),
+    admins: Type.Optional(IdChanges),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `conversation_update` (protocol.md §3.4, §5.6). Groups and channels: owner or admins only;
+ * private chats: members only, and only the plain fields (SAMA checks no membership there).
+ * Added users get `conversation_updated`, removed ones `conversation_kicked`, everyone the
+ * participant messages; a conversation left empty is deleted (`{deleted: true}`), and a removed
+ * owner hands over to the oldest remaining participant.
+ */
+export const conversationUpdate = defineHandler({
+  kind: 'conversation_update',
+  auth: true,
+  schema,
+  orderingKey: (input) => input.id,
+  async handle(input, { deps, session, now }) {
+    const { store, config } = deps;
+    const { orgId, userId, deviceId } = session;
+    for (const key of ['participants', 'admins'] as const) {
+      const ch = input[key];
+      if (ch && ch.add === undefined && ch.remove === undefined) throw bareError(`"${key}" must contain at least one of [add, remove]`);
+    }
+    let conv = await store.conversations.byId(orgId, input.id);
+    if (!conv) throw samaError(Errors.badRequest);
+    const me = await store.participants.get(conv._id, userId);
+    if (conv.type === 'u' ? !me : !isAdmin(conv, me)) throw samaError(Errors.forbidden);
+    const patch: ConversationPatch = {};
+    if (input.name !== undefined) patch.name = input.name;
+    if (input.description !== undefined) patch.description = input.description;
+    if (input.image_object !== undefined) patch.image_object = input.image_object;
+    const fieldsChanged = Object.keys(patch).length > 0;
+    if (conv.type === 'u') {
+      const updated = fieldsChanged ? await store.conversations.update(orgId, conv._id, patch, now) : conv;
+      return { response: { conversation: publicConversation(updated ?? conv) } };
+    }
+
+    const inOrg = async (ids: readonly string[] | undefined): Promise<string[]> => (ids && ids.length > 0 ? (await store.users.byIds(orgId, ids)).map((u) => u._id) : []);
+    const max = config.conversationMaxParticipants;
+    let added: string[] = [];
+    try {
+      added = await store.participants.add(orgId, conv._id, [...(await inOrg(input.participants?.add)), ...(await inOrg(input.admins?.add))].map((id) => ({ user_id: id, role: null })), now, max);
+    } catch (err) {
+      if (err instanceof LimitError) throw samaError(Errors.participantLimit);
+      throw err;
+    }
+    const adminAdds = (await inOrg(input.admins?.add)).filter((id) => id !== conv?.owner_id);
+    if (adminAdds.length > 0) await store.participants.setRole(conv._id, adminAdds, 'admin', now);
+    const adminRemoves = (await inOrg(input.admins?.remove)).filter((id) => id !== conv?.owner_id);
+    if (adminRemoves.length > 0) await store.participants.setRole(conv._id, adminRemoves, null, now);
+    const removed = await store.participants.remove(orgId, conv._id, await inOrg(input.participants?.remove));
+    const remaining = await store.participants.list(conv._id);
+    if (remaining.length === 0) {
+      await store.conversations.delete(orgId, conv._id);
+      return { response: { deleted: true } };
+    }
+    if (removed.includes(conv.owner_id)) conv = await handOverOwnership(store, conv, now);
+    if (fieldsChanged || added.length > 0 || removed.length > 0) conv = (await store.conversations.update(orgId, conv._id, patch, now)) ?? conv;
+    const wire = publicConversation(conv);
+    const deliver: Delivery[] = [];
+    if (config.conversationNotificationsEnabled && (fieldsChanged || added.length > 0 || removed.length > 0)) {
+      const members = remaining.map((p) => p.user_id);
+      const subjects = new Map((await store.users.byIds(orgId, [...added, ...removed])).map((u) => [u._id, u]));
+      for (const id of added) {
+        const u = subjects.get(id);
+        if (u) deliver.push(await participantMessage(store, conv, userId, 'added_participant', u, members, now));
+      }
+      if (added.length > 0) deliver.push({ orgId, to: added, packet: conversationEvent('conversation_updated', { ...wire, unread_messages_count: 1 }, userId, now), offline: 'oplog' });
+      for (const id of removed) {
+        const u = subjects.get(id);
+        if (u) deliver.push(await participantMessage(store, conv, userId, 'removed_participant', u, members, now));
+      }
+      if (removed.length > 0) deliver.push({ orgId, to: removed, packet: conversationEvent('conversation_kicked', wire, userId, now), offline: 'oplog' });
+      const others = members.filter((id) => !added.includes(id));
+      deliver.push({ orgId, to: others, packet: conversationEvent('conversation_updated', wire, userId, now), exceptDevice: { userId, deviceId }, offline: 'oplog' });
+      if (input.image_object !== undefined) {
+        const { packet } = await storeSystemMessage(store, conv, userId, 'Group chat image was updated', { type: 'update_image', conversation: wire }, now);
+        deliver.push({ orgId, to: members, packet, offline: 'oplog' });
+      }
+    }
+    return { response: { conversation: wire }, deliver };
+  },
+});
