@@ -75,7 +75,7 @@ describe('conversation packets', () => {
       ca.send({ message: { id: body, cid: first, body } });
       await ca.next((f) => f.ask?.mid === body);
     }
-    let list = (await cb.request('conversation_list', {})).conversations as Frame[];
+    const list = (await cb.request('conversation_list', {})).conversations as Frame[];
     assert.deepEqual(list.map((c) => c._id), [second, first]);
     const u = list[1]!;
     assert.equal(u.unread_messages_count, 2);
@@ -84,10 +84,10 @@ describe('conversation packets', () => {
     assert.deepEqual(u.last_message.reactions, {});
     assert.equal(list[0]!.last_message, undefined);
     await cb.request('message_read', { cid: first });
-    list = (await cb.request('conversation_list', { ids: [first] })).conversations as Frame[];
-    assert.equal(list.length, 1);
-    assert.equal(list[0]!.unread_messages_count, 0);
-    assert.equal(list[0]!.last_message.status, 'read');
+    const afterRead = (await cb.request('conversation_list', { ids: [first] })).conversations as Frame[];
+    assert.equal(afterRead.length, 1);
+    assert.equal(afterRead[0]?.unread_messages_count, 0);
+    assert.equal(afterRead[0]?.last_message.status, 'read');
     assert.deepEqual(((await cb.request('conversation_list', { limit: 1 })).conversations as Frame[]).map((c) => c._id), [second]);
     assert.equal((await cb.request('conversation_list', { ids: Array.from({ length: 11 }, () => first) })).error, '"ids" must contain less than or equal to 10 items');
     await Promise.all([ca.close(), cb.close()]);
