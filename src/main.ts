@@ -47,6 +47,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   await ensureDefaultOrganization(store.organizations, Date.now());
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);
+  metrics.trackPushOutbox(() => store.pushOutbox.count());
   const limiters = { perLogin: new FailureLimiter(config.loginAttemptsPerLogin, 60_000), perAddress: new FailureLimiter(config.loginAttemptsPerAddress, 60_000) };
   const deps: HandlerDeps = {
     config,

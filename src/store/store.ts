@@ -275,8 +275,12 @@ export interface MessageListQuery {
  * same (cid, from, client_id) returns the stored message with `duplicate: true` instead of a copy.
  */
 export interface MessageStore {
-  /** Stores the message (hidden from `hiddenFor` from the start) and bumps the conversation's updated_at. */
-  insert(record: MessageRecord, hiddenFor?: readonly string[]): Promise<{ record: MessageRecord; duplicate: boolean }>;
+  /**
+   * Stores the message (hidden from `hiddenFor` from the start), bumps the conversation's
+   * updated_at, and — only if the message is new — appends `pushes` to the push outbox, all in
+   * one transaction.
+   */
+  insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[]): Promise<{ record: MessageRecord; duplicate: boolean }>;
   /** The message if it exists in the organization, whoever it is hidden for. */
   byId(orgId: string, id: string): Promise<MessageRecord | undefined>;
   /** The message if it exists and is not hidden for `viewerId`. */
@@ -323,6 +327,32 @@ export interface ReactionStore {
   list(mid: string): Promise<Record<string, string[]>>;
 }
 
+export interface PushOutboxRecord {
+  readonly _id: string;
+  readonly organization_id: string;
+  /** The recipient. */
+  readonly user_id: string;
+  /** JSON text of the push payload (protocol.md §7.2). */
+  readonly payload: string;
+  readonly created_at: number;
+}
+
+/**
+ * The durable push outbox: one row per (push, recipient), written in the same transaction as
+ * the message that caused it, so a crash after the ack cannot lose a push. Rows wait here until a
+ * push sender takes them; no sender exists yet, so nothing is sent (and nothing pretends to be).
+ */
+export interface PushOutboxStore {
+  /** Pending rows due at `now`, oldest first. */
+  pending(limit: number, now: number): Promise<(PushOutboxRecord & { attempts: number })[]>;
+  /** The row was delivered to the push service; removes it. */
+  markSent(id: string): Promise<void>;
+  /** A try failed; retry at `nextAttemptAt`. */
+  markFailed(id: string, nextAttemptAt: number): Promise<void>;
+  /** Number of rows waiting (for /metrics). */
+  count(): Promise<number>;
+}
+
 /** The whole store: one object per entity port, plus lifecycle. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -335,6 +365,7 @@ export interface Store {
   readonly messages: MessageStore;
   readonly statuses: MessageStatusStore;
   readonly reactions: ReactionStore;
+  readonly pushOutbox: PushOutboxStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

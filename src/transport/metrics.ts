@@ -14,6 +14,18 @@ export class Metrics {
   readonly connections = new Gauge({ name: 'parley_ws_connections', help: 'Open WebSocket connections.', registers: [this.registry] });
   readonly badFrames = new Counter({ name: 'parley_bad_frames_total', help: 'Frames rejected before dispatch, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
 
+  /** Exposes the number of pushes waiting in the durable outbox. */
+  trackPushOutbox(count: () => Promise<number>): void {
+    new Gauge({
+      name: 'parley_push_outbox_pending',
+      help: 'Pushes waiting in the durable outbox. No push sender is configured yet, so they stay there.',
+      registers: [this.registry],
+      async collect() {
+        this.set(await count());
+      },
+    });
+  }
+
   constructor(sessionCount: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
     new Gauge({ name: 'parley_sessions', help: 'Authenticated sessions (devices) on this node.', registers: [this.registry], collect() { this.set(sessionCount()); } });

@@ -50,6 +50,10 @@ describe('messages', () => {
     assert.ok(packets.some((p) => p.system_message?._id === cid), 'conversation_created stored');
     assert.deepEqual(packets.find((p) => p.message)?.message, got.message);
     assert.deepEqual(await cb.collect(() => true, 50), []);
+    // c (offline at send time) has a durable push waiting; b (online) has none
+    const pushes = (await server.node.store.pushOutbox.pending(1000, Date.now())).filter((p) => p.organization_id === c.orgId);
+    assert.deepEqual(pushes.map((p) => p.user_id), [c._id]);
+    assert.deepEqual(JSON.parse(pushes[0]!.payload), { title: `${a.login} | g`, is_encrypted: false, body: 'hello', firstAttachmentUrl: null, cid });
     await Promise.all([ca.close(), ca2.close(), cb.close(), cc.close()]);
     assert.equal(b._id.length, 24);
   });

@@ -3,6 +3,7 @@ import { isAdmin, publicConversation } from '../../domain/conversations.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { conversationEvent } from '../../domain/events.js';
 import { messageTime, messageWire } from '../../domain/messages.js';
+import { chatPushPayload, outboxRows } from '../../domain/push.js';
 import { Errors, bareError, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
 import { IdString } from '../../protocol/schemas.js';
@@ -92,10 +93,14 @@ export const messageCreate = defineHandler({
       created_at: now,
       updated_at: now,
     };
-    const { record, duplicate } = await store.messages.insert(draft, input.deleted_for ?? []);
+    const recipients = conv.type === 'u' ? [conv.owner_id, ...(conv.opponent_id ? [conv.opponent_id] : [])] : (await store.participants.list(conv._id)).map((p) => p.user_id);
+    // Recipients with no connected device get a push, queued durably with the message itself.
+    const offline = recipients.filter((id) => id !== userId && !deps.sessions.isOnline(orgId, id));
+    const sender = offline.length > 0 ? await store.users.byId(orgId, userId) : undefined;
+    const pushes = sender ? outboxRows(orgId, offline, chatPushPayload(sender.login, conv, draft), now) : [];
+    const { record, duplicate } = await store.messages.insert(draft, input.deleted_for ?? [], pushes);
     const ask = { ask: { mid: input.id, server_mid: record._id, t: record.t, modified: null, bot_message: null } };
     if (duplicate) return { packet: ask };
-    const recipients = conv.type === 'u' ? [conv.owner_id, ...(conv.opponent_id ? [conv.opponent_id] : [])] : (await store.participants.list(conv._id)).map((p) => p.user_id);
     deliver.push({ orgId, to: recipients, packet: { message: messageWire(record, conv.type) }, exceptDevice: { userId, deviceId }, offline: 'oplog' });
     return { packet: ask, deliver };
   },

@@ -32,6 +32,25 @@ export function messagesContract(store: () => Store): void {
       assert.equal((await store().messages.insert(msg({ client_id: 'c1', from: newId() }))).duplicate, false);
     });
 
+    it('queues pushes with a new message only, durably, and hands them out until sent', async () => {
+      const { org, msg } = await setup();
+      const recipient = newId();
+      const push = (id: string) => [{ _id: newId(), organization_id: org, user_id: recipient, payload: `{"n":"${id}"}`, created_at: 1 }];
+      const m = msg({ client_id: 'p1' });
+      await store().messages.insert(m, [], push('first'));
+      await store().messages.insert({ ...m, _id: newId() }, [], push('retry'));
+      const mine = (await store().pushOutbox.pending(10_000, 10)).filter((p) => p.user_id === recipient);
+      assert.deepEqual(mine.map((p) => p.payload), ['{"n":"first"}']);
+      const row = mine[0]!;
+      await store().pushOutbox.markFailed(row._id, 100);
+      assert.equal((await store().pushOutbox.pending(10_000, 50)).some((p) => p._id === row._id), false);
+      const due = (await store().pushOutbox.pending(10_000, 100)).find((p) => p._id === row._id);
+      assert.equal(due?.attempts, 1);
+      assert.ok((await store().pushOutbox.count()) >= 1);
+      await store().pushOutbox.markSent(row._id);
+      assert.equal((await store().pushOutbox.pending(10_000, 1000)).some((p) => p._id === row._id), false);
+    });
+
     it('hides per user, from the start or later, and lists newest first or by update window', async () => {
       const { org, cid, a, b, msg } = await setup();
       const m1 = (await store().messages.insert(msg())).record;

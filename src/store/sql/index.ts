@@ -8,6 +8,7 @@ import { SqlMessageStore, deleteConversationMessages } from './messages.js';
 import { SqlOpLogStore } from './op-log.js';
 import { SqlOrganizationStore } from './organizations.js';
 import { SqlParticipantStore } from './participants.js';
+import { SqlPushOutboxStore } from './push-outbox.js';
 import type { Database } from './schema.js';
 import { SqlTokenStore } from './tokens.js';
 import { SqlUserStore } from './users.js';
@@ -31,6 +32,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     messages,
     statuses: new SqlMessageStatusStore(ctx),
     reactions: new SqlReactionStore(ctx),
+    pushOutbox: new SqlPushOutboxStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { MessageListQuery, MessageRecord, MessageStore } from '../store.js';
+import type { MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
@@ -47,6 +47,7 @@ export function messageFromRow(r: MessagesTable): MessageRecord {
 interface PendingInsert {
   readonly record: MessageRecord;
   readonly hiddenFor: readonly string[];
+  readonly pushes: readonly PushOutboxRecord[];
 }
 interface InsertResult {
   readonly record: MessageRecord;
@@ -67,8 +68,8 @@ export class SqlMessageStore implements MessageStore {
     this.committer = new GroupCommitter((items) => this.writeBatch(items));
   }
 
-  insert(record: MessageRecord, hiddenFor: readonly string[] = []): Promise<InsertResult> {
-    return this.committer.submit({ record, hiddenFor });
+  insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = []): Promise<InsertResult> {
+    return this.committer.submit({ record, hiddenFor, pushes });
   }
 
   /** Waits for queued inserts (before the store closes). */
@@ -87,6 +88,8 @@ export class SqlMessageStore implements MessageStore {
       const fresh = new Set(inserted.map((r) => r.id));
       const hidden = items.filter((i) => fresh.has(i.record._id)).flatMap((i) => [...new Set(i.hiddenFor)].map((user_id) => ({ mid: i.record._id, user_id, cid: i.record.cid })));
       if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
+      const pushes = items.filter((i) => fresh.has(i.record._id)).flatMap((i) => i.pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, attempts: 0, next_attempt_at: p.created_at, created_at: p.created_at })));
+      if (pushes.length > 0) await trx.insertInto('push_outbox').values(pushes).execute();
       // Newest created_at per conversation becomes its updated_at (never moved backwards).
       const newest = new Map<string, { org: string; at: number }>();
       for (const i of items) {

@@ -155,6 +155,22 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index message_reactions_cid_idx on message_reactions (cid)`,
     ],
   },
+  {
+    version: 5,
+    name: 'push outbox',
+    statements: [
+      `create table push_outbox (
+        id text primary key,
+        organization_id text not null,
+        user_id text not null,
+        payload text not null,
+        attempts integer not null default 0,
+        next_attempt_at bigint not null,
+        created_at bigint not null
+      )`,
+      `create index push_outbox_due_idx on push_outbox (next_attempt_at, id)`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -112,6 +112,16 @@ export interface MessageReactionsTable {
   created_at: number;
 }
 
+export interface PushOutboxTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  payload: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -124,4 +134,5 @@ export interface Database {
   message_hidden: MessageHiddenTable;
   message_statuses: MessageStatusesTable;
   message_reactions: MessageReactionsTable;
+  push_outbox: PushOutboxTable;
 }
