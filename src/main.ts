@@ -17,6 +17,7 @@ import type { Store } from './store/store.js';
 import { Dispatcher } from './transport/dispatch.js';
 import { buildHttpApp } from './transport/http.js';
 import { Metrics } from './transport/metrics.js';
+import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
 import { authRoutes } from './transport/routes/auth.js';
 import { LocalSessions } from './transport/sessions.js';
@@ -62,7 +63,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   };
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
   let ready = false;
-  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready }, [adminOrganizationRoutes, authRoutes]);
+  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready }, [adminOrganizationRoutes, authRoutes, adminMessageRoutes]);
   const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, { maxFrameBytes: config.maxFrameBytes });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

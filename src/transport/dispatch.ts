@@ -24,6 +24,11 @@ export class Dispatcher {
     private readonly log: Logger,
   ) {}
 
+  /** The registered handler of a packet, if any (the HTTP admin API runs handlers by name). */
+  handler(kind: string): RegisteredHandler | undefined {
+    return this.handlers.get(kind);
+  }
+
   /** Handles one frame from `conn`. Never rejects; every failure becomes a reply. */
   async handleFrame(conn: Connection, text: string): Promise<void> {
     const decoded = decodeFrame(text);
