@@ -58,16 +58,19 @@ export const conversationUpdate = defineHandler({
 
     const inOrg = async (ids: readonly string[] | undefined): Promise<string[]> => (ids && ids.length > 0 ? (await store.users.byIds(orgId, ids)).map((u) => u._id) : []);
     const max = config.conversationMaxParticipants;
+    const ownerId = conv.owner_id;
+    const newAdmins = await inOrg(input.admins?.add);
     let added: string[] = [];
     try {
-      added = await store.participants.add(orgId, conv._id, [...(await inOrg(input.participants?.add)), ...(await inOrg(input.admins?.add))].map((id) => ({ user_id: id, role: null })), now, max);
+      // Naming someone admin also makes them a participant (protocol.md §3.4).
+      added = await store.participants.add(orgId, conv._id, [...(await inOrg(input.participants?.add)), ...newAdmins].map((id) => ({ user_id: id, role: null })), now, max);
     } catch (err) {
       if (err instanceof LimitError) throw samaError(Errors.participantLimit);
       throw err;
     }
-    const adminAdds = (await inOrg(input.admins?.add)).filter((id) => id !== conv?.owner_id);
+    const adminAdds = newAdmins.filter((id) => id !== ownerId);
     if (adminAdds.length > 0) await store.participants.setRole(conv._id, adminAdds, 'admin', now);
-    const adminRemoves = (await inOrg(input.admins?.remove)).filter((id) => id !== conv?.owner_id);
+    const adminRemoves = (await inOrg(input.admins?.remove)).filter((id) => id !== ownerId);
     if (adminRemoves.length > 0) await store.participants.setRole(conv._id, adminRemoves, null, now);
     const removed = await store.participants.remove(orgId, conv._id, await inOrg(input.participants?.remove));
     const remaining = await store.participants.list(conv._id);
