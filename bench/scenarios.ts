@@ -193,9 +193,7 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
     const cid = must(await c.request('conversation_create', { type: 'g', name: 'history', participants: [ids[1]] }), 'conversation_create').conversation._id as string;
     c.close();
     // Seed through the store itself (a million messages over the wire would measure sending, not listing).
-    await new Promise<void>((res) => {
-      void server.stop().then(res);
-    });
+    await server.stop(true);
     const seedStart = performance.now();
     await seedHistory({ dataDir, databaseUrl: env.DATABASE_URL, orgId, cid, from: [ids[0] as string, ids[1] as string], total });
     const seedSec = (performance.now() - seedStart) / 1000;

@@ -14,7 +14,8 @@ export interface RunningServer {
   /** Spawn → first 200 from /readyz, ms. */
   readonly startupMs: number;
   readonly dataDir: string | undefined;
-  stop(): Promise<void>;
+  /** Stops the server; its data dir is removed unless `keepData`. */
+  stop(keepData?: boolean): Promise<void>;
 }
 
 export const ADMIN_KEY = 'bench-admin-key';
@@ -47,11 +48,11 @@ async function waitReady(url: string, child: ChildProcess, t0: number): Promise<
   }
 }
 
-function stopper(child: ChildProcess, dataDir: string | undefined): () => Promise<void> {
-  return () =>
+function stopper(child: ChildProcess, dataDir: string | undefined): (keepData?: boolean) => Promise<void> {
+  return (keepData = false) =>
     new Promise((res) => {
       const done = (): void => {
-        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+        if (dataDir && !keepData) rmSync(dataDir, { recursive: true, force: true });
         res();
       };
       if (child.exitCode !== null) return done();

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { FailureLimiter } from '../../domain/rate-limit.js';
+import type { PasswordHasher } from '../../domain/passwords.js';
+import { Errors, SamaError } from '../../protocol/errors.js';
+import type { UserRecord } from '../../store/store.js';
+import type { HandlerContext, HandlerDeps } from '../define.js';
+import { checkPassword } from './login.js';
+
+/** A hasher that records which path ran, so the test needs no clock. */
+function countingHasher(): PasswordHasher & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    hash: (p) => Promise.resolve(`h:${p}`),
+    verify: (encoded, p) => {
+      calls.push('verify');
+      return Promise.resolve(encoded === `h:${p}`);
+    },
+    verifyNobody: () => {
+      calls.push('decoy');
+      return Promise.resolve(false);
+    },
+  };
+}
+
+const alice = { _id: 'u1', organization_id: 'o1', login: 'alice', password_hash: 'h:right' } as UserRecord;
+
+function ctx(hasher: PasswordHasher, limit = 5): HandlerContext {
+  const users = { byLogin: (_o: string, login: string) => Promise.resolve(login.toLowerCase() === 'alice' ? alice : undefined) };
+  const deps = { passwords: hasher, store: { users }, limiters: { perLogin: new FailureLimiter(limit, 60_000), perAddress: new FailureLimiter(100, 60_000) } } as unknown as HandlerDeps;
+  return { session: undefined, address: '127.0.0.1', deps, now: 1000 };
+}
+
+it('spends a password verification on unknown logins too, and answers them like wrong passwords', async () => {
+  const hasher = countingHasher();
+  const c = ctx(hasher);
+  const unknown = await checkPassword(c, 'o1', { login: 'nobody' }, 'x').catch((e: unknown) => e);
+  const wrong = await checkPassword(c, 'o1', { login: 'alice' }, 'x').catch((e: unknown) => e);
+  assert.deepEqual(hasher.calls, ['decoy', 'verify']);
+  assert.ok(unknown instanceof SamaError && wrong instanceof SamaError);
+  assert.deepEqual(unknown.toWire(), wrong.toWire());
+  assert.deepEqual(unknown.toWire(), Errors.badCredentials);
+  assert.equal((await checkPassword(c, 'o1', { login: 'ALICE' }, 'right'))._id, 'u1');
+});
+
+it('refuses a login name after its failures are used up, before checking the password', async () => {
+  const hasher = countingHasher();
+  const c = ctx(hasher, 2);
+  for (let i = 0; i < 2; i++) await assert.rejects(checkPassword(c, 'o1', { login: 'alice' }, 'bad'));
+  hasher.calls.length = 0;
+  await assert.rejects(checkPassword(c, 'o1', { login: 'alice' }, 'right'), (e: unknown) => e instanceof SamaError && e.status === 429);
+  assert.deepEqual(hasher.calls, []);
+});
