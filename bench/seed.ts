@@ -1,6 +1,6 @@
 import { openPostgresStore } from '../src/store/postgres/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
-import { newId } from '../src/protocol/ids.js';
+import { newIdAt } from '../src/protocol/ids.js';
 
 /**
  * Fills one conversation with `total` messages through the store (group-committed inserts),
@@ -15,7 +15,7 @@ export async function seedHistory(o: { dataDir: string; databaseUrl: string | un
     await Promise.all(
       Array.from({ length: n }, (_, j) => {
         const at = base + i + j;
-        return store.messages.insert({ _id: newId(), organization_id: o.orgId, cid: o.cid, from: o.from[(i + j) % 2] as string, client_id: null, body: `history message ${i + j}`, attachments: null, x: null, replied_message_id: null, forwarded_message_id: null, encrypted_message_type: null, t: Math.ceil(at / 1000), created_at: at, updated_at: at });
+        return store.messages.insert({ _id: newIdAt(at), organization_id: o.orgId, cid: o.cid, from: o.from[(i + j) % 2] as string, client_id: null, body: `history message ${i + j}`, attachments: null, x: null, replied_message_id: null, forwarded_message_id: null, encrypted_message_type: null, t: Math.ceil(at / 1000), created_at: at, updated_at: at });
       }),
     );
   }

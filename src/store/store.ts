@@ -242,6 +242,7 @@ export interface OpLogStore {
 }
 
 export interface MessageRecord {
+  /** Made with newId()/newIdAt(created_at): it embeds the creation second, which list queries rely on. */
   readonly _id: string;
   readonly organization_id: string;
   readonly cid: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newId } from '../../protocol/ids.js';
+import { newId, newIdAt } from '../../protocol/ids.js';
 import type { MessageRecord, Store } from '../store.js';
 import { freshOrg } from './harness.js';
 
@@ -13,7 +13,7 @@ export function messagesContract(store: () => Store): void {
     let clock = 1000;
     const msg = (fields: Partial<MessageRecord> = {}): MessageRecord => {
       clock += 1;
-      return { _id: newId(), organization_id: org, cid: conv._id, from: a, client_id: null, body: `m${clock}`, attachments: null, x: null, replied_message_id: null, forwarded_message_id: null, encrypted_message_type: null, t: 1, created_at: clock, updated_at: clock, ...fields };
+      return { _id: newIdAt(clock), organization_id: org, cid: conv._id, from: a, client_id: null, body: `m${clock}`, attachments: null, x: null, replied_message_id: null, forwarded_message_id: null, encrypted_message_type: null, t: 1, created_at: clock, updated_at: clock, ...fields };
     };
     return { org, cid: conv._id, a, b, msg };
   }

@@ -1,5 +1,6 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
+import { idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
@@ -145,7 +146,13 @@ export class SqlMessageStore implements MessageStore {
     if (q.updatedAfter !== undefined) {
       query = query.where('m.updated_at', '>', q.updatedAfter).orderBy('m.created_at', 'asc').orderBy('m.id', 'asc');
     } else {
-      if (q.updatedBefore !== undefined) query = query.where('m.updated_at', '<', q.updatedBefore);
+      if (q.updatedBefore !== undefined) {
+        // updated_at >= created_at, and an id embeds its creation second, so every match has an
+        // id below the floor of (updatedBefore + a minute of clock slack). That bound lets the
+        // engine walk the (cid, id) index newest-first from the right place instead of sorting
+        // all older rows; the `+ 0` keeps SQLite from picking the updated_at index instead.
+        query = query.where('m.id', '<', idFloorAt(q.updatedBefore / 1000 + 60)).where(sql<number>`m.updated_at + 0`, '<', q.updatedBefore);
+      }
       query = query.orderBy('m.id', 'desc');
     }
     const rows = await query.limit(q.limit).execute();
