@@ -22,6 +22,7 @@ const { positionals, values } = parseArgs({
     messages: { type: 'string' },
     rates: { type: 'string' },
     out: { type: 'string' },
+    'server-env': { type: 'string' },
   },
 });
 const name = positionals[0] ?? '';
@@ -42,6 +43,7 @@ const opts: ScenarioOptions = {
   connections: values.connections !== undefined ? Number(values.connections) : undefined,
   messages: values.messages !== undefined ? Number(values.messages) : undefined,
   rates: values.rates?.split(',').map(Number),
+  serverEnv: Object.fromEntries((values['server-env'] ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
 };
 const started = new Date();
 const result = await scenario(opts);

@@ -15,6 +15,8 @@ export interface ScenarioOptions {
   readonly connections?: number;
   readonly messages?: number;
   readonly rates?: readonly number[];
+  /** Extra settings for the Parley server (`--server-env KEY=VALUE,...`). */
+  readonly serverEnv: Readonly<Record<string, string>>;
 }
 
 /** One fixed-rate step of a load run. */
@@ -41,10 +43,10 @@ const PASSWORD = 'bench-password';
 const MiB = 2 ** 20;
 
 function storeEnv(o: ScenarioOptions): Record<string, string> {
-  if (o.store === 'sqlite') return {};
+  if (o.store === 'sqlite') return { ...o.serverEnv };
   const url = process.env.BENCH_DATABASE_URL;
   if (!url) throw new Error('--store postgres needs BENCH_DATABASE_URL (a database the bench may fill)');
-  return { DATABASE_URL: url };
+  return { ...o.serverEnv, DATABASE_URL: url };
 }
 
 /** Creates groups on `server` across the worker pool and runs each rate for `stepSec`. */

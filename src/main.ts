@@ -34,7 +34,7 @@ export interface ParleyNode {
 
 /** Opens the store the config selects: PostgreSQL for a postgres:// DATABASE_URL, else SQLite. */
 async function openStore(config: Config, log: Logger): Promise<Store> {
-  if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir });
+  if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   return openPostgresStore({ url: config.databaseUrl, onIdleError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced') });
 }
 

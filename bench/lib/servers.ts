@@ -66,7 +66,9 @@ function stopper(child: ChildProcess, dataDir: string | undefined): (keepData?: 
 export async function startParley(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'))): Promise<RunningServer> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+  // BENCH_NODE_ARGS passes node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'main.js')], {
     env: { PATH: process.env.PATH ?? '', APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', HTTP_ADMIN_API_KEY: ADMIN_KEY, LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -34,6 +34,7 @@ export const CONFIG_DEFINITIONS = {
   nodeName: str('HOSTNAME', hostname(), 'Node name reported by GET /health.'),
   dataDir: str('DATA_DIR', './data', 'Directory for the embedded database, generated secrets and local files.'),
   databaseUrl: optStr('DATABASE_URL', 'A postgres:// URL selects PostgreSQL; unset means embedded SQLite in DATA_DIR.'),
+  sqliteSynchronous: oneOf('SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL', 'Embedded store durability: FULL syncs every commit to disk (an ack survives power loss); NORMAL survives a crash of Parley but not of the machine.'),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info', 'Log level (pino).'),
   httpAdminApiKey: optStr('HTTP_ADMIN_API_KEY', 'Key for the admin HTTP API (header admin-api-key). Unset: every admin call is refused.'),
   jwtAccessSecret: optStr('JWT_ACCESS_SECRET', 'HMAC secret for access tokens. Unset: generated once and kept in DATA_DIR.'),

@@ -8,6 +8,7 @@ import { createSqlStore } from '../sql/index.js';
 import { migrate } from '../sql/migrate.js';
 import { MIGRATIONS, forDialect } from '../sql/migrations.js';
 import type { Database } from '../sql/schema.js';
+import { cachingDatabase } from './statement-cache.js';
 
 /** SQLite facts for the shared SQL code. */
 export const sqliteDialect: SqlDialect = {
@@ -21,21 +22,23 @@ export const sqliteDialect: SqlDialect = {
 export interface SqliteOptions {
   /** Directory holding `parley.db`; created if missing. */
   readonly dataDir: string;
+  /** FULL (default): each commit is fsynced. NORMAL: WAL commits survive a process crash, not power loss. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
 /**
- * Opens (creating and migrating) the embedded store. WAL journal with synchronous=FULL: a commit
- * is on disk before its promise resolves, so an ack survives a crash or power loss; group commit
- * keeps that affordable.
+ * Opens (creating and migrating) the embedded store. WAL journal with synchronous=FULL by default:
+ * a commit is on disk before its promise resolves, so an ack survives a crash or power loss; group
+ * commit keeps that affordable.
  */
 export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   mkdirSync(opts.dataDir, { recursive: true });
   const file = new BetterSqlite3(join(opts.dataDir, 'parley.db'));
   file.pragma('journal_mode = WAL');
-  file.pragma('synchronous = FULL');
+  file.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(file) }) });
   await migrate(db, forDialect(MIGRATIONS, 'sqlite'));
   return createSqlStore(db, sqliteDialect, () => db.destroy());
 }
