@@ -46,6 +46,9 @@ describe('bench harness (measures correctly; says nothing about speed)', () => {
       const deliver = summarize(mergeEncoded(parts.map((p) => p.deliver)));
       assert.equal(deliver.count, sent * 3);
       assert.ok(deliver.p50 > 0 && deliver.p50 < 1000);
+      // a second run at the same rate is measured afresh
+      const again = await pool.run(200, 500);
+      assert.equal(again.reduce((a, p) => a + p.delivered, 0), again.reduce((a, p) => a + p.sent, 0) * 3);
     } finally {
       pool.stop();
       await server.stop();

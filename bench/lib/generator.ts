@@ -20,6 +20,8 @@ const send = (m: FromWorker): void => {
 
 let members: Member[] = [];
 let groupSize = 0;
+/** Client ids must differ between runs: Parley answers a repeated id as a retry, without delivery. */
+let runNo = 0;
 
 async function createUsers(url: string, orgId: string, prefix: string, password: string, count: number): Promise<{ login: string; id: string }[]> {
   const setup = await BenchClient.open(url);
@@ -101,6 +103,7 @@ async function run(m: Extract<ToWorker, { t: 'run' }>): Promise<void> {
   };
   for (const mem of members) mem.client.onFrame = onFrame;
 
+  runNo += 1;
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   let next = 0;
@@ -116,7 +119,7 @@ async function run(m: Extract<ToWorker, { t: 'run' }>): Promise<void> {
       for (let i = 0; i < due; i++) {
         const mem = members[next] as Member;
         next = (next + 1) % members.length;
-        const id = `m${sent}`;
+        const id = `r${runNo}m${sent}`;
         const t0 = process.hrtime.bigint();
         sentAt.set(id, t0);
         mem.client.sendRaw(`{"message":{"id":"${id}","cid":"${mem.cid}","body":"${t0}"}}`);
