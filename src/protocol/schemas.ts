@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { bareError } from './errors.js';
 
 /**
  * Building blocks shared by packet schemas. Each packet's own schema lives beside its handler
@@ -32,6 +33,17 @@ export function dateValueMs(value: Static<typeof DateValue> | undefined): number
   if (/^\d+$/.test(value)) return Number(value);
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Like dateValueMs, but a value that is present and not a date is a schema error, worded as SAMA's
+ * validator words it (`"updated_at.gt" must be a valid date`). Absent stays undefined.
+ */
+export function optionalDateMs(value: Static<typeof DateValue> | undefined, path: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = dateValueMs(value);
+  if (ms === undefined) throw bareError(`"${path}" must be a valid date`);
+  return ms;
 }
 
 /** `{file_id?, file_name?, file_blur_hash?}` as used by avatars and conversation images. */

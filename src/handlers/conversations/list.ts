@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { publicConversation } from '../../domain/conversations.js';
-import { bareError } from '../../protocol/errors.js';
-import { DateRange, IdString, dateValueMs } from '../../protocol/schemas.js';
+import { DateRange, IdString, optionalDateMs } from '../../protocol/schemas.js';
 import { defineHandler } from '../define.js';
 
 const schema = Type.Object(
@@ -24,10 +23,8 @@ export const conversationList = defineHandler({
   schema,
   async handle(input, { deps, session }) {
     const { store, config } = deps;
-    const gt = dateValueMs(input.updated_at?.gt);
-    const lt = dateValueMs(input.updated_at?.lt);
-    if (input.updated_at?.gt !== undefined && gt === undefined) throw bareError('"updated_at.gt" must be a valid date');
-    if (input.updated_at?.lt !== undefined && lt === undefined) throw bareError('"updated_at.lt" must be a valid date');
+    const gt = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');
+    const lt = optionalDateMs(input.updated_at?.lt, 'updated_at.lt');
     const limit = Math.min(input.limit ?? config.conversationPreloadCount, config.conversationPreloadCount);
     const convs = await store.conversations.listForUser(session.orgId, session.userId, { limit, updatedAfter: gt, updatedBefore: lt, ids: input.ids });
     const cids = convs.map((c) => c._id);

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { bareError } from '../../protocol/errors.js';
-import { DateValue, dateValueMs } from '../../protocol/schemas.js';
+import { DateValue, optionalDateMs } from '../../protocol/schemas.js';
 import { defineHandler } from '../define.js';
 
 const schema = Type.Object(
@@ -24,9 +23,7 @@ export const conversationSearch = defineHandler({
   schema,
   async handle(input, { deps, session }) {
     const { store, config } = deps;
-    const gt = input.updated_at?.gt;
-    const updatedAfter = dateValueMs(gt);
-    if (gt !== undefined && updatedAfter === undefined) throw bareError('"updated_at.gt" must be a valid date');
+    const updatedAfter = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');
     const limit = Math.min(input.limit ?? config.searchPreloadCount, config.searchPreloadCount);
     const candidates = await store.conversations.searchByName(session.orgId, { name: input.name, limit: 1000, updatedAfter });
     const ids: string[] = [];

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { requireMember } from '../../domain/conversations.js';
 import { messageWire } from '../../domain/messages.js';
-import { Errors, bareError } from '../../protocol/errors.js';
-import { DateRange, IdString, dateValueMs } from '../../protocol/schemas.js';
+import { Errors } from '../../protocol/errors.js';
+import { DateRange, IdString, optionalDateMs } from '../../protocol/schemas.js';
 import { defineHandler } from '../define.js';
 
 const schema = Type.Object(
@@ -29,10 +29,8 @@ export const messageList = defineHandler({
   async handle(input, { deps, session }) {
     const { store, config } = deps;
     const { conversation } = await requireMember(store, session.orgId, input.cid, session.userId);
-    const gt = dateValueMs(input.updated_at?.gt);
-    const lt = dateValueMs(input.updated_at?.lt);
-    if (input.updated_at?.gt !== undefined && gt === undefined) throw bareError('"updated_at.gt" must be a valid date');
-    if (input.updated_at?.lt !== undefined && lt === undefined) throw bareError('"updated_at.lt" must be a valid date');
+    const gt = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');
+    const lt = optionalDateMs(input.updated_at?.lt, 'updated_at.lt');
     const limit = Math.min(input.limit ?? config.messagePreloadCount, config.messagePreloadCount);
     const messages = await store.messages.list(session.orgId, conversation._id, session.userId, { limit: input.ids ? Math.min(input.ids.length, 100) : limit, ids: input.ids, updatedAfter: gt, updatedBefore: gt === undefined ? lt : undefined });
     const ids = messages.map((m) => m._id);

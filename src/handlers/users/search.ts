@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { publicUser } from '../../domain/users.js';
-import { DateValue, IdString, dateValueMs } from '../../protocol/schemas.js';
-import { bareError } from '../../protocol/errors.js';
+import { DateValue, IdString, optionalDateMs } from '../../protocol/schemas.js';
 import { defineHandler } from '../define.js';
 
 const schema = Type.Object(
@@ -25,9 +24,7 @@ export const userSearch = defineHandler({
   schema,
   async handle(input, { deps, session }) {
     const cap = deps.config.searchPreloadCount;
-    const gt = input.updated_at?.gt;
-    const updatedAfter = dateValueMs(gt);
-    if (gt !== undefined && updatedAfter === undefined) throw bareError('"updated_at.gt" must be a valid date');
+    const updatedAfter = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');
     const users = await deps.store.users.search(session.orgId, {
       keyword: input.keyword,
       limit: Math.min(input.limit ?? cap, cap),
