@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../test/helpers/free-port.js';
 
 /** A server process under test. */
 export interface RunningServer {
@@ -20,19 +20,6 @@ export interface RunningServer {
 
 export const ADMIN_KEY = 'bench-admin-key';
 const ROOT = resolve(import.meta.dirname, '..', '..');
-
-/** A free loopback port (bound and released). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function waitReady(url: string, child: ChildProcess, t0: number): Promise<number> {
   for (;;) {

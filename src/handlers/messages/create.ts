@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { isAdmin, publicConversation } from '../../domain/conversations.js';
+import { conversationRecipients, isAdmin, publicConversation } from '../../domain/conversations.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { conversationEvent } from '../../domain/events.js';
 import { messageTime, messageWire } from '../../domain/messages.js';
@@ -93,7 +93,7 @@ export const messageCreate = defineHandler({
       created_at: now,
       updated_at: now,
     };
-    const recipients = conv.type === 'u' ? [conv.owner_id, ...(conv.opponent_id ? [conv.opponent_id] : [])] : (await store.participants.list(conv._id)).map((p) => p.user_id);
+    const recipients = await conversationRecipients(store, conv);
     // Recipients with no connected device get a push, queued durably with the message itself.
     const offline = recipients.filter((id) => id !== userId && !deps.sessions.isOnline(orgId, id));
     const sender = offline.length > 0 ? await store.users.byId(orgId, userId) : undefined;
