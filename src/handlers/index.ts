@@ -5,6 +5,7 @@ import { conversationList } from './conversations/list.js';
 import { conversationSearch } from './conversations/search.js';
 import { conversationSubscribe, conversationUnsubscribe } from './conversations/subscribe.js';
 import { conversationUpdate } from './conversations/update.js';
+import { blockListEnable, blockUser, listBlockedUsers, unblockUser } from './blocks/block.js';
 import type { RegisteredHandler } from './define.js';
 import { messageCreate } from './messages/create.js';
 import { messageDecryptionFailed } from './messages/decryption-failed.js';
@@ -64,6 +65,10 @@ const ALL: readonly RegisteredHandler[] = [
   messageReactionsList,
   messageDecryptionFailed,
   opLogList,
+  blockUser,
+  unblockUser,
+  listBlockedUsers,
+  blockListEnable,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

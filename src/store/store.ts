@@ -354,6 +354,21 @@ export interface PushOutboxStore {
   count(): Promise<number>;
 }
 
+/** Block lists (protocol.md §3.3): one row per (blocker, blocked), with an enabled flag per blocker. */
+export interface BlockStore {
+  /** Blocks these users (idempotent); new rows take the blocker's current enabled state. */
+  block(orgId: string, userId: string, blockedIds: readonly string[], now: number): Promise<void>;
+  unblock(orgId: string, userId: string, blockedIds: readonly string[]): Promise<void>;
+  /** Ids the user has blocked, enabled or not. */
+  list(orgId: string, userId: string): Promise<string[]>;
+  /** Turns enforcement of all of the user's blocks on or off. */
+  setEnabled(orgId: string, userId: string, enabled: boolean): Promise<void>;
+  /** True when either user has an enabled block on the other. */
+  blockedEitherWay(orgId: string, a: string, b: string): Promise<boolean>;
+  /** Removes every row where the user is either side (account deletion). */
+  deleteUser(orgId: string, userId: string): Promise<void>;
+}
+
 /** The whole store: one object per entity port, plus lifecycle. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -367,6 +382,7 @@ export interface Store {
   readonly statuses: MessageStatusStore;
   readonly reactions: ReactionStore;
   readonly pushOutbox: PushOutboxStore;
+  readonly blocks: BlockStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

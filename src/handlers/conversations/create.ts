@@ -77,6 +77,8 @@ export const conversationCreate = defineHandler({
       if (opponentId === undefined) throw samaError(Errors.selectAtLeastOneUser);
       if (opponentId === userId) throw samaError(Errors.incorrectUser);
       if (!(await store.users.byId(orgId, opponentId))) throw samaError(Errors.incorrectUser);
+      // Neither side of a block may open (or reopen) a private chat with the other.
+      if (await store.blocks.blockedEitherWay(orgId, userId, opponentId)) throw samaError(Errors.blocked);
       ({ conv, created } = await privateConversation(ctx, opponentId, input.is_encrypted === true));
     } else {
       const members = [userId, ...participants.filter((id) => id !== userId)];

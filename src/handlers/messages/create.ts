@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { conversationRecipients, isAdmin, publicConversation } from '../../domain/conversations.js';
+import { assertNotBlocked } from '../../domain/blocks.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { conversationEvent } from '../../domain/events.js';
 import { messageTime, messageWire } from '../../domain/messages.js';
@@ -72,6 +73,7 @@ export const messageCreate = defineHandler({
       }
     }
     if (!membership) throw samaError(Errors.forbidden);
+    await assertNotBlocked(store, conv, userId);
     if (conv.type === 'c' && !config.conversationDisableChannelsLogic && !isAdmin(conv, membership)) throw samaError(Errors.forbidden);
     if (input.replied_message_id !== undefined) {
       const replied = await store.messages.visibleTo(orgId, input.replied_message_id, userId);

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { assertNotBlocked } from '../../domain/blocks.js';
 import { requireMember } from '../../domain/conversations.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { IdString } from '../../protocol/schemas.js';
@@ -19,6 +20,7 @@ export const typing = defineHandler({
   async handle(input, { deps, session, now }) {
     const { conversation } = await requireMember(deps.store, session.orgId, input.cid, session.userId);
     if (conversation.type === 'c') throw samaError(Errors.forbidden);
+    await assertNotBlocked(deps.store, conversation, session.userId);
     const event: Record<string, unknown> = { cid: conversation._id, c_type: conversation.type, from: session.userId, t: Math.round(now / 1000) };
     if (input.status !== undefined) event.status = input.status;
     const to = (await deps.store.participants.list(conversation._id)).map((p) => p.user_id);

@@ -98,6 +98,30 @@ export function identityContract(store: () => Store): void {
     });
   });
 
+  describe('BlockStore', () => {
+    it('blocks idempotently, enforces only enabled blocks either way, and forgets a user', async () => {
+      const org = await freshOrg(store());
+      const [a, b, c] = [newId(), newId(), newId()];
+      await store().blocks.block(org, a, [b, b], 1);
+      await store().blocks.block(org, a, [b, c], 2);
+      assert.deepEqual(await store().blocks.list(org, a), [b, c]);
+      assert.equal(await store().blocks.blockedEitherWay(org, b, a), true);
+      assert.equal(await store().blocks.blockedEitherWay(org, b, c), false);
+      assert.equal(await store().blocks.blockedEitherWay(await freshOrg(store()), a, b), false);
+      await store().blocks.setEnabled(org, a, false);
+      assert.equal(await store().blocks.blockedEitherWay(org, a, b), false);
+      await store().blocks.block(org, a, [newId()], 3);
+      assert.equal((await store().blocks.list(org, a)).length, 3);
+      await store().blocks.setEnabled(org, a, true);
+      await store().blocks.unblock(org, a, [c]);
+      assert.deepEqual((await store().blocks.list(org, a)).slice(0, 1), [b]);
+      await store().blocks.block(org, b, [a], 4);
+      await store().blocks.deleteUser(org, a);
+      assert.deepEqual(await store().blocks.list(org, a), []);
+      assert.deepEqual(await store().blocks.list(org, b), []);
+    });
+  });
+
   describe('TokenStore', () => {
     it('keeps one token per (user, device, type), honours expiry and type, and revokes', async () => {
       const org = await freshOrg(store());

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import type { SqlDialect } from './dialect.js';
+import { SqlBlockStore } from './blocks.js';
 import { SqlConversationStore } from './conversations.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
 import { SqlMessageStore, deleteConversationMessages } from './messages.js';
@@ -33,6 +34,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     statuses: new SqlMessageStatusStore(ctx),
     reactions: new SqlReactionStore(ctx),
     pushOutbox: new SqlPushOutboxStore(ctx),
+    blocks: new SqlBlockStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

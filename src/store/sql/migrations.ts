@@ -171,6 +171,21 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index push_outbox_due_idx on push_outbox (next_attempt_at, id)`,
     ],
   },
+  {
+    version: 6,
+    name: 'block lists',
+    statements: [
+      `create table blocked_users (
+        organization_id text not null,
+        user_id text not null,
+        blocked_user_id text not null,
+        enabled integer not null default 1,
+        created_at bigint not null,
+        primary key (user_id, blocked_user_id)
+      )`,
+      `create index blocked_users_blocked_idx on blocked_users (blocked_user_id)`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

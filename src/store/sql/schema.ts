@@ -122,6 +122,14 @@ export interface PushOutboxTable {
   created_at: number;
 }
 
+export interface BlockedUsersTable {
+  organization_id: string;
+  user_id: string;
+  blocked_user_id: string;
+  enabled: number;
+  created_at: number;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -135,4 +143,5 @@ export interface Database {
   message_statuses: MessageStatusesTable;
   message_reactions: MessageReactionsTable;
   push_outbox: PushOutboxTable;
+  blocked_users: BlockedUsersTable;
 }
