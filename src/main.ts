@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { DeliveryService } from './domain/delivery.js';
 import { ensureDefaultOrganization } from './domain/organizations.js';
+import { Presence } from './domain/presence.js';
 import { createPasswordHasher } from './domain/passwords.js';
 import { FailureLimiter } from './domain/rate-limit.js';
 import { TokenService } from './domain/tokens.js';
@@ -17,6 +18,7 @@ import type { Store } from './store/store.js';
 import { Dispatcher } from './transport/dispatch.js';
 import { buildHttpApp } from './transport/http.js';
 import { Metrics } from './transport/metrics.js';
+import { adminActivityRoutes } from './transport/routes/admin-activity.js';
 import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
 import { authRoutes } from './transport/routes/auth.js';
@@ -50,6 +52,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const metrics = new Metrics(() => sessions.size);
   metrics.trackPushOutbox(() => store.pushOutbox.count());
   const limiters = { perLogin: new FailureLimiter(config.loginAttemptsPerLogin, 60_000), perAddress: new FailureLimiter(config.loginAttemptsPerAddress, 60_000) };
+  const presence = new Presence(store, sessions, sessions, log);
+  sessions.listen(presence);
   const deps: HandlerDeps = {
     config,
     store,
@@ -58,13 +62,14 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     mailer: createMailer(config),
     limiters,
     sessions,
+    presence,
     delivery: new DeliveryService(sessions, store.opLog, config.operationsLogExpiresIn * 1000, log),
     log,
   };
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
   let ready = false;
-  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready }, [adminOrganizationRoutes, authRoutes, adminMessageRoutes]);
-  const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, { maxFrameBytes: config.maxFrameBytes });
+  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready }, [adminOrganizationRoutes, authRoutes, adminMessageRoutes, adminActivityRoutes]);
+  const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, { maxFrameBytes: config.maxFrameBytes, heartbeatIntervalMs: config.heartbeatIntervalMs });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;

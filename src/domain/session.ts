@@ -14,6 +14,8 @@ export interface SessionDirectory {
   isOnline(orgId: string, userId: string): boolean;
   /** User ids of the organization with at least one connected device. */
   onlineUserIds(orgId: string): string[];
+  /** True when the user should get a push: no device connected, or some device backgrounded. */
+  needsPush(orgId: string, userId: string): boolean;
   /** Unbinds the socket of one device (logout over HTTP); the socket stays open. */
   endDevice(orgId: string, userId: string, deviceId: string): void;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Delivery, DeliveryService } from '../domain/delivery.js';
 import type { LoginLimiters } from '../domain/rate-limit.js';
 import type { PasswordHasher } from '../domain/passwords.js';
+import type { Presence } from '../domain/presence.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
 import type { TokenService } from '../domain/tokens.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -21,6 +22,7 @@ export interface HandlerDeps {
   readonly limiters: LoginLimiters;
   readonly sessions: SessionDirectory;
   readonly delivery: DeliveryService;
+  readonly presence: Presence;
   readonly log: Logger;
 }
 
@@ -43,6 +45,8 @@ export interface AuthedContext extends HandlerContext {
 export type SessionEffect =
   | { readonly kind: 'bind'; readonly session: Session }
   | { readonly kind: 'unbind' }
+  /** Marks this device backgrounded (true) or foregrounded (false): it then also gets pushes. */
+  | { readonly kind: 'inactive'; readonly value: boolean }
   /** Ends every session of a user (deletion): other sockets closed, this one unbound. */
   | { readonly kind: 'drop_user'; readonly orgId: string; readonly userId: string };
 

@@ -7,6 +7,7 @@ import { conversationSubscribe, conversationUnsubscribe } from './conversations/
 import { conversationUpdate } from './conversations/update.js';
 import { blockListEnable, blockUser, listBlockedUsers, unblockUser } from './blocks/block.js';
 import type { RegisteredHandler } from './define.js';
+import { activityStatus, lastActivity, lastActivitySubscribe, lastActivityUnsubscribe, onlineList } from './presence/activity.js';
 import { messageCreate } from './messages/create.js';
 import { messageDecryptionFailed } from './messages/decryption-failed.js';
 import { messageDelete } from './messages/delete.js';
@@ -69,6 +70,11 @@ const ALL: readonly RegisteredHandler[] = [
   unblockUser,
   listBlockedUsers,
   blockListEnable,
+  lastActivitySubscribe,
+  lastActivityUnsubscribe,
+  lastActivity,
+  onlineList,
+  activityStatus,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

@@ -115,6 +115,9 @@ export class Dispatcher {
       case 'unbind':
         this.sessions.unbind(conn);
         break;
+      case 'inactive':
+        this.sessions.setInactive(conn, effect.value);
+        break;
       case 'drop_user':
         this.sessions.dropUser(effect.orgId, effect.userId, conn);
         break;

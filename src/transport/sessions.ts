@@ -28,6 +28,7 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
   private readonly byUser = new Map<string, Map<string, Connection>>();
   private readonly byOrg = new Map<string, Set<string>>();
   private listeners: PresenceListener[] = [];
+  private readonly inactive = new WeakSet<Connection>();
 
   /** Registers a presence listener (presence feature, metrics). */
   listen(l: PresenceListener): void {
@@ -82,6 +83,19 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
       this.unbind(conn);
       if (conn !== keep) conn.close(4001, 'user deleted');
     }
+  }
+
+  /** Marks a bound socket backgrounded or foregrounded (activity_status). */
+  setInactive(conn: Connection, value: boolean): void {
+    if (value) this.inactive.add(conn);
+    else this.inactive.delete(conn);
+  }
+
+  needsPush(orgId: string, userId: string): boolean {
+    const devices = this.byUser.get(userKey(orgId, userId));
+    if (!devices) return true;
+    for (const conn of devices.values()) if (this.inactive.has(conn)) return true;
+    return false;
   }
 
   endDevice(orgId: string, userId: string, deviceId: string): void {

@@ -13,6 +13,8 @@ export interface WsOptions {
   readonly maxFrameBytes: number;
   /** A socket whose unsent backlog passes this is closed (1013) instead of buffering without end. */
   readonly maxBufferedBytes?: number;
+  /** Ping interval in ms; a socket silent since the previous ping is terminated. 0 = off. */
+  readonly heartbeatIntervalMs?: number;
 }
 
 /** The WebSocket side of the shared HTTP port. */
@@ -43,8 +45,28 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
   };
   server.on('upgrade', onUpgrade);
 
+  // Heartbeat: every interval, sockets that did not answer the last ping are terminated (their
+  // 'close' then unbinds the session, so presence goes offline), the rest are pinged again.
+  const alive = new WeakSet<WebSocket>();
+  const heartbeat =
+    (opts.heartbeatIntervalMs ?? 0) > 0
+      ? setInterval(() => {
+          for (const ws of wss.clients) {
+            if (!alive.has(ws)) {
+              ws.terminate();
+              continue;
+            }
+            alive.delete(ws);
+            ws.ping();
+          }
+        }, opts.heartbeatIntervalMs)
+      : undefined;
+  heartbeat?.unref();
+
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     metrics.connections.inc();
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
     const conn: Connection = {
       id: nextId++,
       address: req.socket.remoteAddress ?? 'unknown',
@@ -62,6 +84,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       },
     };
     ws.on('message', (data: RawData) => {
+      alive.add(ws);
       const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (bytes.length > opts.maxFrameBytes) {
         metrics.badFrames.inc({ reason: 'too_large' });
@@ -83,6 +106,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
     },
     close() {
       accepting = false;
+      clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       return new Promise((resolve) => {

@@ -96,8 +96,9 @@ export const messageCreate = defineHandler({
       updated_at: now,
     };
     const recipients = await conversationRecipients(store, conv);
-    // Recipients with no connected device get a push, queued durably with the message itself.
-    const offline = recipients.filter((id) => id !== userId && !deps.sessions.isOnline(orgId, id));
+    // Recipients with no connected device, or a backgrounded one, get a push (protocol.md §4.4),
+    // queued durably with the message itself.
+    const offline = recipients.filter((id) => id !== userId && deps.sessions.needsPush(orgId, id));
     const sender = offline.length > 0 ? await store.users.byId(orgId, userId) : undefined;
     const pushes = sender ? outboxRows(orgId, offline, chatPushPayload(sender.login, conv, draft), now) : [];
     const { record, duplicate } = await store.messages.insert(draft, input.deleted_for ?? [], pushes);
