@@ -6,6 +6,7 @@ import { conversationSearch } from './conversations/search.js';
 import { conversationSubscribe, conversationUnsubscribe } from './conversations/subscribe.js';
 import { conversationUpdate } from './conversations/update.js';
 import { blockListEnable, blockUser, listBlockedUsers, unblockUser } from './blocks/block.js';
+import { contactAdd, contactBatchAdd, contactDelete, contactList, contactUpdate } from './contacts/contacts.js';
 import type { RegisteredHandler } from './define.js';
 import { activityStatus, lastActivity, lastActivitySubscribe, lastActivityUnsubscribe, onlineList } from './presence/activity.js';
 import { messageCreate } from './messages/create.js';
@@ -75,6 +76,11 @@ const ALL: readonly RegisteredHandler[] = [
   lastActivity,
   onlineList,
   activityStatus,
+  contactAdd,
+  contactBatchAdd,
+  contactUpdate,
+  contactDelete,
+  contactList,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

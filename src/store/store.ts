@@ -91,6 +91,8 @@ export interface UserStore {
   delete(orgId: string, id: string): Promise<boolean>;
   /** Ordered by first_name descending, then last_name and login ascending (SAMA's order). */
   search(orgId: string, query: UserSearch): Promise<UserRecord[]>;
+  /** Users of the organization whose e-mail is among `emails` or phone among `phones` (address-book matching). */
+  byEmailsOrPhones(orgId: string, emails: readonly string[], phones: readonly string[]): Promise<UserRecord[]>;
   /** Sets `recent_activity` (unix seconds) without touching `updated_at`. */
   setRecentActivity(orgId: string, id: string, unixSeconds: number): Promise<void>;
 }
@@ -369,6 +371,37 @@ export interface BlockStore {
   deleteUser(orgId: string, userId: string): Promise<void>;
 }
 
+/** One address-book value: a free label and the e-mail address or phone number. */
+export interface ContactItem {
+  type: string;
+  value: string;
+}
+
+export interface ContactRecord {
+  readonly _id: string;
+  readonly organization_id: string;
+  /** The address book's owner. */
+  readonly user_id: string;
+  readonly first_name: string | null;
+  readonly last_name: string | null;
+  readonly company: string | null;
+  readonly email: ContactItem[] | null;
+  readonly phone: ContactItem[] | null;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+/** Address books (protocol.md §3.2); every query is scoped to one owner in one organization. */
+export interface ContactStore {
+  /** Stores the contacts in one transaction. */
+  insert(rows: readonly ContactRecord[]): Promise<void>;
+  /** Replaces the fields given; undefined if the contact is not the owner's. */
+  update(orgId: string, ownerId: string, id: string, patch: Partial<Pick<ContactRecord, 'first_name' | 'last_name' | 'company' | 'email' | 'phone'>>, now: number): Promise<ContactRecord | undefined>;
+  delete(orgId: string, ownerId: string, id: string): Promise<void>;
+  /** Newest first; `limit` 0 means all. */
+  list(orgId: string, ownerId: string, query: { updatedAfter?: number; limit: number }): Promise<ContactRecord[]>;
+}
+
 /** The whole store: one object per entity port, plus lifecycle. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -383,6 +416,7 @@ export interface Store {
   readonly reactions: ReactionStore;
   readonly pushOutbox: PushOutboxStore;
   readonly blocks: BlockStore;
+  readonly contacts: ContactStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

@@ -98,6 +98,34 @@ export function identityContract(store: () => Store): void {
     });
   });
 
+  describe('ContactStore', () => {
+    it('stores, updates, lists newest first and deletes only the owner\'s contacts', async () => {
+      const org = await freshOrg(store());
+      const [me, other] = [newId(), newId()];
+      const mk = (owner: string, n: number) => ({ _id: newId(), organization_id: org, user_id: owner, first_name: `F${n}`, last_name: null, company: null, email: [{ type: 'w', value: `${n}@x.io` }], phone: null, created_at: n, updated_at: n });
+      const [c1, c2, c3] = [mk(me, 1), mk(me, 2), mk(other, 3)];
+      await store().contacts.insert([c1, c2, c3]);
+      assert.deepEqual(await store().contacts.list(org, me, { limit: 0 }), [c2, c1]);
+      assert.deepEqual((await store().contacts.list(org, me, { limit: 10, updatedAfter: 1 })).map((c) => c._id), [c2._id]);
+      assert.equal(await store().contacts.update(org, other, c1._id, { company: 'X' }, 5), undefined);
+      assert.deepEqual(await store().contacts.update(org, me, c1._id, { company: 'Acme', phone: [{ type: 'm', value: '1' }] }, 5), { ...c1, company: 'Acme', phone: [{ type: 'm', value: '1' }], updated_at: 5 });
+      await store().contacts.delete(org, other, c2._id);
+      assert.equal((await store().contacts.list(org, me, { limit: 0 })).length, 2);
+      await store().contacts.delete(org, me, c2._id);
+      assert.deepEqual((await store().contacts.list(org, me, { limit: 1 })).map((c) => c._id), [c1._id]);
+    });
+
+    it('finds users of the organization by e-mail or phone for matching', async () => {
+      const org = await freshOrg(store());
+      const a = await makeUser(store(), org, { email: 'm1@x.io' });
+      const b = await makeUser(store(), org, { phone: '777' });
+      await makeUser(store(), await freshOrg(store()), { email: 'm2@x.io' });
+      const got = await store().users.byEmailsOrPhones(org, ['m1@x.io', 'm2@x.io'], ['777', '888']);
+      assert.deepEqual(got.map((u) => u._id).sort(), [a._id, b._id].sort());
+      assert.deepEqual(await store().users.byEmailsOrPhones(org, [], []), []);
+    });
+  });
+
   describe('BlockStore', () => {
     it('blocks idempotently, enforces only enabled blocks either way, and forgets a user', async () => {
       const org = await freshOrg(store());

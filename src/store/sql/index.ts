@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import type { SqlDialect } from './dialect.js';
 import { SqlBlockStore } from './blocks.js';
+import { SqlContactStore } from './contacts.js';
 import { SqlConversationStore } from './conversations.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
 import { SqlMessageStore, deleteConversationMessages } from './messages.js';
@@ -35,6 +36,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     reactions: new SqlReactionStore(ctx),
     pushOutbox: new SqlPushOutboxStore(ctx),
     blocks: new SqlBlockStore(ctx),
+    contacts: new SqlContactStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

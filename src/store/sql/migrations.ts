@@ -186,6 +186,25 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index blocked_users_blocked_idx on blocked_users (blocked_user_id)`,
     ],
   },
+  {
+    version: 7,
+    name: 'contacts',
+    statements: [
+      `create table contacts (
+        id text primary key,
+        organization_id text not null,
+        user_id text not null,
+        first_name text,
+        last_name text,
+        company text,
+        email text,
+        phone text,
+        created_at bigint not null,
+        updated_at bigint not null
+      )`,
+      `create index contacts_owner_idx on contacts (organization_id, user_id, id)`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

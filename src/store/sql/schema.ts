@@ -130,6 +130,19 @@ export interface BlockedUsersTable {
   created_at: number;
 }
 
+export interface ContactsTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  email: string | null;
+  phone: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -144,4 +157,5 @@ export interface Database {
   message_reactions: MessageReactionsTable;
   push_outbox: PushOutboxTable;
   blocked_users: BlockedUsersTable;
+  contacts: ContactsTable;
 }

@@ -144,6 +144,17 @@ export class SqlUserStore implements UserStore {
     return rows.map(toRecord);
   }
 
+  async byEmailsOrPhones(orgId: string, emails: readonly string[], phones: readonly string[]): Promise<UserRecord[]> {
+    if (emails.length === 0 && phones.length === 0) return [];
+    const rows = await this.ctx.db
+      .selectFrom('users')
+      .selectAll()
+      .where('organization_id', '=', orgId)
+      .where((eb) => eb.or([...(emails.length > 0 ? [eb('email', 'in', [...new Set(emails)])] : []), ...(phones.length > 0 ? [eb('phone', 'in', [...new Set(phones)])] : [])]))
+      .execute();
+    return rows.map(toRecord);
+  }
+
   async setRecentActivity(orgId: string, id: string, unixSeconds: number): Promise<void> {
     await this.ctx.db.updateTable('users').set({ recent_activity: unixSeconds }).where('organization_id', '=', orgId).where('id', '=', id).execute();
   }
