@@ -402,6 +402,50 @@ export interface ContactStore {
   list(orgId: string, ownerId: string, query: { updatedAfter?: number; limit: number }): Promise<ContactRecord[]>;
 }
 
+/** A file announced by `create_files` (protocol.md §9, §11.9). */
+export interface FileRecord {
+  readonly _id: string;
+  readonly organization_id: string;
+  /** The uploader. */
+  readonly user_id: string;
+  /** 24 hex chars: the storage key and the public file id. */
+  readonly object_id: string;
+  readonly name: string;
+  /** Announced size in bytes; an upload of any other size is refused. */
+  readonly size: number;
+  readonly content_type: string;
+  /** When the bytes arrived through Parley's own upload route; null for object storage, which does not tell. */
+  readonly uploaded_at: number | null;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+/** The scope of a link that lets the whole organization see a file (avatars). */
+export const ORGANIZATION_SCOPE = '*';
+
+/**
+ * Files and who may see them. A file is visible to its uploader and, once linked, to everyone in
+ * a link's scope: the participants of a conversation (attachments, conversation images) or the
+ * whole organization (avatars). Files never linked are removed by the cleanup after a while.
+ */
+export interface FileStore {
+  insert(rows: readonly FileRecord[]): Promise<void>;
+  /** The organization's files among `objectIds` (unknown ids are skipped). */
+  byObjectIds(orgId: string, objectIds: readonly string[]): Promise<FileRecord[]>;
+  /** Any organization's file; for the upload and download routes, whose URLs carry no session. */
+  byObjectId(objectId: string): Promise<FileRecord | undefined>;
+  /** Records that the bytes arrived; false if they had already (uploads are write-once). */
+  markUploaded(objectId: string, now: number): Promise<boolean>;
+  /** Links the files to a scope (a conversation id or ORGANIZATION_SCOPE); idempotent. */
+  link(orgId: string, objectIds: readonly string[], scope: string, now: number): Promise<void>;
+  /** Which of `objectIds` the user may see: uploaded by them, or linked to a scope they are in. */
+  visibleTo(orgId: string, userId: string, objectIds: readonly string[]): Promise<Set<string>>;
+  /** Files created before `createdBefore` and never linked, oldest first. */
+  unlinked(createdBefore: number, limit: number): Promise<FileRecord[]>;
+  /** Removes the rows and their links (the bytes are the storage driver's business). */
+  delete(objectIds: readonly string[]): Promise<void>;
+}
+
 /** The whole store: one object per entity port, plus lifecycle. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -417,6 +461,7 @@ export interface Store {
   readonly pushOutbox: PushOutboxStore;
   readonly blocks: BlockStore;
   readonly contacts: ContactStore;
+  readonly files: FileStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

@@ -2,6 +2,7 @@ import { after, before, describe } from 'node:test';
 import type { Store } from '../store.js';
 import { conversationsContract } from './conversations.contract.js';
 import type { StoreFactory } from './harness.js';
+import { filesContract } from './files.contract.js';
 import { identityContract } from './identity.contract.js';
 import { messagesContract } from './messages.contract.js';
 
@@ -25,5 +26,6 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     identityContract(get);
     conversationsContract(get);
     messagesContract(get);
+    filesContract(get);
   });
 }

@@ -4,6 +4,7 @@ import type { Store } from '../store.js';
 import type { SqlDialect } from './dialect.js';
 import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
+import { SqlFileStore } from './files.js';
 import { SqlConversationStore } from './conversations.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
 import { SqlMessageStore, deleteConversationMessages } from './messages.js';
@@ -37,6 +38,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     pushOutbox: new SqlPushOutboxStore(ctx),
     blocks: new SqlBlockStore(ctx),
     contacts: new SqlContactStore(ctx),
+    files: new SqlFileStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

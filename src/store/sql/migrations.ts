@@ -205,6 +205,35 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index contacts_owner_idx on contacts (organization_id, user_id, id)`,
     ],
   },
+  {
+    version: 8,
+    name: 'files and their links',
+    statements: [
+      `create table files (
+        object_id text primary key,
+        id text not null,
+        organization_id text not null,
+        user_id text not null,
+        name text not null,
+        size bigint not null,
+        content_type text not null,
+        uploaded_at bigint,
+        created_at bigint not null,
+        updated_at bigint not null
+      )`,
+      `create index files_created_idx on files (created_at)`,
+      // scope is a conversation id (attachments, conversation images) or '*' (avatars: the whole
+      // organization may see them).
+      `create table file_links (
+        object_id text not null,
+        organization_id text not null,
+        scope text not null,
+        created_at bigint not null,
+        primary key (object_id, scope)
+      )`,
+      `create index file_links_scope_idx on file_links (scope)`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -143,6 +143,26 @@ export interface ContactsTable {
   updated_at: number;
 }
 
+export interface FilesTable {
+  object_id: string;
+  id: string;
+  organization_id: string;
+  user_id: string;
+  name: string;
+  size: number;
+  content_type: string;
+  uploaded_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface FileLinksTable {
+  object_id: string;
+  organization_id: string;
+  scope: string;
+  created_at: number;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -158,4 +178,6 @@ export interface Database {
   push_outbox: PushOutboxTable;
   blocked_users: BlockedUsersTable;
   contacts: ContactsTable;
+  files: FilesTable;
+  file_links: FileLinksTable;
 }
