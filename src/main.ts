@@ -2,12 +2,17 @@
 import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { join } from 'node:path';
 import { DeliveryService } from './domain/delivery.js';
+import { FileService } from './domain/files.js';
 import { ensureDefaultOrganization } from './domain/organizations.js';
 import { Presence } from './domain/presence.js';
 import { createPasswordHasher } from './domain/passwords.js';
 import { FailureLimiter } from './domain/rate-limit.js';
 import { TokenService } from './domain/tokens.js';
+import { LocalObjectStorage } from './files/local-storage.js';
+import { S3ObjectStorage } from './files/s3-storage.js';
+import type { ObjectStorage } from './files/storage.js';
 import type { HandlerDeps } from './handlers/define.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Mailer } from './mail/mailer.js';
@@ -22,6 +27,7 @@ import { adminActivityRoutes } from './transport/routes/admin-activity.js';
 import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
 import { authRoutes } from './transport/routes/auth.js';
+import { localFileRoutes } from './transport/routes/files.js';
 import { LocalSessions } from './transport/sessions.js';
 import { attachWebSocket } from './transport/ws.js';
 
@@ -40,6 +46,36 @@ async function openStore(config: Config, log: Logger): Promise<Store> {
   return openPostgresStore({ url: config.databaseUrl, onIdleError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced') });
 }
 
+/** The file storage STORAGE_DRIVER selects; `baseUrl` is read per URL (the port is known only after listen). */
+function createStorage(config: Config, store: Store, baseUrl: () => string): ObjectStorage {
+  switch (config.storageDriver) {
+    case 'local':
+      return new LocalObjectStorage({
+        dir: join(config.dataDir, 'files'),
+        baseUrl,
+        secret: config.fileUrlSecret,
+        uploadTtlSeconds: config.fileUploadUrlExpiresIn,
+        downloadTtlSeconds: config.fileDownloadUrlExpiresIn,
+        lookup: (id) => store.files.byObjectId(id),
+        markUploaded: (id, now) => store.files.markUploaded(id, now),
+      });
+    case 's3':
+    case 'minio':
+    case 'spaces':
+      return new S3ObjectStorage({
+        endpoint: config.s3Endpoint,
+        region: config.s3Region,
+        bucket: config.s3BucketName ?? '',
+        accessKeyId: config.s3AccessKey ?? '',
+        secretAccessKey: config.s3SecretKey ?? '',
+        pathStyle: config.s3ForcePathStyle || config.storageDriver === 'minio',
+        createBucket: config.s3CreateBucket,
+        uploadTtlSeconds: config.fileUploadUrlExpiresIn,
+        downloadTtlSeconds: config.fileDownloadUrlExpiresIn,
+      });
+  }
+}
+
 function createMailer(config: Config): Mailer | undefined {
   return config.smtpUrl === undefined ? undefined : createSmtpMailer(config.smtpUrl, config.mailFrom);
 }
@@ -54,6 +90,16 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const limiters = { perLogin: new FailureLimiter(config.loginAttemptsPerLogin, 60_000), perAddress: new FailureLimiter(config.loginAttemptsPerAddress, 60_000) };
   const presence = new Presence(store, sessions, sessions, log);
   sessions.listen(presence);
+  let listeningPort = config.port;
+  const anyAddress = config.host === '0.0.0.0' || config.host === '::';
+  const storage = createStorage(config, store, () => config.publicUrl?.replace(/\/+$/, '') ?? `http://${anyAddress ? '127.0.0.1' : config.host}:${String(listeningPort)}`);
+  await storage.start();
+  const files = new FileService(store.files, storage, {
+    maxSize: config.fileMaxSize,
+    maxRequestSize: config.fileMaxRequestSize,
+    allowedTypes: config.fileAllowedContentTypes.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),
+    unattachedMs: config.fileUnattachedExpiresIn * 1000,
+  }, log);
   const deps: HandlerDeps = {
     config,
     store,
@@ -64,15 +110,23 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     sessions,
     presence,
     delivery: new DeliveryService(sessions, store.opLog, config.operationsLogExpiresIn * 1000, log),
+    files,
     log,
   };
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
   let ready = false;
-  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready }, [adminOrganizationRoutes, authRoutes, adminMessageRoutes, adminActivityRoutes]);
+  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready }, [
+    adminOrganizationRoutes,
+    authRoutes,
+    adminMessageRoutes,
+    adminActivityRoutes,
+    ...(storage instanceof LocalObjectStorage ? [localFileRoutes(storage)] : []),
+  ]);
   const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, { maxFrameBytes: config.maxFrameBytes, heartbeatIntervalMs: config.heartbeatIntervalMs });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  listeningPort = port;
 
   // Housekeeping: expired tokens and op-log rows, old rate-limit windows.
   const sweeper = setInterval(() => {
@@ -83,15 +137,28 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     store.opLog.sweep(now).catch((err: unknown) => log.warn({ err }, 'operations log sweep failed'));
   }, 60_000);
   sweeper.unref();
+  let cleaning = false;
+  const fileCleaner = setInterval(() => {
+    if (cleaning) return;
+    cleaning = true;
+    void files
+      .cleanup(Date.now())
+      .catch((err: unknown) => log.warn({ err }, 'file cleanup failed'))
+      .finally(() => {
+        cleaning = false;
+      });
+  }, config.fileCleanupIntervalMs);
+  fileCleaner.unref();
 
   ready = true;
-  log.info({ port, store: store.dialect }, 'parley listening');
+  log.info({ port, store: store.dialect, files: storage.driver }, 'parley listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       ready = false;
       clearInterval(sweeper);
+      clearInterval(fileCleaner);
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([dispatcher.idle(), grace]);
       await ws.close();

@@ -59,6 +59,23 @@ export const CONFIG_DEFINITIONS = {
   conversationNotificationsEnabled: bool('CONVERSATION_NOTIFICATIONS_ENABLED', true, 'Send conversation events and participant system messages.'),
   conversationDisableChannelsLogic: bool('CONVERSATION_DISABLE_CHANNELS_LOGIC', false, 'Turn off channel restrictions.'),
   operationsLogExpiresIn: int('OPERATIONS_LOG_EXPIRES_IN', 1209600, 'Operations-log retention, seconds.', 1),
+  publicUrl: optStr('PUBLIC_URL', 'Base URL clients reach this node at (e.g. https://chat.example.com), used in the local file driver\'s URLs. Unset: http://localhost:<port>.'),
+  storageDriver: oneOf('STORAGE_DRIVER', ['local', 's3', 'minio', 'spaces'] as const, 'local', 'Where file bytes live: local (DATA_DIR/files, served by Parley) or an S3-compatible service (s3, minio, spaces: all use the S3_* settings).'),
+  fileUploadUrlExpiresIn: int('FILE_UPLOAD_URL_EXPIRES_IN', 3600, 'Upload URL lifetime, seconds.', 1, 604800),
+  fileDownloadUrlExpiresIn: int('FILE_DOWNLOAD_URL_EXPIRES_IN', 86400, 'Minimum download URL lifetime, seconds (URLs are reused for up to an hour more, so clients can cache).', 1, 518400),
+  fileMaxSize: int('FILE_MAX_SIZE', 104857600, 'Largest file create_files accepts, bytes.', 1),
+  fileMaxRequestSize: int('FILE_MAX_REQUEST_SIZE', 524288000, 'Largest total size of the files of one create_files request, bytes.', 1),
+  fileAllowedContentTypes: str('FILE_ALLOWED_CONTENT_TYPES', '*', 'Comma-separated content types create_files accepts; "image/*" style wildcards; "*" accepts any.'),
+  fileUnattachedExpiresIn: int('FILE_UNATTACHED_EXPIRES_IN', 86400, 'Files never attached to a message, avatar or conversation image are deleted after this many seconds.', 1),
+  fileCleanupIntervalMs: int('FILE_CLEANUP_INTERVAL_MS', 600000, 'How often unattached files are looked for and deleted.', 100),
+  fileUrlSecret: optStr('FILE_URL_SECRET', 'HMAC key of the local driver\'s file URLs. Unset: generated once and kept in DATA_DIR.'),
+  s3AccessKey: optStr('S3_ACCESS_KEY', 'S3 access key id (S3 drivers).'),
+  s3SecretKey: optStr('S3_SECRET_KEY', 'S3 secret access key (S3 drivers).'),
+  s3Endpoint: optStr('S3_ENDPOINT', 'S3 endpoint URL, e.g. http://127.0.0.1:9000 for MinIO or https://fra1.digitaloceanspaces.com. Unset: AWS.'),
+  s3BucketName: optStr('S3_BUCKET_NAME', 'Bucket for files (S3 drivers; required there).'),
+  s3Region: str('S3_REGION', 'us-east-1', 'S3 region.'),
+  s3ForcePathStyle: bool('S3_FORCE_PATH_STYLE', false, 'Address the bucket in the path rather than the host name (always on for STORAGE_DRIVER=minio).'),
+  s3CreateBucket: bool('S3_CREATE_BUCKET', false, 'Create the bucket at start-up when it does not exist.'),
   shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10000, 'How long SIGTERM waits for in-flight work before closing.', 0),
 } as const;
 
@@ -69,6 +86,7 @@ type ValueOf<D> = D extends Def<infer T> ? T : never;
 export type Config = { readonly [K in keyof Defs]: ValueOf<Defs[K]> } & {
   readonly jwtAccessSecret: string;
   readonly cookieSecret: string;
+  readonly fileUrlSecret: string;
 };
 
 /** Raised for any invalid setting; main.ts prints it and exits non-zero. */
@@ -137,10 +155,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`DATABASE_URL must be a postgres:// URL (unset it for the embedded store), got "${dbUrl.replace(/\/\/[^@]*@/, '//***@')}"`);
   }
   out.dataDir = resolve(out.dataDir as string);
-  if (!out.jwtAccessSecret || !out.cookieSecret) {
+  if (!out.jwtAccessSecret || !out.cookieSecret || !out.fileUrlSecret) {
     const secrets = loadOrCreateSecrets(out.dataDir as string);
     out.jwtAccessSecret ??= secrets.jwtAccessSecret;
     out.cookieSecret ??= secrets.cookieSecret;
+    out.fileUrlSecret ??= secrets.fileUrlSecret;
   }
+  if (out.storageDriver !== 'local') {
+    const needed: [string, unknown][] = [['S3_BUCKET_NAME', out.s3BucketName], ['S3_ACCESS_KEY', out.s3AccessKey], ['S3_SECRET_KEY', out.s3SecretKey]];
+    const missing = needed.filter(([, v]) => v === undefined).map(([name]) => name);
+    if (missing.length > 0) throw new ConfigError(`STORAGE_DRIVER=${String(out.storageDriver)} needs ${missing.join(', ')}`);
+  }
+  const publicUrl = out.publicUrl as string | undefined;
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
   return Object.freeze(out) as Config;
 }

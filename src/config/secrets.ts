@@ -6,6 +6,7 @@ import { join } from 'node:path';
 export interface GeneratedSecrets {
   readonly jwtAccessSecret: string;
   readonly cookieSecret: string;
+  readonly fileUrlSecret: string;
 }
 
 /**
@@ -15,19 +16,22 @@ export interface GeneratedSecrets {
  */
 export function loadOrCreateSecrets(dataDir: string): GeneratedSecrets {
   const file = join(dataDir, 'secrets.json');
+  let existing: Partial<Record<keyof GeneratedSecrets, unknown>> | undefined;
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<GeneratedSecrets>;
-    if (typeof parsed.jwtAccessSecret === 'string' && typeof parsed.cookieSecret === 'string') {
-      return { jwtAccessSecret: parsed.jwtAccessSecret, cookieSecret: parsed.cookieSecret };
-    }
+    existing = JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<keyof GeneratedSecrets, unknown>>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  mkdirSync(dataDir, { recursive: true });
+  const fresh = (): string => randomBytes(32).toString('base64url');
+  const keep = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  // A key added by a newer version is generated and appended; existing keys are never rotated.
   const secrets: GeneratedSecrets = {
-    jwtAccessSecret: randomBytes(32).toString('base64url'),
-    cookieSecret: randomBytes(32).toString('base64url'),
+    jwtAccessSecret: keep(existing?.jwtAccessSecret) ?? fresh(),
+    cookieSecret: keep(existing?.cookieSecret) ?? fresh(),
+    fileUrlSecret: keep(existing?.fileUrlSecret) ?? fresh(),
   };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: 'wx' });
+  if (existing && (Object.keys(secrets) as (keyof GeneratedSecrets)[]).every((k) => existing[k] === secrets[k])) return secrets;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: existing ? 'w' : 'wx' });
   return secrets;
 }

@@ -3,15 +3,15 @@ import type { ConversationRecord, MessageRecord, PushOutboxRecord } from '../sto
 
 /**
  * The push payload of a chat message (protocol.md §7.2): title is the sender's login in private
- * chats, "<login> | <conversation name>" otherwise. `firstAttachmentUrl` stays null until the
- * files feature can sign one.
+ * chats, "<login> | <conversation name>" otherwise. `firstAttachmentUrl` is a download URL of
+ * the first attachment when it names a file shared with the conversation, else null.
  */
-export function chatPushPayload(senderLogin: string, conv: ConversationRecord, m: MessageRecord): Record<string, unknown> {
+export function chatPushPayload(senderLogin: string, conv: ConversationRecord, m: MessageRecord, firstAttachmentUrl?: string): Record<string, unknown> {
   return {
     title: conv.type === 'u' ? senderLogin : `${senderLogin} | ${conv.name ?? ''}`,
     is_encrypted: conv.is_encrypted,
     body: m.body ?? '',
-    firstAttachmentUrl: null,
+    firstAttachmentUrl: firstAttachmentUrl ?? null,
     cid: conv._id,
   };
 }

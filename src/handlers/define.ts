@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Delivery, DeliveryService } from '../domain/delivery.js';
+import type { FileService } from '../domain/files.js';
 import type { LoginLimiters } from '../domain/rate-limit.js';
 import type { PasswordHasher } from '../domain/passwords.js';
 import type { Presence } from '../domain/presence.js';
@@ -23,6 +24,7 @@ export interface HandlerDeps {
   readonly sessions: SessionDirectory;
   readonly delivery: DeliveryService;
   readonly presence: Presence;
+  readonly files: FileService;
   readonly log: Logger;
 }
 

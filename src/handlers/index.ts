@@ -8,6 +8,7 @@ import { conversationUpdate } from './conversations/update.js';
 import { blockListEnable, blockUser, listBlockedUsers, unblockUser } from './blocks/block.js';
 import { contactAdd, contactBatchAdd, contactDelete, contactList, contactUpdate } from './contacts/contacts.js';
 import type { RegisteredHandler } from './define.js';
+import { createFiles, getFileUrls } from './files/files.js';
 import { activityStatus, lastActivity, lastActivitySubscribe, lastActivityUnsubscribe, onlineList } from './presence/activity.js';
 import { messageCreate } from './messages/create.js';
 import { messageDecryptionFailed } from './messages/decryption-failed.js';
@@ -67,6 +68,8 @@ const ALL: readonly RegisteredHandler[] = [
   messageReactionsList,
   messageDecryptionFailed,
   opLogList,
+  createFiles,
+  getFileUrls,
   blockUser,
   unblockUser,
   listBlockedUsers,

@@ -85,9 +85,9 @@ describe('users and sessions over WebSocket', () => {
     const u = await server.createUser(org);
     const taken = await server.createUser(org);
     const c = await server.loggedIn(u);
-    const r = await c.request('user_edit', { first_name: 'Ann', last_name: 'Lee', phone: '123456', avatar_object: { file_id: 'abc', file_name: 'a.png' } });
+    const r = await c.request('user_edit', { first_name: 'Ann', last_name: 'Lee', phone: '123456', avatar_object: { file_name: 'a.png', file_blur_hash: 'LEHV6n' } });
     assert.equal(r.user.first_name, 'Ann');
-    assert.deepEqual(r.user.avatar_object, { file_id: 'abc', file_name: 'a.png' });
+    assert.deepEqual(r.user.avatar_object, { file_name: 'a.png', file_blur_hash: 'LEHV6n' });
     assert.deepEqual((await c.request('user_edit', { login: taken.login.toUpperCase() })).error, { status: 422, message: 'The provided data is already associated with an existing user account.' });
     assert.deepEqual((await c.request('user_edit', { new_password: 'newpass' })).error, { status: 401, message: 'The current password you entered is incorrect.' });
     assert.deepEqual((await c.request('user_edit', { new_password: 'newpass', current_password: 'wrong' })).error, { status: 401, message: 'The current password you entered is incorrect.' });

@@ -32,7 +32,7 @@ async function byCids(ctx: AuthedContext, cids: readonly string[], adminsOnly: b
   }
   const all = [...new Set(Object.values(conversations).flat())];
   const users = (await store.users.byIds(orgId, all)).slice(0, 100);
-  return { users: users.map((u) => publicUser(u)), conversations };
+  return { users: users.map((u) => publicUser(u, ctx.deps.files.imageUrl(u.avatar_object, ctx.now))), conversations };
 }
 
 /** `get_participants_by_cids`: members of the given conversations the caller belongs to. */

@@ -84,13 +84,16 @@ export const conversationCreate = defineHandler({
       const members = [userId, ...participants.filter((id) => id !== userId)];
       if (type === 'g' && members.length < 2) throw samaError(Errors.participantsNotProvided);
       if (members.length > config.conversationMaxParticipants) throw samaError(Errors.participantLimit);
+      const cid = newId();
+      // The image is shown to every participant: it must be a file the creator may see.
+      await ctx.deps.files.shareImage(orgId, userId, input.image_object, cid, ctx.now);
       conv = await store.conversations.create(
-        { _id: newId(), organization_id: orgId, type, name: input.name ?? null, description: input.description ?? null, owner_id: userId, opponent_id: null, image_object: input.image_object ?? null, is_encrypted: input.is_encrypted === true, created_at: ctx.now },
+        { _id: cid, organization_id: orgId, type, name: input.name ?? null, description: input.description ?? null, owner_id: userId, opponent_id: null, image_object: input.image_object ?? null, is_encrypted: input.is_encrypted === true, created_at: ctx.now },
         members.map((id) => ({ user_id: id, role: id === userId ? 'owner' : null })),
       );
     }
 
-    const wire = publicConversation(conv);
+    const wire = publicConversation(conv, ctx.deps.files.imageUrl(conv.image_object, ctx.now));
     const deliver: Delivery[] = [];
     if (created && config.conversationNotificationsEnabled) {
       const to = type === 'u' ? [conv.owner_id, ...(conv.opponent_id ? [conv.opponent_id] : [])] : [userId, ...participants];

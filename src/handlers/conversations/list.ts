@@ -21,7 +21,7 @@ export const conversationList = defineHandler({
   kind: 'conversation_list',
   auth: true,
   schema,
-  async handle(input, { deps, session }) {
+  async handle(input, { deps, session, now }) {
     const { store, config } = deps;
     const gt = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');
     const lt = optionalDateMs(input.updated_at?.lt, 'updated_at.lt');
@@ -37,7 +37,7 @@ export const conversationList = defineHandler({
       Promise.all(convs.map((c) => store.messages.countUnread(session.orgId, c._id, session.userId, marker.get(c._id) ?? null))),
     ]);
     const conversations = convs.map((c, i) => {
-      const out: Record<string, unknown> = { ...publicConversation(c), unread_messages_count: unread[i] ?? 0 };
+      const out: Record<string, unknown> = { ...publicConversation(c, deps.files.imageUrl(c.image_object, now)), unread_messages_count: unread[i] ?? 0 };
       const m = last.get(c._id);
       if (m) {
         const lm: Record<string, unknown> = { _id: m._id, from: m.from, t: m.t };

@@ -49,11 +49,14 @@ export const conversationUpdate = defineHandler({
     const patch: ConversationPatch = {};
     if (input.name !== undefined) patch.name = input.name;
     if (input.description !== undefined) patch.description = input.description;
-    if (input.image_object !== undefined) patch.image_object = input.image_object;
+    if (input.image_object !== undefined) {
+      await deps.files.shareImage(orgId, userId, input.image_object, conv._id, now);
+      patch.image_object = input.image_object;
+    }
     const fieldsChanged = Object.keys(patch).length > 0;
     if (conv.type === 'u') {
       const updated = fieldsChanged ? await store.conversations.update(orgId, conv._id, patch, now) : conv;
-      return { response: { conversation: publicConversation(updated ?? conv) } };
+      return { response: { conversation: publicConversation(updated ?? conv, deps.files.imageUrl((updated ?? conv).image_object, now)) } };
     }
 
     const inOrg = async (ids: readonly string[] | undefined): Promise<string[]> => (ids && ids.length > 0 ? (await store.users.byIds(orgId, ids)).map((u) => u._id) : []);
@@ -80,7 +83,7 @@ export const conversationUpdate = defineHandler({
     }
     if (removed.includes(conv.owner_id)) conv = await handOverOwnership(store, conv, now);
     if (fieldsChanged || added.length > 0 || removed.length > 0) conv = (await store.conversations.update(orgId, conv._id, patch, now)) ?? conv;
-    const wire = publicConversation(conv);
+    const wire = publicConversation(conv, deps.files.imageUrl(conv.image_object, now));
     const deliver: Delivery[] = [];
     if (config.conversationNotificationsEnabled && (fieldsChanged || added.length > 0 || removed.length > 0)) {
       const members = remaining.map((p) => p.user_id);

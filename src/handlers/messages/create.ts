@@ -79,6 +79,10 @@ export const messageCreate = defineHandler({
       const replied = await store.messages.visibleTo(orgId, input.replied_message_id, userId);
       if (replied?.cid !== conv._id) throw samaError(Errors.incorrectRepliedMessageId);
     }
+    // Files named in attachments become visible to the conversation's participants; only files
+    // the sender may see are shared (protocol.md §9, Parley note).
+    const fileIds = (input.attachments ?? []).flatMap((a) => (a.file_id === undefined ? [] : [a.file_id]));
+    const shared = fileIds.length > 0 ? await deps.files.share(orgId, userId, fileIds, conv._id, now) : [];
     const draft: MessageRecord = {
       _id: newId(),
       organization_id: orgId,
@@ -100,7 +104,8 @@ export const messageCreate = defineHandler({
     // queued durably with the message itself.
     const offline = recipients.filter((id) => id !== userId && deps.sessions.needsPush(orgId, id));
     const sender = offline.length > 0 ? await store.users.byId(orgId, userId) : undefined;
-    const pushes = sender ? outboxRows(orgId, offline, chatPushPayload(sender.login, conv, draft), now) : [];
+    const first = shared.find((f) => f.object_id === fileIds[0]);
+    const pushes = sender ? outboxRows(orgId, offline, chatPushPayload(sender.login, conv, draft, first && deps.files.urlOf(first, now)), now) : [];
     const { record, duplicate } = await store.messages.insert(draft, input.deleted_for ?? [], pushes);
     const ask = { ask: { mid: input.id, server_mid: record._id, t: record.t, modified: null, bot_message: null } };
     if (duplicate) return { packet: ask };

@@ -52,7 +52,7 @@ export const onlineList = defineHandler({
     { count: Type.Optional(Type.Boolean()), idsOnly: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), offset: Type.Optional(Type.Integer({ minimum: 0 })) },
     { additionalProperties: false },
   ),
-  async handle(input, { deps, session }) {
+  async handle(input, { deps, session, now }) {
     const visible: string[] = [];
     for (const id of deps.sessions.onlineUserIds(session.orgId).sort()) {
       if (id === session.userId || !(await deps.store.blocks.blockedEitherWay(session.orgId, session.userId, id))) visible.push(id);
@@ -62,7 +62,7 @@ export const onlineList = defineHandler({
     const page = visible.slice(offset, offset + (input.limit ?? 100));
     if (input.idsOnly === true) return { response: { users: page } };
     const users = await deps.store.users.byIds(session.orgId, page);
-    return { response: { users: users.map((u) => publicUser(u)) } };
+    return { response: { users: users.map((u) => publicUser(u, deps.files.imageUrl(u.avatar_object, now))) } };
   },
 });
 

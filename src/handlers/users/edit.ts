@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { publicUser } from '../../domain/users.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { ImageObject } from '../../protocol/schemas.js';
-import { ConflictError, type UserPatch } from '../../store/store.js';
+import { ConflictError, ORGANIZATION_SCOPE, type UserPatch } from '../../store/store.js';
 import { defineHandler } from '../define.js';
 
 /** SAMA's e-mail rule for edits: lowercase name@domain.tld with a 2–4 letter TLD. */
@@ -44,11 +44,15 @@ export const userEdit = defineHandler({
     if (input.phone !== undefined) patch.phone = input.phone;
     if (input.first_name !== undefined) patch.first_name = input.first_name;
     if (input.last_name !== undefined) patch.last_name = input.last_name;
-    if (input.avatar_object !== undefined) patch.avatar_object = input.avatar_object;
+    if (input.avatar_object !== undefined) {
+      // An avatar is seen by the whole organization: it must be a file the user may see.
+      await deps.files.shareImage(session.orgId, session.userId, input.avatar_object, ORGANIZATION_SCOPE, now);
+      patch.avatar_object = input.avatar_object;
+    }
     try {
       const updated = await deps.store.users.update(session.orgId, session.userId, patch, now);
       if (!updated) throw samaError(Errors.forbidden);
-      return { response: { user: publicUser(updated) } };
+      return { response: { user: publicUser(updated, deps.files.imageUrl(updated.avatar_object, now)) } };
     } catch (err) {
       if (err instanceof ConflictError) throw samaError(Errors.userDataTaken);
       throw err;

@@ -10,8 +10,8 @@ export const getUsersByIds = defineHandler({
   kind: 'get_users_by_ids',
   auth: true,
   schema,
-  async handle(input, { deps, session }) {
+  async handle(input, { deps, session, now }) {
     const users = await deps.store.users.byIds(session.orgId, input.ids);
-    return { response: { users: users.map((u) => publicUser(u)) } };
+    return { response: { users: users.map((u) => publicUser(u, deps.files.imageUrl(u.avatar_object, now))) } };
   },
 });

@@ -63,7 +63,7 @@ export const userLogin = defineHandler({
     }
     const access = await deps.tokens.issueAccess(user, deviceId, now);
     return {
-      response: { user: publicUser(user), token: access.token },
+      response: { user: publicUser(user, deps.files.imageUrl(user.avatar_object, now)), token: access.token },
       session: { kind: 'bind', session: { orgId: user.organization_id, userId: user._id, deviceId } },
     };
   },

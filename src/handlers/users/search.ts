@@ -22,7 +22,7 @@ export const userSearch = defineHandler({
   kind: 'user_search',
   auth: true,
   schema,
-  async handle(input, { deps, session }) {
+  async handle(input, { deps, session, now }) {
     const cap = deps.config.searchPreloadCount;
     const updatedAfter = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');
     const users = await deps.store.users.search(session.orgId, {
@@ -31,6 +31,6 @@ export const userSearch = defineHandler({
       updatedAfter,
       excludeIds: [session.userId, ...(input.ignore_ids ?? [])],
     });
-    return { response: { users: users.map((u) => publicUser(u)) } };
+    return { response: { users: users.map((u) => publicUser(u, deps.files.imageUrl(u.avatar_object, now))) } };
   },
 });

@@ -60,7 +60,7 @@ export const authRoutes: HttpRoutes = (app, ctx) => {
       const access = await deps.tokens.issueAccess(user, deviceId, now);
       const refresh = await deps.tokens.issueRefresh(user, deviceId, now);
       setRefreshCookie(reply, ctx, signCookieValue(refresh.token, ctx.config.cookieSecret), ctx.config.jwtRefreshTokenExpiresIn);
-      return { user: publicUser(user), access_token: access.token, expired_at: access.expiresAt };
+      return { user: publicUser(user, deps.files.imageUrl(user.avatar_object, now)), access_token: access.token, expired_at: access.expiresAt };
     } catch (err) {
       return sendHttpError(reply, ctx, err);
     }

@@ -1,0 +1,74 @@
+import type { DownloadMeta, ObjectStorage, StoredObjectMeta } from './storage.js';
+import { contentDisposition } from './disposition.js';
+import { presignS3Url, type PresignRequest, type S3Target } from './s3-presign.js';
+import { downloadWindow } from './url-windows.js';
+
+/** Settings of the S3 driver (SAMA's S3_* variables). */
+export interface S3StorageOptions extends S3Target {
+  readonly uploadTtlSeconds: number;
+  readonly downloadTtlSeconds: number;
+  /** Create the bucket at start when it does not exist (handy for MinIO and local servers). */
+  readonly createBucket: boolean;
+  /** Per-call timeout of Parley's own requests to the service, ms. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Any S3-compatible service (AWS, MinIO, DigitalOcean Spaces): clients PUT and GET the bytes
+ * there directly through presigned URLs. The upload URL signs `content-length`, so the service
+ * itself refuses a body of any size but the announced one; download URLs name the declared
+ * content type and file name in `response-content-*` parameters. Parley's own calls (bucket
+ * check, deletions) are presigned the same way, so one signer serves everything.
+ */
+export class S3ObjectStorage implements ObjectStorage {
+  readonly driver = 's3';
+
+  constructor(private readonly opts: S3StorageOptions) {}
+
+  async start(): Promise<void> {
+    const head = await this.call({ method: 'HEAD', key: '' });
+    if (head.ok) return;
+    if (head.status !== 404 || !this.opts.createBucket) {
+      throw new Error(`S3 bucket "${this.opts.bucket}" is not usable: HEAD answered ${String(head.status)}${head.status === 404 ? ' (set S3_CREATE_BUCKET=true to create it)' : ''}`);
+    }
+    const created = await this.call({ method: 'PUT', key: '' });
+    if (!created.ok) throw new Error(`S3 bucket "${this.opts.bucket}" could not be created: ${String(created.status)}`);
+  }
+
+  uploadUrl(meta: StoredObjectMeta, now: number): string {
+    return presignS3Url(this.opts, {
+      method: 'PUT',
+      key: meta.objectId,
+      signedAt: now,
+      expiresIn: this.opts.uploadTtlSeconds,
+      headers: { 'content-length': String(meta.size) },
+    });
+  }
+
+  downloadUrl(meta: DownloadMeta, now: number): string {
+    const { signedAt, expiresAt } = downloadWindow(this.opts.downloadTtlSeconds, now);
+    return presignS3Url(this.opts, {
+      method: 'GET',
+      key: meta.objectId,
+      signedAt,
+      expiresIn: Math.ceil((expiresAt - signedAt) / 1000),
+      query: meta.contentType === undefined ? {} : { 'response-content-type': meta.contentType, 'response-content-disposition': contentDisposition({ contentType: meta.contentType, name: meta.name ?? meta.objectId }) },
+    });
+  }
+
+  async delete(objectIds: readonly string[]): Promise<void> {
+    for (const key of objectIds) {
+      const res = await this.call({ method: 'DELETE', key });
+      // S3 answers 204 whether or not the key existed; some compatible services answer 404.
+      if (!res.ok && res.status !== 404) throw new Error(`S3 refused to delete ${key}: ${String(res.status)}`);
+    }
+  }
+
+  private async call(req: Omit<PresignRequest, 'signedAt' | 'expiresIn'>): Promise<Response> {
+    const url = presignS3Url(this.opts, { ...req, signedAt: Date.now(), expiresIn: 60 });
+    const res = await fetch(url, { method: req.method, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000) });
+    // Drain the (small) body so the connection can be reused.
+    if (req.method !== 'HEAD') await res.arrayBuffer();
+    return res;
+  }
+}
