@@ -87,8 +87,8 @@ export class TokenService {
     return this.store.deleteDevice(userId, deviceId);
   }
 
-  /** Revokes every token of a user. */
-  revokeUser(userId: string): Promise<void> {
-    return this.store.deleteUser(userId);
+  /** Revokes every token of a user, or of all the user's devices but `exceptDeviceId`. */
+  revokeUser(userId: string, exceptDeviceId?: string): Promise<void> {
+    return this.store.deleteUser(userId, exceptDeviceId);
   }
 }

@@ -50,7 +50,9 @@ export type SessionEffect =
   /** Marks this device backgrounded (true) or foregrounded (false): it then also gets pushes. */
   | { readonly kind: 'inactive'; readonly value: boolean }
   /** Ends every session of a user (deletion): other sockets closed, this one unbound. */
-  | { readonly kind: 'drop_user'; readonly orgId: string; readonly userId: string };
+  | { readonly kind: 'drop_user'; readonly orgId: string; readonly userId: string }
+  /** Closes the user's sockets on other devices (password change); this one stays. */
+  | { readonly kind: 'drop_other_devices' };
 
 /**
  * What a handler produces. The transport sends `packet` as-is (e.g. `{ask: …}`) or wraps

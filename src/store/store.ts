@@ -122,8 +122,8 @@ export interface TokenStore {
   forDevice(userId: string, deviceId: string, type: TokenType, now: number): Promise<TokenRecord | undefined>;
   /** Revokes every token of one device (logout). */
   deleteDevice(userId: string, deviceId: string): Promise<void>;
-  /** Revokes every token of a user (deletion). */
-  deleteUser(userId: string): Promise<void>;
+  /** Revokes every token of a user (deletion), or of all devices but `exceptDeviceId` (password change). */
+  deleteUser(userId: string, exceptDeviceId?: string): Promise<void>;
   /** Removes expired rows; returns how many. */
   sweep(now: number): Promise<number>;
 }

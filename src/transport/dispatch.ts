@@ -121,6 +121,9 @@ export class Dispatcher {
       case 'drop_user':
         this.sessions.dropUser(effect.orgId, effect.userId, conn);
         break;
+      case 'drop_other_devices':
+        this.sessions.dropOtherDevices(conn);
+        break;
     }
   }
 

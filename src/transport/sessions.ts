@@ -85,6 +85,17 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     }
   }
 
+  /** Closes (4002) and unbinds the other sockets of `conn`'s user; `conn` stays bound. */
+  dropOtherDevices(conn: Connection): void {
+    const session = conn.session;
+    if (!session) return;
+    for (const other of [...this.devices(session.orgId, session.userId).values()]) {
+      if (other === conn) continue;
+      this.unbind(other);
+      other.close(4002, 'password changed');
+    }
+  }
+
   /** Marks a bound socket backgrounded or foregrounded (activity_status). */
   setInactive(conn: Connection, value: boolean): void {
     if (value) this.inactive.add(conn);

@@ -93,7 +93,16 @@ describe('users and sessions over WebSocket', () => {
     assert.deepEqual((await c.request('user_edit', { new_password: 'newpass', current_password: 'wrong' })).error, { status: 401, message: 'The current password you entered is incorrect.' });
     assert.equal((await c.request('user_edit', { email: 'Not-Lower@x.io' })).error, '"email" with value "Not-Lower@x.io" fails to match the required pattern');
     assert.equal((await c.request('user_edit', { first_name: 7 })).error, '"first_name" must be a string');
+    const phone = await server.client();
+    const phoneToken = (await phone.request('user_login', { organization_id: org, login: u.login, password: u.password, device_id: 'phone' })).token as string;
     assert.equal((await c.request('user_edit', { new_password: 'newpass', current_password: u.password })).user._id, u._id);
+    // the other device is signed out: socket closed, token dead; this one keeps working
+    const closed = await Promise.race([phone.closed, new Promise<undefined>((resolve) => setTimeout(resolve, 3000, undefined))]);
+    assert.equal(closed?.code, 4002);
+    const retry = await server.client();
+    assert.deepEqual((await retry.request('connect', { token: phoneToken, device_id: 'phone' })).error, { status: 422, message: 'The token has expired.' });
+    await retry.close();
+    assert.equal((await c.request('user_edit', { first_name: 'Still' })).user.first_name, 'Still');
     const d = await server.client();
     assert.equal((await d.request('user_login', { organization_id: org, login: u.login, password: u.password, device_id: 'x' })).error.status, 401);
     assert.equal(typeof (await d.request('user_login', { organization_id: org, login: u.login, password: 'newpass', device_id: 'x' })).token, 'string');

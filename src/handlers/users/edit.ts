@@ -24,7 +24,8 @@ const schema = Type.Object(
 
 /**
  * `user_edit` (protocol.md §3.1): changes the caller's own profile. A new password needs the
- * current one; login, e-mail and phone stay unique in the organization.
+ * current one and signs out the user's other devices (Parley note); login, e-mail and phone stay
+ * unique in the organization.
  */
 export const userEdit = defineHandler({
   kind: 'user_edit',
@@ -52,7 +53,11 @@ export const userEdit = defineHandler({
     try {
       const updated = await deps.store.users.update(session.orgId, session.userId, patch, now);
       if (!updated) throw samaError(Errors.forbidden);
-      return { response: { user: publicUser(updated, deps.files.imageUrl(updated.avatar_object, now)) } };
+      const user = publicUser(updated, deps.files.imageUrl(updated.avatar_object, now));
+      if (patch.password_hash === undefined) return { response: { user } };
+      // A new password signs out every other device: their tokens stop working and their sockets close.
+      await deps.tokens.revokeUser(session.userId, session.deviceId);
+      return { response: { user }, session: { kind: 'drop_other_devices' } };
     } catch (err) {
       if (err instanceof ConflictError) throw samaError(Errors.userDataTaken);
       throw err;

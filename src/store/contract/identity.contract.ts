@@ -169,7 +169,13 @@ export function identityContract(store: () => Store): void {
       assert.equal(await store().tokens.forDevice(user, 'd1', 'access', 5_000), undefined);
       assert.equal(await store().tokens.forDevice(user, 'd1', 'refresh', 5_000), undefined);
       assert.notEqual(await store().tokens.forDevice(user, 'd2', 'access', 5_000), undefined);
+      await store().tokens.put({ ...t, device_id: 'd3', token_hash: newId() });
+      await store().tokens.deleteUser(user, 'd3');
+      assert.equal(await store().tokens.forDevice(user, 'd2', 'access', 5_000), undefined);
+      assert.notEqual(await store().tokens.forDevice(user, 'd3', 'access', 5_000), undefined);
+      await store().tokens.put({ ...t, device_id: 'd2', token_hash: newId() });
       await store().tokens.deleteUser(user);
+      assert.equal(await store().tokens.forDevice(user, 'd3', 'access', 5_000), undefined);
       assert.equal(await store().tokens.forDevice(user, 'd2', 'access', 5_000), undefined);
     });
 

@@ -50,8 +50,10 @@ export class SqlTokenStore implements TokenStore {
     await this.ctx.db.deleteFrom('user_tokens').where('user_id', '=', userId).where('device_id', '=', deviceId).execute();
   }
 
-  async deleteUser(userId: string): Promise<void> {
-    await this.ctx.db.deleteFrom('user_tokens').where('user_id', '=', userId).execute();
+  async deleteUser(userId: string, exceptDeviceId?: string): Promise<void> {
+    let q = this.ctx.db.deleteFrom('user_tokens').where('user_id', '=', userId);
+    if (exceptDeviceId !== undefined) q = q.where('device_id', '<>', exceptDeviceId);
+    await q.execute();
   }
 
   async sweep(now: number): Promise<number> {
