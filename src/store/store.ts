@@ -189,8 +189,11 @@ export interface ConversationStore {
   delete(orgId: string, id: string): Promise<void>;
   /** Conversations the user participates in, newest id first (SAMA's order). */
   listForUser(orgId: string, userId: string, query: ConversationListQuery): Promise<ConversationRecord[]>;
-  /** Ids of named conversations whose name contains `name` (case-insensitive, literal), newest updated_at first. */
-  searchByName(orgId: string, query: { name: string; limit: number; updatedAfter?: number }): Promise<string[]>;
+  /**
+   * Ids of named conversations whose name contains `name` (case-insensitive, literal), newest
+   * updated_at first. With `visibleTo`, only channels and conversations that user is in.
+   */
+  searchByName(orgId: string, query: { name: string; limit: number; updatedAfter?: number; visibleTo?: string }): Promise<string[]>;
 }
 
 export interface ParticipantRecord {

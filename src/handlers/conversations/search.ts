@@ -25,13 +25,7 @@ export const conversationSearch = defineHandler({
     const { store, config } = deps;
     const updatedAfter = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');
     const limit = Math.min(input.limit ?? config.searchPreloadCount, config.searchPreloadCount);
-    const candidates = await store.conversations.searchByName(session.orgId, { name: input.name, limit: 1000, updatedAfter });
-    const ids: string[] = [];
-    for (const id of candidates) {
-      if (ids.length >= limit) break;
-      const c = await store.conversations.byId(session.orgId, id);
-      if (c && (c.type === 'c' || (await store.participants.get(id, session.userId)))) ids.push(id);
-    }
+    const ids = await store.conversations.searchByName(session.orgId, { name: input.name, limit, updatedAfter, visibleTo: session.userId });
     return { response: { conversations: ids } };
   },
 });

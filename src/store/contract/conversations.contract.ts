@@ -57,6 +57,17 @@ export function conversationsContract(store: () => Store): void {
       assert.deepEqual(await store().conversations.searchByName(org, { name: 'beta', limit: 10, updatedAfter: 1 }), [b._id]);
     });
 
+    it('limits a search to channels and the viewer\'s conversations', async () => {
+      const org = await freshOrg(store());
+      const [me, other] = [newId(), newId()];
+      const mine = await store().conversations.create({ ...group(org, me, 1), name: 'team mine' }, [{ user_id: me, role: 'owner' }]);
+      await store().conversations.create({ ...group(org, other, 2), name: 'team hidden' }, [{ user_id: other, role: 'owner' }]);
+      const channel = await store().conversations.create({ ...group(org, other, 3), type: 'c', name: 'team channel' }, [{ user_id: other, role: 'owner' }]);
+      assert.deepEqual(await store().conversations.searchByName(org, { name: 'team', limit: 10, visibleTo: me }), [channel._id, mine._id]);
+      assert.deepEqual(await store().conversations.searchByName(org, { name: 'team', limit: 1, visibleTo: me }), [channel._id]);
+      assert.equal((await store().conversations.searchByName(org, { name: 'team', limit: 10 })).length, 3);
+    });
+
     it('deletes a conversation with its participants and messages', async () => {
       const org = await freshOrg(store());
       const me = newId();

@@ -117,7 +117,7 @@ export class SqlConversationStore implements ConversationStore {
     return rows.map(conversationFromRow);
   }
 
-  async searchByName(orgId: string, q: { name: string; limit: number; updatedAfter?: number }): Promise<string[]> {
+  async searchByName(orgId: string, q: { name: string; limit: number; updatedAfter?: number; visibleTo?: string }): Promise<string[]> {
     const pattern = `%${likeLiteral(q.name.toLowerCase())}%`;
     let query = this.ctx.db
       .selectFrom('conversations')
@@ -126,6 +126,15 @@ export class SqlConversationStore implements ConversationStore {
       .where('name', 'is not', null)
       .where(sql`lower(name)`, 'like', sql`${pattern} escape '\\'`);
     if (q.updatedAfter !== undefined) query = query.where('updated_at', '>', q.updatedAfter);
+    const viewer = q.visibleTo;
+    if (viewer !== undefined) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('type', '=', 'c'),
+          eb.exists(eb.selectFrom('conversation_participants as p').select('p.user_id').whereRef('p.conversation_id', '=', 'conversations.id').where('p.user_id', '=', viewer)),
+        ]),
+      );
+    }
     const rows = await query.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
     return rows.map((r) => r.id);
   }
