@@ -4,6 +4,7 @@ import { conversationsContract } from './conversations.contract.js';
 import type { StoreFactory } from './harness.js';
 import { identityContract } from './identity.contract.js';
 import { messagesContract } from './messages.contract.js';
+import { pushContract } from './push.contract.js';
 
 /**
  * Registers every port contract against one backend. A feature that adds a port adds its
@@ -25,5 +26,6 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     identityContract(get);
     conversationsContract(get);
     messagesContract(get);
+    pushContract(get);
   });
 }
