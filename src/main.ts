@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
@@ -12,6 +13,9 @@ import type { HandlerDeps } from './handlers/define.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Mailer } from './mail/mailer.js';
 import { createSmtpMailer } from './mail/smtp.js';
+import type { PushSender } from './push/sender.js';
+import { WebPushSender } from './push/senders/web-push.js';
+import { PushWorker } from './push/worker.js';
 import { openPostgresStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
@@ -44,6 +48,32 @@ function createMailer(config: Config): Mailer | undefined {
   return config.smtpUrl === undefined ? undefined : createSmtpMailer(config.smtpUrl, config.mailFrom);
 }
 
+/**
+ * The push senders the config selects (PUSH_DRIVER): SAMA's daemon queue, or each configured
+ * native service. Logs which platforms will get no pushes.
+ */
+function createPushSenders(config: Config, log: Logger): PushSender[] {
+  const ca = config.pushCaFile === undefined ? undefined : readFileSync(config.pushCaFile, 'utf8');
+  const net = { timeoutMs: config.pushSendTimeoutMs, ...(ca === undefined ? {} : { ca }) };
+  const senders: PushSender[] = [];
+  switch (config.pushDriver) {
+    case 'sama-queue':
+      break;
+    case 'native':
+      if (config.webPushVapidPublicKey !== undefined && config.webPushVapidPrivateKey !== undefined && config.webPushVapidSubject !== undefined) {
+        senders.push(new WebPushSender({ publicKey: config.webPushVapidPublicKey, privateKey: config.webPushVapidPrivateKey, subject: config.webPushVapidSubject, ttlSeconds: config.webPushTtl, ...net }));
+      }
+      break;
+  }
+  const served = new Set(senders.flatMap((s) => s.platforms));
+  if (senders.length === 0) log.warn('no push sender is configured: pushes are kept in the outbox and not sent (see PUSH_DRIVER and the Web Push, APNs and FCM settings)');
+  else {
+    const unserved = (['web', 'ios', 'android'] as const).filter((p) => !served.has(p));
+    if (unserved.length > 0) log.warn({ platforms: unserved }, 'no push sender for these platforms: their subscriptions get no pushes');
+  }
+  return senders;
+}
+
 /** The composition root: wires every port to its implementation and starts listening. */
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
   const store = await openStore(config, log);
@@ -51,6 +81,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);
   metrics.trackPushOutbox(() => store.pushOutbox.count());
+  const pushSenders = createPushSenders(config, log);
   const limiters = { perLogin: new FailureLimiter(config.loginAttemptsPerLogin, 60_000), perAddress: new FailureLimiter(config.loginAttemptsPerAddress, 60_000) };
   const presence = new Presence(store, sessions, sessions, log);
   sessions.listen(presence);
@@ -84,8 +115,20 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   }, 60_000);
   sweeper.unref();
 
+  // Pushes leave the outbox in the background; the message path only writes rows.
+  const pushWorker = pushSenders.length === 0 ? undefined : new PushWorker(store.pushOutbox, store.pushSubscriptions, pushSenders, {
+    batchSize: config.pushBatchSize,
+    pollIntervalMs: config.pushPollIntervalMs,
+    // A row's sends run in parallel; FCM may first fetch a token, so two deadlines back to back, and margin.
+    leaseMs: 4 * config.pushSendTimeoutMs,
+    maxAttempts: config.pushMaxAttempts,
+    retryBaseMs: config.pushRetryBaseMs,
+    retryMaxMs: config.pushRetryMaxMs,
+  }, (platform, result) => metrics.pushSent.inc({ platform, result }), log);
+  pushWorker?.start();
+
   ready = true;
-  log.info({ port, store: store.dialect }, 'parley listening');
+  log.info({ port, store: store.dialect, push: pushSenders.map((s) => s.name) }, 'parley listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -96,6 +139,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       await Promise.race([dispatcher.idle(), grace]);
       await ws.close();
       await app.close();
+      await pushWorker?.stop();
       await store.close();
       log.info('parley stopped');
     })();
