@@ -14,6 +14,7 @@ import { HANDLERS } from './handlers/index.js';
 import type { Mailer } from './mail/mailer.js';
 import { createSmtpMailer } from './mail/smtp.js';
 import type { PushSender } from './push/sender.js';
+import { APNS_ORIGINS, ApnsSender } from './push/senders/apns.js';
 import { WebPushSender } from './push/senders/web-push.js';
 import { PushWorker } from './push/worker.js';
 import { openPostgresStore } from './store/postgres/index.js';
@@ -52,7 +53,7 @@ function createMailer(config: Config): Mailer | undefined {
  * The push senders the config selects (PUSH_DRIVER): SAMA's daemon queue, or each configured
  * native service. Logs which platforms will get no pushes.
  */
-function createPushSenders(config: Config, log: Logger): PushSender[] {
+async function createPushSenders(config: Config, log: Logger): Promise<PushSender[]> {
   const ca = config.pushCaFile === undefined ? undefined : readFileSync(config.pushCaFile, 'utf8');
   const net = { timeoutMs: config.pushSendTimeoutMs, ...(ca === undefined ? {} : { ca }) };
   const senders: PushSender[] = [];
@@ -62,6 +63,10 @@ function createPushSenders(config: Config, log: Logger): PushSender[] {
     case 'native':
       if (config.webPushVapidPublicKey !== undefined && config.webPushVapidPrivateKey !== undefined && config.webPushVapidSubject !== undefined) {
         senders.push(new WebPushSender({ publicKey: config.webPushVapidPublicKey, privateKey: config.webPushVapidPrivateKey, subject: config.webPushVapidSubject, ttlSeconds: config.webPushTtl, ...net }));
+      }
+      if (config.apnsKeyFile !== undefined && config.apnsKeyId !== undefined && config.apnsTeamId !== undefined && config.apnsTopic !== undefined) {
+        const origin = config.apnsUrl ?? APNS_ORIGINS[config.apnsEnvironment];
+        senders.push(await ApnsSender.create({ keyPem: readFileSync(config.apnsKeyFile, 'utf8'), keyId: config.apnsKeyId, teamId: config.apnsTeamId, topic: config.apnsTopic, origin, ...net }));
       }
       break;
   }
@@ -81,7 +86,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);
   metrics.trackPushOutbox(() => store.pushOutbox.count());
-  const pushSenders = createPushSenders(config, log);
+  const pushSenders = await createPushSenders(config, log);
   const limiters = { perLogin: new FailureLimiter(config.loginAttemptsPerLogin, 60_000), perAddress: new FailureLimiter(config.loginAttemptsPerAddress, 60_000) };
   const presence = new Presence(store, sessions, sessions, log);
   sessions.listen(presence);
