@@ -15,6 +15,7 @@ import type { Mailer } from './mail/mailer.js';
 import { createSmtpMailer } from './mail/smtp.js';
 import type { PushSender } from './push/sender.js';
 import { APNS_ORIGINS, ApnsSender } from './push/senders/apns.js';
+import { FcmSender, parseServiceAccount } from './push/senders/fcm.js';
 import { WebPushSender } from './push/senders/web-push.js';
 import { PushWorker } from './push/worker.js';
 import { openPostgresStore } from './store/postgres/index.js';
@@ -68,6 +69,13 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
         const origin = config.apnsUrl ?? APNS_ORIGINS[config.apnsEnvironment];
         senders.push(await ApnsSender.create({ keyPem: readFileSync(config.apnsKeyFile, 'utf8'), keyId: config.apnsKeyId, teamId: config.apnsTeamId, topic: config.apnsTopic, origin, ...net }));
       }
+      if (config.fcmServiceAccountFile !== undefined) {
+        const account = parseServiceAccount(readFileSync(config.fcmServiceAccountFile, 'utf8'));
+        const projectId = config.fcmProjectId ?? account.project_id;
+        if (projectId === undefined) throw new ConfigError('FCM needs FCM_PROJECT_ID or a project_id in the service account');
+        const tokenUrl = config.fcmTokenUrl ?? account.token_uri ?? 'https://oauth2.googleapis.com/token';
+        senders.push(await FcmSender.create({ account, projectId, tokenUrl, apiOrigin: config.fcmUrl.replace(/\/+$/, ''), ...net }));
+      }
       break;
   }
   const served = new Set(senders.flatMap((s) => s.platforms));
@@ -81,12 +89,13 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
 
 /** The composition root: wires every port to its implementation and starts listening. */
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
+  // Push credentials are checked before anything is opened: a bad key stops start-up cleanly.
+  const pushSenders = await createPushSenders(config, log);
   const store = await openStore(config, log);
   await ensureDefaultOrganization(store.organizations, Date.now());
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);
   metrics.trackPushOutbox(() => store.pushOutbox.count());
-  const pushSenders = await createPushSenders(config, log);
   const limiters = { perLogin: new FailureLimiter(config.loginAttemptsPerLogin, 60_000), perAddress: new FailureLimiter(config.loginAttemptsPerAddress, 60_000) };
   const presence = new Presence(store, sessions, sessions, log);
   sessions.listen(presence);
