@@ -42,7 +42,8 @@ export function fcmMessage(token: string, payload: string): Record<string, unkno
   const { title, body, ...rest } = JSON.parse(payload) as Record<string, unknown>;
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(rest)) if (v !== null && v !== undefined) data[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return { message: { token, notification: { title: String(title ?? ''), body: String(body ?? '') }, data, android: { priority: 'HIGH' } } };
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return { message: { token, notification: { title: text(title), body: text(body) }, data, android: { priority: 'HIGH' } } };
 }
 
 /**
