@@ -16,6 +16,7 @@ import { createSmtpMailer } from './mail/smtp.js';
 import type { PushSender } from './push/sender.js';
 import { APNS_ORIGINS, ApnsSender } from './push/senders/apns.js';
 import { FcmSender, parseServiceAccount } from './push/senders/fcm.js';
+import { SamaQueueSender } from './push/senders/sama-queue.js';
 import { WebPushSender } from './push/senders/web-push.js';
 import { PushWorker } from './push/worker.js';
 import { openPostgresStore } from './store/postgres/index.js';
@@ -60,6 +61,8 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
   const senders: PushSender[] = [];
   switch (config.pushDriver) {
     case 'sama-queue':
+      // loadConfig guarantees REDIS_URL with this driver.
+      senders.push(new SamaQueueSender({ redisUrl: config.redisUrl ?? '', queueName: config.samaPushQueueName, timeoutMs: config.pushSendTimeoutMs, onError: (err) => log.warn({ err }, 'push queue Redis connection failed; reconnecting') }));
       break;
     case 'native':
       if (config.webPushVapidPublicKey !== undefined && config.webPushVapidPrivateKey !== undefined && config.webPushVapidSubject !== undefined) {
