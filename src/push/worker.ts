@@ -134,7 +134,7 @@ export class PushWorker {
     const jittered = backoff * (0.8 + Math.random() * 0.4);
     const delay = Math.max(jittered, ...retries.map((r) => r.outcome.retryAfterMs ?? 0));
     this.log.info({ push: row._id, attempt, delayMs: Math.round(delay), reasons: retries.map((r) => r.outcome.reason) }, 'push will be retried');
-    await this.outbox.markFailed(row._id, this.clock() + delay, [...reached]);
+    await this.outbox.markFailed(row._id, Math.round(this.clock() + delay), [...reached]);
   }
 
   private async settle(sub: PushSubscriptionRecord, outcome: SendOutcome, sender: PushSender): Promise<void> {
