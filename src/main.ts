@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
@@ -17,6 +18,12 @@ import type { HandlerDeps } from './handlers/define.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Mailer } from './mail/mailer.js';
 import { createSmtpMailer } from './mail/smtp.js';
+import type { PushSender } from './push/sender.js';
+import { APNS_ORIGINS, ApnsSender } from './push/senders/apns.js';
+import { FcmSender, parseServiceAccount } from './push/senders/fcm.js';
+import { SamaQueueSender } from './push/senders/sama-queue.js';
+import { WebPushSender } from './push/senders/web-push.js';
+import { PushWorker } from './push/worker.js';
 import { openPostgresStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
@@ -80,8 +87,49 @@ function createMailer(config: Config): Mailer | undefined {
   return config.smtpUrl === undefined ? undefined : createSmtpMailer(config.smtpUrl, config.mailFrom);
 }
 
+/**
+ * The push senders the config selects (PUSH_DRIVER): SAMA's daemon queue, or each configured
+ * native service. Logs which platforms will get no pushes.
+ */
+async function createPushSenders(config: Config, log: Logger): Promise<PushSender[]> {
+  const ca = config.pushCaFile === undefined ? undefined : readFileSync(config.pushCaFile, 'utf8');
+  const net = { timeoutMs: config.pushSendTimeoutMs, ...(ca === undefined ? {} : { ca }) };
+  const senders: PushSender[] = [];
+  switch (config.pushDriver) {
+    case 'sama-queue':
+      // loadConfig guarantees REDIS_URL with this driver.
+      senders.push(new SamaQueueSender({ redisUrl: config.redisUrl ?? '', queueName: config.samaPushQueueName, timeoutMs: config.pushSendTimeoutMs, onError: (err) => log.warn({ err }, 'push queue Redis connection failed; reconnecting') }));
+      break;
+    case 'native':
+      if (config.webPushVapidPublicKey !== undefined && config.webPushVapidPrivateKey !== undefined && config.webPushVapidSubject !== undefined) {
+        senders.push(new WebPushSender({ publicKey: config.webPushVapidPublicKey, privateKey: config.webPushVapidPrivateKey, subject: config.webPushVapidSubject, ttlSeconds: config.webPushTtl, ...net }));
+      }
+      if (config.apnsKeyFile !== undefined && config.apnsKeyId !== undefined && config.apnsTeamId !== undefined && config.apnsTopic !== undefined) {
+        const origin = config.apnsUrl ?? APNS_ORIGINS[config.apnsEnvironment];
+        senders.push(await ApnsSender.create({ keyPem: readFileSync(config.apnsKeyFile, 'utf8'), keyId: config.apnsKeyId, teamId: config.apnsTeamId, topic: config.apnsTopic, origin, ...net }));
+      }
+      if (config.fcmServiceAccountFile !== undefined) {
+        const account = parseServiceAccount(readFileSync(config.fcmServiceAccountFile, 'utf8'));
+        const projectId = config.fcmProjectId ?? account.project_id;
+        if (projectId === undefined) throw new ConfigError('FCM needs FCM_PROJECT_ID or a project_id in the service account');
+        const tokenUrl = config.fcmTokenUrl ?? account.token_uri ?? 'https://oauth2.googleapis.com/token';
+        senders.push(await FcmSender.create({ account, projectId, tokenUrl, apiOrigin: config.fcmUrl.replace(/\/+$/, ''), ...net }));
+      }
+      break;
+  }
+  const served = new Set(senders.flatMap((s) => s.platforms));
+  if (senders.length === 0) log.warn('no push sender is configured: pushes are kept in the outbox and not sent (see PUSH_DRIVER and the Web Push, APNs and FCM settings)');
+  else {
+    const unserved = (['web', 'ios', 'android'] as const).filter((p) => !served.has(p));
+    if (unserved.length > 0) log.warn({ platforms: unserved }, 'no push sender for these platforms: their subscriptions get no pushes');
+  }
+  return senders;
+}
+
 /** The composition root: wires every port to its implementation and starts listening. */
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
+  // Push credentials are checked before anything is opened: a bad key stops start-up cleanly.
+  const pushSenders = await createPushSenders(config, log);
   const store = await openStore(config, log);
   await ensureDefaultOrganization(store.organizations, Date.now());
   const sessions = new LocalSessions();
@@ -150,8 +198,20 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   }, config.fileCleanupIntervalMs);
   fileCleaner.unref();
 
+  // Pushes leave the outbox in the background; the message path only writes rows.
+  const pushWorker = pushSenders.length === 0 ? undefined : new PushWorker(store.pushOutbox, store.pushSubscriptions, pushSenders, {
+    batchSize: config.pushBatchSize,
+    pollIntervalMs: config.pushPollIntervalMs,
+    // A row's sends run in parallel; FCM may first fetch a token, so two deadlines back to back, and margin.
+    leaseMs: 4 * config.pushSendTimeoutMs,
+    maxAttempts: config.pushMaxAttempts,
+    retryBaseMs: config.pushRetryBaseMs,
+    retryMaxMs: config.pushRetryMaxMs,
+  }, (platform, result) => metrics.pushSent.inc({ platform, result }), log);
+  pushWorker?.start();
+
   ready = true;
-  log.info({ port, store: store.dialect, files: storage.driver }, 'parley listening');
+  log.info({ port, store: store.dialect, files: storage.driver, push: pushSenders.map((s) => s.name) }, 'parley listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -163,6 +223,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       await Promise.race([dispatcher.idle(), grace]);
       await ws.close();
       await app.close();
+      await pushWorker?.stop();
       await store.close();
       log.info('parley stopped');
     })();

@@ -77,6 +77,30 @@ export const CONFIG_DEFINITIONS = {
   s3ForcePathStyle: bool('S3_FORCE_PATH_STYLE', false, 'Address the bucket in the path rather than the host name (always on for STORAGE_DRIVER=minio).'),
   s3CreateBucket: bool('S3_CREATE_BUCKET', false, 'Create the bucket at start-up when it does not exist.'),
   shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10000, 'How long SIGTERM waits for in-flight work before closing.', 0),
+  pushDriver: oneOf('PUSH_DRIVER', ['native', 'sama-queue'] as const, 'native', 'How pushes leave the outbox: native sends them with the Web Push, APNs and FCM settings below (each optional); sama-queue hands them to SAMA\'s push daemon through a Bull queue in Redis (REDIS_URL, SAMA_NATIVE_PUSH_QUEUE_NAME). With nothing configured, pushes wait in the outbox and a start-up warning says so.'),
+  pushPollIntervalMs: int('PUSH_POLL_INTERVAL_MS', 500, 'How often the push worker looks for due pushes when the outbox is idle, ms.', 10),
+  pushBatchSize: int('PUSH_BATCH_SIZE', 100, 'Pushes leased and sent per round.', 1, 10000),
+  pushSendTimeoutMs: int('PUSH_SEND_TIMEOUT_MS', 10000, 'Deadline of one request to a push service, ms; a timeout is retried. A leased push is taken again after 4 times this if its node died.', 100),
+  pushMaxAttempts: int('PUSH_MAX_ATTEMPTS', 8, 'Tries per push before it is given up (logged and removed).', 1, 100),
+  pushRetryBaseMs: int('PUSH_RETRY_BASE_MS', 5000, 'First retry delay after a transient failure, ms; doubles per try (with jitter).', 1),
+  pushRetryMaxMs: int('PUSH_RETRY_MAX_MS', 3600000, 'Longest retry delay, ms.', 1),
+  pushCaFile: optStr('PUSH_CA_FILE', 'PEM file of extra CA certificates trusted for push services (TLS-intercepting proxies, tests).'),
+  webPushVapidPublicKey: optStr('WEB_PUSH_VAPID_PUBLIC_KEY', 'VAPID public key (base64url) for Web Push; with the private key and subject it enables Web Push. Generate with `npx web-push generate-vapid-keys`.'),
+  webPushVapidPrivateKey: optStr('WEB_PUSH_VAPID_PRIVATE_KEY', 'VAPID private key (base64url) for Web Push.'),
+  webPushVapidSubject: optStr('WEB_PUSH_VAPID_SUBJECT', 'VAPID contact, a mailto: or https: URL.'),
+  webPushTtl: int('WEB_PUSH_TTL', 86400, 'How long a Web Push service keeps an undelivered push, seconds.', 0),
+  apnsKeyFile: optStr('APNS_KEY_FILE', 'APNs token-auth signing key (.p8 PEM file); with APNS_KEY_ID, APNS_TEAM_ID and APNS_TOPIC it enables iOS pushes.'),
+  apnsKeyId: optStr('APNS_KEY_ID', 'Key ID of the APNs signing key.'),
+  apnsTeamId: optStr('APNS_TEAM_ID', 'Apple developer team ID (the token issuer).'),
+  apnsTopic: optStr('APNS_TOPIC', 'The app\'s bundle ID (apns-topic).'),
+  apnsEnvironment: oneOf('APNS_ENVIRONMENT', ['production', 'sandbox'] as const, 'production', 'APNs environment: production (api.push.apple.com) or sandbox (api.sandbox.push.apple.com, development builds).'),
+  apnsUrl: optStr('APNS_URL', 'APNs origin overriding APNS_ENVIRONMENT, e.g. https://127.0.0.1:8443 (tests, proxies).'),
+  fcmServiceAccountFile: optStr('FCM_SERVICE_ACCOUNT_FILE', 'Firebase service-account JSON file; enables Android pushes through FCM HTTP v1.'),
+  fcmProjectId: optStr('FCM_PROJECT_ID', 'Firebase project ID; default: project_id of the service account.'),
+  fcmTokenUrl: optStr('FCM_TOKEN_URL', 'OAuth2 token endpoint; default: token_uri of the service account, else https://oauth2.googleapis.com/token.'),
+  fcmUrl: str('FCM_URL', 'https://fcm.googleapis.com', 'FCM API origin (messages are POSTed to <FCM_URL>/v1/projects/<id>/messages:send).'),
+  redisUrl: optStr('REDIS_URL', 'Redis for PUSH_DRIVER=sama-queue, e.g. redis://127.0.0.1:6379.'),
+  samaPushQueueName: str('SAMA_NATIVE_PUSH_QUEUE_NAME', 'push_notifications', 'Bull queue SAMA\'s push daemon consumes (PUSH_DRIVER=sama-queue).'),
 } as const;
 
 type Defs = typeof CONFIG_DEFINITIONS;
@@ -135,6 +159,21 @@ function readConfigFile(path: string): Record<string, string> {
   return out;
 }
 
+/** Settings that only work together: all or none of each group; the queue needs Redis. */
+function checkPushSettings(out: Record<string, unknown>): void {
+  const groups: [string, string[]][] = [
+    ['Web Push', ['webPushVapidPublicKey', 'webPushVapidPrivateKey', 'webPushVapidSubject']],
+    ['APNs', ['apnsKeyFile', 'apnsKeyId', 'apnsTeamId', 'apnsTopic']],
+  ];
+  const envName = (k: string): string => CONFIG_DEFINITIONS[k as keyof typeof CONFIG_DEFINITIONS].env[0] ?? k;
+  for (const [name, keys] of groups) {
+    const missing = keys.filter((k) => out[k] === undefined);
+    if (missing.length > 0 && missing.length < keys.length) throw new ConfigError(`${name} needs ${keys.map(envName).join(', ')}; missing ${missing.map(envName).join(', ')}`);
+  }
+  if (out.pushDriver === 'sama-queue' && out.redisUrl === undefined) throw new ConfigError('PUSH_DRIVER=sama-queue needs REDIS_URL');
+  if (out.redisUrl !== undefined && !/^rediss?:\/\//.test(out.redisUrl as string)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+}
+
 /**
  * Loads the configuration from `env` (normally process.env). Throws ConfigError on any bad value.
  * Secrets left unset are generated once and kept in DATA_DIR (never a fixed default).
@@ -154,6 +193,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (dbUrl !== undefined && !/^postgres(ql)?:\/\//.test(dbUrl)) {
     throw new ConfigError(`DATABASE_URL must be a postgres:// URL (unset it for the embedded store), got "${dbUrl.replace(/\/\/[^@]*@/, '//***@')}"`);
   }
+  checkPushSettings(out);
   out.dataDir = resolve(out.dataDir as string);
   if (!out.jwtAccessSecret || !out.cookieSecret || !out.fileUrlSecret) {
     const secrets = loadOrCreateSecrets(out.dataDir as string);

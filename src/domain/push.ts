@@ -1,5 +1,5 @@
 import { newId } from '../protocol/ids.js';
-import type { ConversationRecord, MessageRecord, PushOutboxRecord } from '../store/store.js';
+import type { ConversationRecord, MessageRecord, PushOutboxRecord, PushSubscriptionRecord } from '../store/store.js';
 
 /**
  * The push payload of a chat message (protocol.md §7.2): title is the sender's login in private
@@ -20,4 +20,39 @@ export function chatPushPayload(senderLogin: string, conv: ConversationRecord, m
 export function outboxRows(orgId: string, recipients: readonly string[], payload: Record<string, unknown>, now: number): PushOutboxRecord[] {
   const text = JSON.stringify(payload);
   return recipients.map((user_id) => ({ _id: newId(), organization_id: orgId, user_id, payload: text, created_at: now }));
+}
+
+/** The subscription object as push_subscription_create/list return it: unset fields are absent. */
+export function subscriptionWire(s: PushSubscriptionRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = { _id: s._id, organization_id: s.organization_id, user_id: s.user_id, platform: s.platform };
+  if (s.web_endpoint !== null) out.web_endpoint = s.web_endpoint;
+  if (s.web_key_auth !== null) out.web_key_auth = s.web_key_auth;
+  if (s.web_key_p256dh !== null) out.web_key_p256dh = s.web_key_p256dh;
+  out.device_udid = s.device_udid;
+  if (s.device_token !== null) out.device_token = s.device_token;
+  out.created_at = new Date(s.created_at).toISOString();
+  out.updated_at = new Date(s.updated_at).toISOString();
+  return out;
+}
+
+function base64urlBytes(text: string): number | undefined {
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return undefined;
+  return Buffer.from(text, 'base64url').length;
+}
+
+/**
+ * True when the browser keys can encrypt a Web Push message (RFC 8291): `p256dh` is an
+ * uncompressed P-256 point (65 bytes), `auth` a 16-byte secret, both base64url.
+ */
+export function validWebPushKeys(auth: string, p256dh: string): boolean {
+  return base64urlBytes(auth) === 16 && base64urlBytes(p256dh) === 65 && Buffer.from(p256dh, 'base64url')[0] === 0x04;
+}
+
+/** True for an https URL, the only kind of Web Push endpoint browsers hand out. */
+export function validWebPushEndpoint(endpoint: string): boolean {
+  try {
+    return new URL(endpoint).protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

@@ -20,6 +20,8 @@ import { messageReactionsList, messageReactionsUpdate } from './messages/reactio
 import { messageRead } from './messages/read.js';
 import { systemMessage } from './messages/system.js';
 import { typing } from './messages/typing.js';
+import { pushEventCreate } from './push/events.js';
+import { pushSubscriptionCreate, pushSubscriptionDelete, pushSubscriptionList } from './push/subscriptions.js';
 import { ping } from './system/ping.js';
 import { connect } from './users/connect.js';
 import { userCreate } from './users/create.js';
@@ -84,6 +86,10 @@ const ALL: readonly RegisteredHandler[] = [
   contactUpdate,
   contactDelete,
   contactList,
+  pushSubscriptionCreate,
+  pushSubscriptionList,
+  pushSubscriptionDelete,
+  pushEventCreate,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

@@ -10,6 +10,10 @@
  * - unique-key clashes reject with `ConflictError`, never with a driver error.
  */
 
+import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
+
+export type * from './push.js';
+
 /** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
 export class ConflictError extends Error {
   override name = 'ConflictError';
@@ -333,32 +337,6 @@ export interface ReactionStore {
   list(mid: string): Promise<Record<string, string[]>>;
 }
 
-export interface PushOutboxRecord {
-  readonly _id: string;
-  readonly organization_id: string;
-  /** The recipient. */
-  readonly user_id: string;
-  /** JSON text of the push payload (protocol.md §7.2). */
-  readonly payload: string;
-  readonly created_at: number;
-}
-
-/**
- * The durable push outbox: one row per (push, recipient), written in the same transaction as
- * the message that caused it, so a crash after the ack cannot lose a push. Rows wait here until a
- * push sender takes them; no sender exists yet, so nothing is sent (and nothing pretends to be).
- */
-export interface PushOutboxStore {
-  /** Pending rows due at `now`, oldest first. */
-  pending(limit: number, now: number): Promise<(PushOutboxRecord & { attempts: number })[]>;
-  /** The row was delivered to the push service; removes it. */
-  markSent(id: string): Promise<void>;
-  /** A try failed; retry at `nextAttemptAt`. */
-  markFailed(id: string, nextAttemptAt: number): Promise<void>;
-  /** Number of rows waiting (for /metrics). */
-  count(): Promise<number>;
-}
-
 /** Block lists (protocol.md §3.3): one row per (blocker, blocked), with an enabled flag per blocker. */
 export interface BlockStore {
   /** Blocks these users (idempotent); new rows take the blocker's current enabled state. */
@@ -462,6 +440,8 @@ export interface Store {
   readonly statuses: MessageStatusStore;
   readonly reactions: ReactionStore;
   readonly pushOutbox: PushOutboxStore;
+  readonly pushSubscriptions: PushSubscriptionStore;
+  readonly pushEvents: PushEventStore;
   readonly blocks: BlockStore;
   readonly contacts: ContactStore;
   readonly files: FileStore;

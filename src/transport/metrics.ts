@@ -12,13 +12,19 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly connections = new Gauge({ name: 'parley_ws_connections', help: 'Open WebSocket connections.', registers: [this.registry] });
+  readonly pushSent = new Counter({
+    name: 'parley_push_sent_total',
+    help: 'Push deliveries by platform (web | ios | android | none) and result (sent | gone | failed | retry | gave_up | no_subscription | unconfigured).',
+    labelNames: ['platform', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly badFrames = new Counter({ name: 'parley_bad_frames_total', help: 'Frames rejected before dispatch, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
 
   /** Exposes the number of pushes waiting in the durable outbox. */
   trackPushOutbox(count: () => Promise<number>): void {
     new Gauge({
       name: 'parley_push_outbox_pending',
-      help: 'Pushes waiting in the durable outbox. No push sender is configured yet, so they stay there.',
+      help: 'Pushes waiting in the durable outbox (including ones being sent or waiting for a retry). With no push sender configured they stay there.',
       registers: [this.registry],
       async collect() {
         this.set(await count());

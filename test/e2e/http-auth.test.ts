@@ -81,6 +81,8 @@ describe('HTTP login, refresh and logout', () => {
     const access = ((await res.json()) as { access_token: string }).access_token;
     const c = await server.client();
     assert.equal((await c.request('connect', { token: access, device_id: 'tab' })).success, true);
+    await c.request('push_subscription_create', { platform: 'ios', device_udid: 'tab', device_token: 'aabbcc' });
+    await c.request('push_subscription_create', { platform: 'ios', device_udid: 'other', device_token: 'ddeeff' });
     assert.equal((await post('/logout', {}, { cookie: `refresh_token=${cookie}` })).status, 401);
     const noCookie = await post('/logout', {}, { authorization: `Bearer ${access}` });
     assert.equal(noCookie.status, 422);
@@ -89,6 +91,7 @@ describe('HTTP login, refresh and logout', () => {
     assert.equal(out.status, 200);
     assert.deepEqual(await out.json(), { success: true });
     assert.ok(parseCookie(out.headers.get('set-cookie')).attrs.includes('Max-Age=0'));
+    assert.deepEqual((await server.node.store.pushSubscriptions.forUser(org, u._id)).map((s) => s.device_udid), ['other'], 'the device\'s push subscription is gone');
     assert.deepEqual((await c.request('get_users_by_ids', { ids: [u._id] })).error, { status: 401, message: 'Unauthorized.' });
     assert.equal((await post('/login', { device_id: 'tab' }, { cookie: `refresh_token=${cookie}` })).status, 422);
     await c.close();

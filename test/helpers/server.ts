@@ -39,13 +39,28 @@ async function storeEnv(): Promise<Record<string, string>> {
  */
 export class TestServer {
   private constructor(
-    readonly node: ParleyNode,
+    private current: ParleyNode,
     private readonly dataDir: string,
+    private readonly vars: Record<string, string>,
   ) {}
+
+  get node(): ParleyNode {
+    return this.current;
+  }
+
+  /**
+   * Stops the node gracefully and starts a new one (on a new port) on the same data dir or
+   * database, optionally with settings changed; `env` keys are variable names as for start().
+   */
+  async restart(env: Record<string, string> = {}): Promise<void> {
+    await this.current.close();
+    const config = loadConfig({ ...this.vars, ...env });
+    this.current = await startParley(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  }
 
   static async start(env: Record<string, string> = {}): Promise<TestServer> {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
-    const config = loadConfig({
+    const vars = {
       APP_PORT: '0',
       BIND_HOST: '127.0.0.1',
       DATA_DIR: dataDir,
@@ -53,9 +68,9 @@ export class TestServer {
       LOG_LEVEL: 'silent',
       ...(await storeEnv()),
       ...env,
-    });
-    const node = await startParley(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-    return new TestServer(node, dataDir);
+    };
+    const node = await startParley(loadConfig(vars), pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+    return new TestServer(node, dataDir, vars);
   }
 
   get wsUrl(): string {

@@ -27,6 +27,7 @@ describe('the server as a process', () => {
       const { code } = await proc.exited;
       assert.equal(code, 0, proc.output());
       assert.match(proc.output(), /parley stopped/);
+      assert.match(proc.output(), /no push sender is configured: pushes are kept in the outbox and not sent/);
     } finally {
       proc.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
@@ -61,6 +62,9 @@ describe('the server as a process', () => {
     ['a non-numeric port', { APP_PORT: 'abc' }, /APP_PORT must be a whole number/],
     ['a non-PostgreSQL DATABASE_URL', { DATABASE_URL: 'mysql://u@h/db' }, /DATABASE_URL must be a postgres:\/\/ URL/],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    ['half of the Web Push settings', { WEB_PUSH_VAPID_PUBLIC_KEY: 'BPub' }, /Web Push needs .*missing WEB_PUSH_VAPID_PRIVATE_KEY, WEB_PUSH_VAPID_SUBJECT/],
+    ['the SAMA push queue but no Redis', { PUSH_DRIVER: 'sama-queue' }, /PUSH_DRIVER=sama-queue needs REDIS_URL/],
+    ['an unknown push driver', { PUSH_DRIVER: 'pigeon' }, /PUSH_DRIVER must be one of native, sama-queue/],
   ] as const) {
     it(`refuses to start with ${name}, saying why`, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'parley-proc-'));

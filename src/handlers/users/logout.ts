@@ -2,8 +2,9 @@ import { Type } from '@sinclair/typebox';
 import { defineHandler } from '../define.js';
 
 /**
- * `user_logout` (protocol.md §2.4): revokes every token of this device at once and unbinds the
- * socket, which stays open. Other devices are untouched.
+ * `user_logout` (protocol.md §2.4): revokes every token of this device at once, removes the
+ * device's push subscription (a logged-out device gets no pushes) and unbinds the socket, which
+ * stays open. Other devices are untouched.
  */
 export const userLogout = defineHandler({
   kind: 'user_logout',
@@ -11,6 +12,7 @@ export const userLogout = defineHandler({
   schema: Type.Object({}, { additionalProperties: true }),
   async handle(_input, { deps, session }) {
     await deps.tokens.revokeDevice(session.userId, session.deviceId);
+    await deps.store.pushSubscriptions.deleteDevice(session.orgId, session.userId, session.deviceId);
     return { response: { success: true }, session: { kind: 'unbind' } };
   },
 });

@@ -5,6 +5,7 @@ import type { StoreFactory } from './harness.js';
 import { filesContract } from './files.contract.js';
 import { identityContract } from './identity.contract.js';
 import { messagesContract } from './messages.contract.js';
+import { pushContract } from './push.contract.js';
 
 /**
  * Registers every port contract against one backend. A feature that adds a port adds its
@@ -27,5 +28,6 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     conversationsContract(get);
     messagesContract(get);
     filesContract(get);
+    pushContract(get);
   });
 }

@@ -12,6 +12,7 @@ import { SqlOpLogStore } from './op-log.js';
 import { SqlOrganizationStore } from './organizations.js';
 import { SqlParticipantStore } from './participants.js';
 import { SqlPushOutboxStore } from './push-outbox.js';
+import { SqlPushEventStore, SqlPushSubscriptionStore } from './push-subscriptions.js';
 import type { Database } from './schema.js';
 import { SqlTokenStore } from './tokens.js';
 import { SqlUserStore } from './users.js';
@@ -36,6 +37,8 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     statuses: new SqlMessageStatusStore(ctx),
     reactions: new SqlReactionStore(ctx),
     pushOutbox: new SqlPushOutboxStore(ctx),
+    pushSubscriptions: new SqlPushSubscriptionStore(ctx),
+    pushEvents: new SqlPushEventStore(ctx),
     blocks: new SqlBlockStore(ctx),
     contacts: new SqlContactStore(ctx),
     files: new SqlFileStore(ctx),

@@ -89,7 +89,7 @@ export class SqlMessageStore implements MessageStore {
       const fresh = new Set(inserted.map((r) => r.id));
       const hidden = items.filter((i) => fresh.has(i.record._id)).flatMap((i) => [...new Set(i.hiddenFor)].map((user_id) => ({ mid: i.record._id, user_id, cid: i.record.cid })));
       if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
-      const pushes = items.filter((i) => fresh.has(i.record._id)).flatMap((i) => i.pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, attempts: 0, next_attempt_at: p.created_at, created_at: p.created_at })));
+      const pushes = items.filter((i) => fresh.has(i.record._id)).flatMap((i) => i.pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, attempts: 0, next_attempt_at: p.created_at, created_at: p.created_at, sent_to: null })));
       if (pushes.length > 0) await trx.insertInto('push_outbox').values(pushes).execute();
       // Newest created_at per conversation becomes its updated_at (never moved backwards).
       const newest = new Map<string, { org: string; at: number }>();

@@ -234,6 +234,39 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index file_links_scope_idx on file_links (scope)`,
     ],
   },
+  {
+    version: 9,
+    name: 'push subscriptions, push events, outbox leases',
+    statements: [
+      `create table push_subscriptions (
+        id text primary key,
+        organization_id text not null,
+        user_id text not null,
+        platform text not null,
+        device_udid text not null,
+        web_endpoint text,
+        web_key_auth text,
+        web_key_p256dh text,
+        device_token text,
+        created_at bigint not null,
+        updated_at bigint not null
+      )`,
+      `create unique index push_subscriptions_device_key on push_subscriptions (user_id, device_udid)`,
+      `create index push_subscriptions_user_idx on push_subscriptions (organization_id, user_id)`,
+      `create index push_subscriptions_endpoint_idx on push_subscriptions (organization_id, web_endpoint) where web_endpoint is not null`,
+      `create index push_subscriptions_token_idx on push_subscriptions (organization_id, device_token) where device_token is not null`,
+      `create table push_events (
+        id text primary key,
+        organization_id text not null,
+        user_id text not null,
+        user_ids text not null,
+        message text not null,
+        created_at bigint not null,
+        updated_at bigint not null
+      )`,
+      `alter table push_outbox add column sent_to text`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -1,21 +1,48 @@
-import type { PushOutboxRecord, PushOutboxStore } from '../store.js';
+import type { PendingPush, PushOutboxStore } from '../store.js';
 import type { SqlContext } from './dialect.js';
+import { parseJson } from './dialect.js';
+import type { PushOutboxTable } from './schema.js';
 
-/** PushOutboxStore over Kysely (both dialects). Rows are written by SqlMessageStore.insert. */
+function toPending(r: PushOutboxTable): PendingPush {
+  return { _id: r.id, organization_id: r.organization_id, user_id: r.user_id, payload: r.payload, created_at: r.created_at, attempts: r.attempts, sent_to: parseJson<string[]>(r.sent_to) ?? [] };
+}
+
+/**
+ * PushOutboxStore over Kysely (both dialects). Rows are written by SqlMessageStore.insert and
+ * SqlPushEventStore.create. The lease is the row's next_attempt_at moved into the future: a
+ * claimed row is not due until the worker reports back or the lease runs out.
+ */
 export class SqlPushOutboxStore implements PushOutboxStore {
   constructor(private readonly ctx: SqlContext) {}
 
-  async pending(limit: number, now: number): Promise<(PushOutboxRecord & { attempts: number })[]> {
+  async pending(limit: number, now: number): Promise<PendingPush[]> {
     const rows = await this.ctx.db.selectFrom('push_outbox').selectAll().where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
-    return rows.map((r) => ({ _id: r.id, organization_id: r.organization_id, user_id: r.user_id, payload: r.payload, created_at: r.created_at, attempts: r.attempts }));
+    return rows.map(toPending);
+  }
+
+  claim(limit: number, now: number, leaseUntil: number): Promise<PendingPush[]> {
+    // SQLite: one writer at a time, so select-then-update in a transaction is atomic.
+    // PostgreSQL: rows locked by another node's claim are skipped, never returned twice.
+    return this.ctx.db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('push_outbox').selectAll().where('next_attempt_at', '<=', now).orderBy('next_attempt_at').orderBy('id').limit(limit);
+      if (this.ctx.dialect.name === 'postgres') query = query.forUpdate().skipLocked();
+      const rows = await query.execute();
+      if (rows.length === 0) return [];
+      await trx.updateTable('push_outbox').set({ next_attempt_at: leaseUntil }).where('id', 'in', rows.map((r) => r.id)).execute();
+      return rows.map(toPending);
+    });
   }
 
   async markSent(id: string): Promise<void> {
     await this.ctx.db.deleteFrom('push_outbox').where('id', '=', id).execute();
   }
 
-  async markFailed(id: string, nextAttemptAt: number): Promise<void> {
-    await this.ctx.db.updateTable('push_outbox').set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: nextAttemptAt })).where('id', '=', id).execute();
+  async markFailed(id: string, nextAttemptAt: number, sentTo?: readonly string[]): Promise<void> {
+    await this.ctx.db
+      .updateTable('push_outbox')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: nextAttemptAt, ...(sentTo === undefined ? {} : { sent_to: sentTo.length === 0 ? null : JSON.stringify(sentTo) }) }))
+      .where('id', '=', id)
+      .execute();
   }
 
   async count(): Promise<number> {

@@ -118,8 +118,36 @@ export interface PushOutboxTable {
   user_id: string;
   payload: string;
   attempts: number;
+  /** Also the lease: a claimed row is due again only when its lease runs out. */
   next_attempt_at: number;
   created_at: number;
+  /** JSON array of subscription ids already reached by earlier tries; null when none. */
+  sent_to: string | null;
+}
+
+export interface PushSubscriptionsTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  platform: string;
+  device_udid: string;
+  web_endpoint: string | null;
+  web_key_auth: string | null;
+  web_key_p256dh: string | null;
+  device_token: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PushEventsTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  /** JSON array of recipient ids. */
+  user_ids: string;
+  message: string;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface BlockedUsersTable {
@@ -176,6 +204,8 @@ export interface Database {
   message_statuses: MessageStatusesTable;
   message_reactions: MessageReactionsTable;
   push_outbox: PushOutboxTable;
+  push_subscriptions: PushSubscriptionsTable;
+  push_events: PushEventsTable;
   blocked_users: BlockedUsersTable;
   contacts: ContactsTable;
   files: FilesTable;

@@ -36,7 +36,8 @@ function deviceOf(body: Record<string, unknown>): string {
  * `POST /login` and `POST /logout` (protocol.md §10.2). Login by password, then by Bearer access
  * token, then by the signed refresh cookie; every login rotates both tokens of the device, which
  * is how an expired access token is renewed. Logout needs the Bearer token and the same device's
- * refresh cookie, revokes both and unbinds that device's socket.
+ * refresh cookie, revokes both, removes the device's push subscription and unbinds that
+ * device's socket.
  */
 export const authRoutes: HttpRoutes = (app, ctx) => {
   app.post('/login', async (req, reply) => {
@@ -76,6 +77,7 @@ export const authRoutes: HttpRoutes = (app, ctx) => {
       const refreshOwner = refresh === undefined ? undefined : await ctx.deps.tokens.verify(refresh, ['refresh'], now, owner.deviceId);
       if (refreshOwner?.userId !== owner.userId) throw samaError(Errors.incorrectToken);
       await ctx.deps.tokens.revokeDevice(owner.userId, owner.deviceId);
+      await ctx.deps.store.pushSubscriptions.deleteDevice(owner.orgId, owner.userId, owner.deviceId);
       ctx.deps.sessions.endDevice(owner.orgId, owner.userId, owner.deviceId);
       setRefreshCookie(reply, ctx, '', 0);
       return { success: true };
