@@ -157,7 +157,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     limiters,
     sessions,
     presence,
-    delivery: new DeliveryService(sessions, store.opLog, config.operationsLogExpiresIn * 1000, log),
+    delivery: new DeliveryService(sessions, store.opLog, config.operationsLogExpiresIn * 1000, log, store.pushOutbox),
     files,
     log,
   };

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { newId } from '../protocol/ids.js';
-import type { OpLogRecord, OpLogStore } from '../store/store.js';
+import type { OpLogRecord, OpLogStore, PushOutboxStore } from '../store/store.js';
+import { outboxRows } from './push.js';
 
 /**
  * One packet to hand to a set of users (protocol.md §4). Built by handlers, carried out by the
@@ -18,6 +19,11 @@ export interface Delivery {
    * log (protocol.md §4.6 families), 'drop' sends nothing (edits, deletes, typing, reactions).
    */
   readonly offline: 'oplog' | 'drop';
+  /**
+   * A push (protocol.md §7.2) for recipients who need one — no connected device, or a
+   * backgrounded one — other than the acting user. Queued in the durable outbox.
+   */
+  readonly push?: { readonly payload: Record<string, unknown>; readonly actorId: string; readonly skip?: readonly string[] };
 }
 
 /**
@@ -27,6 +33,8 @@ export interface Delivery {
  */
 export interface LiveDirectory {
   sendToUser(orgId: string, userId: string, bytes: string, exceptDeviceId?: string): boolean;
+  /** True when the user has no connected device here, or a backgrounded one (protocol.md §4.4). */
+  needsPush(orgId: string, userId: string): boolean;
 }
 
 /** Carries out deliveries: live sends first, then op-log rows for fully offline recipients. */
@@ -36,24 +44,38 @@ export class DeliveryService {
     private readonly opLog: OpLogStore,
     private readonly opLogTtlMs: number,
     private readonly log: Logger,
+    private readonly outbox?: Pick<PushOutboxStore, 'enqueue'>,
   ) {}
 
   /**
    * Sends `d` now (synchronously, so callers that serialise per conversation keep order) and
-   * resolves once the op-log rows of offline recipients are committed.
+   * resolves once the op-log rows of offline recipients, and the pushes, are committed.
    */
   deliver(d: Delivery, now: number): Promise<void> {
     const bytes = JSON.stringify(d.packet);
     const offline: string[] = [];
-    for (const userId of new Set(d.to)) {
+    const recipients = new Set(d.to);
+    for (const userId of recipients) {
       const except = d.exceptDevice?.userId === userId ? d.exceptDevice.deviceId : undefined;
       const online = this.live.sendToUser(d.orgId, userId, bytes, except);
       if (!online) offline.push(userId);
     }
-    if (d.offline === 'drop' || offline.length === 0) return Promise.resolve();
-    const rows: OpLogRecord[] = offline.map((userId) => ({ _id: newId(), organization_id: d.orgId, user_id: userId, packet: bytes, created_at: now, expires_at: now + this.opLogTtlMs }));
-    return this.opLog.append(rows).catch((err: unknown) => {
-      this.log.error({ err, recipients: offline.length }, 'operations log write failed');
-    });
+    const writes: Promise<void>[] = [];
+    if (d.offline === 'oplog' && offline.length > 0) {
+      const rows: OpLogRecord[] = offline.map((userId) => ({ _id: newId(), organization_id: d.orgId, user_id: userId, packet: bytes, created_at: now, expires_at: now + this.opLogTtlMs }));
+      writes.push(this.opLog.append(rows).catch((err: unknown) => {
+        this.log.error({ err, recipients: offline.length }, 'operations log write failed');
+      }));
+    }
+    const push = d.push;
+    if (push && this.outbox) {
+      const toPush = [...recipients].filter((id) => id !== push.actorId && !push.skip?.includes(id) && this.live.needsPush(d.orgId, id));
+      if (toPush.length > 0) {
+        writes.push(this.outbox.enqueue(outboxRows(d.orgId, toPush, push.payload, now)).catch((err: unknown) => {
+          this.log.error({ err, recipients: toPush.length }, 'push outbox write failed');
+        }));
+      }
+    }
+    return Promise.all(writes).then(() => undefined);
   }
 }

@@ -16,6 +16,14 @@ export function chatPushPayload(senderLogin: string, conv: ConversationRecord, m
   };
 }
 
+/**
+ * The push payload of a conversation event or participant message (protocol.md §7.2 item 2):
+ * the conversation's name (or the actor's, for private chats) as title, a sentence as body.
+ */
+export function conversationPushPayload(conv: ConversationRecord, fallbackTitle: string, body: string): Record<string, unknown> {
+  return { title: conv.name ?? fallbackTitle, body, cid: conv._id };
+}
+
 /** One outbox row per recipient for the same payload. */
 export function outboxRows(orgId: string, recipients: readonly string[], payload: Record<string, unknown>, now: number): PushOutboxRecord[] {
   const text = JSON.stringify(payload);

@@ -37,6 +37,8 @@ export interface PushOutboxStore {
    * Concurrent claims (other nodes) never return the same row while its lease runs.
    */
   claim(limit: number, now: number, leaseUntil: number): Promise<PendingPush[]>;
+  /** Adds rows outside a message transaction (conversation events, written after their commit). */
+  enqueue(rows: readonly PushOutboxRecord[]): Promise<void>;
   /** The push is finished (delivered, or given up); removes the row. */
   markSent(id: string): Promise<void>;
   /**

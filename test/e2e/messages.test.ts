@@ -52,8 +52,11 @@ describe('messages', () => {
     assert.deepEqual(await cb.collect(() => true, 50), []);
     // c (offline at send time) has a durable push waiting; b (online) has none
     const pushes = (await server.node.store.pushOutbox.pending(1000, Date.now())).filter((p) => p.organization_id === c.orgId);
-    assert.deepEqual(pushes.map((p) => p.user_id), [c._id]);
-    assert.deepEqual(JSON.parse(pushes[0]!.payload), { title: `${a.login} | g`, is_encrypted: false, body: 'hello', firstAttachmentUrl: null, cid });
+    // (one for the group's creation, which c missed too, and one for the message)
+    assert.deepEqual(pushes.map((p) => p.user_id), [c._id, c._id]);
+    const payloads = pushes.map((p) => JSON.parse(p.payload) as Frame);
+    assert.match(payloads[0]!.body, / created a new conversation$/);
+    assert.deepEqual(payloads[1], { title: `${a.login} | g`, is_encrypted: false, body: 'hello', firstAttachmentUrl: null, cid });
     await Promise.all([ca.close(), ca2.close(), cb.close(), cc.close()]);
     assert.equal(b._id.length, 24);
   });

@@ -25,7 +25,8 @@ describe('PUSH_DRIVER=sama-queue', { skip: skip ?? false }, () => {
     await cb.request('push_subscription_create', { platform: 'android', device_udid: 'phone', device_token: 'fcm-token-b' });
     await cb.close();
     const ca = await server.loggedIn(a);
-    const cid = (await ca.request('conversation_create', { type: 'g', name: 'Team', participants: [b._id] })).conversation._id as string;
+    // a private chat: its creation is not pushed, so the message is the only job
+    const cid = (await ca.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
     await ca.request('message', { id: 'q1', cid, body: 'to the daemon' });
     const r = redis.client();
     try {
@@ -38,7 +39,7 @@ describe('PUSH_DRIVER=sama-queue', { skip: skip ?? false }, () => {
       assert.equal(wait.length, 1);
       const data = JSON.parse((await r.hget(`bull:parley_e2e:${wait[0]}`, 'data'))!);
       assert.deepEqual(data.devices.map((d: any) => [d.user_id, d.platform, d.device_token]), [[b._id, 'android', 'fcm-token-b']]);
-      assert.deepEqual(JSON.parse(Buffer.from(data.message, 'base64').toString()), { title: `${a.login} | Team`, is_encrypted: false, body: 'to the daemon', firstAttachmentUrl: null, cid });
+      assert.deepEqual(JSON.parse(Buffer.from(data.message, 'base64').toString()), { title: a.login, is_encrypted: false, body: 'to the daemon', firstAttachmentUrl: null, cid });
     } finally {
       r.disconnect();
       await ca.close();

@@ -78,6 +78,34 @@ describe('Web Push delivery', { skip: skip ?? false }, () => {
     assert.match(metrics, /parley_push_outbox_pending 0/);
   });
 
+  it('pushes conversation events and participant messages to offline participants, never to the actor', async () => {
+    const org = await server.createOrg();
+    const [a, b, c] = await Promise.all([server.createUser(org), server.createUser(org), server.createUser(org)]);
+    const subscribe = async (u: TestUser): Promise<string> => {
+      const cl = await server.loggedIn(u, 'browser');
+      const sub = fake.subscribe();
+      assert.ok((await cl.request('push_subscription_create', { platform: 'web', device_udid: 'browser', ...sub })).subscription);
+      await cl.close();
+      return sub.web_endpoint;
+    };
+    const [eb, ec] = [await subscribe(b), await subscribe(c)];
+    const ca = await server.loggedIn(a);
+    await ca.request('user_edit', { first_name: 'Ann' });
+    const cid = (await ca.request('conversation_create', { type: 'g', name: 'Trip', participants: [b._id] })).conversation._id as string;
+    await eventually('creation pushed', () => to(eb).length === 1);
+    assert.deepEqual(JSON.parse(to(eb)[0]!.payload), { title: 'Trip', body: 'Ann created a new conversation', cid });
+    assert.ok((await ca.request('conversation_update', { id: cid, participants: { add: [c._id] } })).conversation);
+    // c hears it was added; b (already a member) gets the participant message
+    await eventually('added pushed', () => to(ec).length === 1 && to(eb).length === 2);
+    assert.deepEqual(JSON.parse(to(ec)[0]!.payload), { title: 'Trip', body: 'Ann added you to conversation', cid });
+    const sentence = JSON.parse(to(eb)[1]!.payload);
+    assert.equal(sentence.title, `${a.login} | Trip`);
+    assert.match(sentence.body, /has been added to the conversation$/);
+    await sleep(200);
+    assert.equal(to(ec).length, 1, 'the added user gets one push, not also the participant message');
+    await ca.close();
+  });
+
   it('retries a 503 with back-off and delivers exactly once', async () => {
     const { endpoint, send } = await pair();
     fake.replies.push(503);

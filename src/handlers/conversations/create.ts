@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox';
 import { publicConversation } from '../../domain/conversations.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { conversationEvent } from '../../domain/events.js';
+import { conversationPushPayload } from '../../domain/push.js';
+import { displayName } from '../../domain/users.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
 import { IdString, ImageObject } from '../../protocol/schemas.js';
@@ -97,7 +99,10 @@ export const conversationCreate = defineHandler({
     const deliver: Delivery[] = [];
     if (created && config.conversationNotificationsEnabled) {
       const to = type === 'u' ? [conv.owner_id, ...(conv.opponent_id ? [conv.opponent_id] : [])] : [userId, ...participants];
-      deliver.push({ orgId, to, packet: conversationEvent('conversation_created', wire, userId, ctx.now), exceptDevice: { userId, deviceId }, offline: 'oplog' });
+      const actor = type === 'u' ? undefined : await store.users.byId(orgId, userId);
+      // Groups and channels are announced by push to offline participants; private chats are not (§5.6).
+      const push = actor && { payload: conversationPushPayload(conv, displayName(actor), `${displayName(actor)} created a new conversation`), actorId: userId };
+      deliver.push({ orgId, to, packet: conversationEvent('conversation_created', wire, userId, ctx.now), exceptDevice: { userId, deviceId }, offline: 'oplog', ...(push ? { push } : {}) });
     }
     return { response: { conversation: wire }, deliver };
   },

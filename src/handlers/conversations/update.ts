@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox';
 import { handOverOwnership, isAdmin, publicConversation } from '../../domain/conversations.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { conversationEvent } from '../../domain/events.js';
+import { conversationPushPayload } from '../../domain/push.js';
+import { displayName } from '../../domain/users.js';
 import { storeSystemMessage } from '../../domain/messages.js';
 import { participantMessage } from '../../domain/participant-messages.js';
 import { Errors, bareError, samaError } from '../../protocol/errors.js';
@@ -90,16 +92,25 @@ export const conversationUpdate = defineHandler({
       const subjects = new Map((await store.users.byIds(orgId, [...added, ...removed])).map((u) => [u._id, u]));
       for (const id of added) {
         const u = subjects.get(id);
-        if (u) deliver.push(await participantMessage(store, conv, userId, 'added_participant', u, members, now));
+        if (!u) continue;
+        // The added users are told by their own push below, not also by this one.
+        const d = await participantMessage(store, conv, userId, 'added_participant', u, members, now);
+        deliver.push(d.push ? { ...d, push: { ...d.push, skip: added } } : d);
       }
-      if (added.length > 0) deliver.push({ orgId, to: added, packet: conversationEvent('conversation_updated', { ...wire, unread_messages_count: 1 }, userId, now), offline: 'oplog' });
+      const actor = await store.users.byId(orgId, userId);
+      const actorName = actor ? displayName(actor) : '';
+      const push = (body: string): Delivery['push'] => ({ payload: conversationPushPayload(conv, actorName, body), actorId: userId });
+      if (added.length > 0) deliver.push({ orgId, to: added, packet: conversationEvent('conversation_updated', { ...wire, unread_messages_count: 1 }, userId, now), offline: 'oplog', push: push(`${actorName} added you to conversation`) });
       for (const id of removed) {
         const u = subjects.get(id);
         if (u) deliver.push(await participantMessage(store, conv, userId, 'removed_participant', u, members, now));
       }
-      if (removed.length > 0) deliver.push({ orgId, to: removed, packet: conversationEvent('conversation_kicked', wire, userId, now), offline: 'oplog' });
+      if (removed.length > 0) deliver.push({ orgId, to: removed, packet: conversationEvent('conversation_kicked', wire, userId, now), offline: 'oplog', push: push(`${actorName} removed you from conversation`) });
       const others = members.filter((id) => !added.includes(id));
-      deliver.push({ orgId, to: others, packet: conversationEvent('conversation_updated', wire, userId, now), exceptDevice: { userId, deviceId }, offline: 'oplog' });
+      // Membership changes were already pushed as participant messages; a change of name,
+      // description or image alone gets its own push.
+      const onlyFields = added.length === 0 && removed.length === 0;
+      deliver.push({ orgId, to: others, packet: conversationEvent('conversation_updated', wire, userId, now), exceptDevice: { userId, deviceId }, offline: 'oplog', ...(onlyFields ? { push: push(`${actorName} updated the conversation`) } : {}) });
       if (input.image_object !== undefined) {
         const { packet } = await storeSystemMessage(store, conv, userId, 'Group chat image was updated', { type: 'update_image', conversation: wire }, now);
         deliver.push({ orgId, to: members, packet, offline: 'oplog' });

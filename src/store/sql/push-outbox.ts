@@ -1,4 +1,4 @@
-import type { PendingPush, PushOutboxStore } from '../store.js';
+import type { PendingPush, PushOutboxRecord, PushOutboxStore } from '../store.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import type { PushOutboxTable } from './schema.js';
@@ -31,6 +31,14 @@ export class SqlPushOutboxStore implements PushOutboxStore {
       await trx.updateTable('push_outbox').set({ next_attempt_at: leaseUntil }).where('id', 'in', rows.map((r) => r.id)).execute();
       return rows.map(toPending);
     });
+  }
+
+  async enqueue(rows: readonly PushOutboxRecord[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.ctx.db
+      .insertInto('push_outbox')
+      .values(rows.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, attempts: 0, next_attempt_at: p.created_at, created_at: p.created_at, sent_to: null })))
+      .execute();
   }
 
   async markSent(id: string): Promise<void> {
