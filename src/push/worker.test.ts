@@ -93,6 +93,21 @@ describe('push worker', () => {
     assert.deepEqual(counts.sort(), ['android:gave_up', 'android:retry', 'ios:unconfigured', 'none:no_subscription']);
   });
 
+  it('gives up a push whose tries never reported back (the process died while sending)', async () => {
+    const { user } = await recipient(['crashy']);
+    // Two claims whose workers "died": the leases run out without markSent or markFailed.
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await store.pushOutbox.claim(100, clock, clock + 1000)).filter((p) => p.user_id === user).length, 1);
+      clock += 1001;
+    }
+    const sender = new ScriptedSender(['android'], () => ({ kind: 'sent' }));
+    const counts: string[] = [];
+    await worker([sender], counts, 2).runOnce();
+    assert.deepEqual(sender.calls, [], 'a third try is not made');
+    assert.deepEqual(counts, ['none:gave_up']);
+    assert.equal((await store.pushOutbox.pending(100, clock + 1e9)).filter((p) => p.user_id === user).length, 0);
+  });
+
   it('refuses two senders for one platform', () => {
     assert.throws(() => worker([new ScriptedSender(['web'], () => ({ kind: 'sent' })), new ScriptedSender(['web', 'ios'], () => ({ kind: 'sent' }))], []), /both serve platform web/);
   });

@@ -89,6 +89,13 @@ export class PushWorker {
   }
 
   private async process(row: PendingPush): Promise<void> {
+    if (row.attempts > this.opts.maxAttempts) {
+      // Only a try that never reported back (the process died while sending) gets here.
+      this.count('none', 'gave_up');
+      this.log.warn({ push: row._id, user: row.user_id, attempts: row.attempts }, 'push given up: earlier tries never finished');
+      await this.outbox.markSent(row._id);
+      return;
+    }
     const subs = await this.subscriptions.forUser(row.organization_id, row.user_id);
     if (subs.length === 0) {
       this.count('none', 'no_subscription');
@@ -122,7 +129,7 @@ export class PushWorker {
       await this.outbox.markSent(row._id);
       return;
     }
-    const attempt = row.attempts + 1;
+    const attempt = row.attempts;
     if (attempt >= this.opts.maxAttempts) {
       for (const r of retries) this.count(r.sub.platform, 'gave_up');
       this.log.warn({ push: row._id, user: row.user_id, attempts: attempt, reasons: retries.map((r) => r.outcome.reason) }, 'push given up after the last attempt');

@@ -15,7 +15,10 @@ export interface PushOutboxRecord {
 
 /** An outbox row as the push worker sees it. */
 export interface PendingPush extends PushOutboxRecord {
-  /** Tries that ended in a retryable failure so far. */
+  /**
+   * Tries started so far. A claim counts its try, so a row whose sending kills the process
+   * still runs out of attempts instead of being retried for ever.
+   */
   readonly attempts: number;
   /** Subscription ids this push already reached in earlier tries (never sent to again). */
   readonly sent_to: readonly string[];
@@ -33,8 +36,9 @@ export interface PushOutboxStore {
   /** Due rows (next attempt at or before `now`), oldest first, without leasing them. */
   pending(limit: number, now: number): Promise<PendingPush[]>;
   /**
-   * Atomically leases up to `limit` due rows until `leaseUntil` and returns them, oldest first.
-   * Concurrent claims (other nodes) never return the same row while its lease runs.
+   * Atomically leases up to `limit` due rows until `leaseUntil`, counts a try for each, and
+   * returns them (attempts included) oldest first. Concurrent claims (other nodes) never return
+   * the same row while its lease runs.
    */
   claim(limit: number, now: number, leaseUntil: number): Promise<PendingPush[]>;
   /** Adds rows outside a message transaction (conversation events, written after their commit). */
@@ -42,7 +46,7 @@ export interface PushOutboxStore {
   /** The push is finished (delivered, or given up); removes the row. */
   markSent(id: string): Promise<void>;
   /**
-   * A try failed for some subscriptions: counts the attempt, records `sentTo` (every
+   * A try failed for some subscriptions: records `sentTo` (every
    * subscription reached so far, replacing the stored list when given) and makes the row due
    * again at `nextAttemptAt`, which also ends its lease.
    */

@@ -28,8 +28,8 @@ export class SqlPushOutboxStore implements PushOutboxStore {
       if (this.ctx.dialect.name === 'postgres') query = query.forUpdate().skipLocked();
       const rows = await query.execute();
       if (rows.length === 0) return [];
-      await trx.updateTable('push_outbox').set({ next_attempt_at: leaseUntil }).where('id', 'in', rows.map((r) => r.id)).execute();
-      return rows.map(toPending);
+      await trx.updateTable('push_outbox').set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) })).where('id', 'in', rows.map((r) => r.id)).execute();
+      return rows.map((r) => toPending({ ...r, attempts: Number(r.attempts) + 1 }));
     });
   }
 
@@ -48,7 +48,7 @@ export class SqlPushOutboxStore implements PushOutboxStore {
   async markFailed(id: string, nextAttemptAt: number, sentTo?: readonly string[]): Promise<void> {
     await this.ctx.db
       .updateTable('push_outbox')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), next_attempt_at: nextAttemptAt, ...(sentTo === undefined ? {} : { sent_to: sentTo.length === 0 ? null : JSON.stringify(sentTo) }) }))
+      .set({ next_attempt_at: nextAttemptAt, ...(sentTo === undefined ? {} : { sent_to: sentTo.length === 0 ? null : JSON.stringify(sentTo) }) })
       .where('id', '=', id)
       .execute();
   }
