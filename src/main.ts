@@ -185,6 +185,10 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     store.opLog.sweep(now).catch((err: unknown) => log.warn({ err }, 'operations log sweep failed'));
   }, 60_000);
   sweeper.unref();
+  // SAMA's watchdog (protocol.md §3.12): some SAMA clients expect the server's own ping frames.
+  const watchdogFrame = JSON.stringify({ response: { ping: {} } });
+  const watchdog = config.watchdogPingIntervalMs > 0 ? setInterval(() => sessions.broadcastBound(watchdogFrame), config.watchdogPingIntervalMs) : undefined;
+  watchdog?.unref();
   let cleaning = false;
   const fileCleaner = setInterval(() => {
     if (cleaning) return;
@@ -218,6 +222,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     closing ??= (async () => {
       ready = false;
       clearInterval(sweeper);
+      clearInterval(watchdog);
       clearInterval(fileCleaner);
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([dispatcher.idle(), grace]);

@@ -44,6 +44,7 @@ export const CONFIG_DEFINITIONS = {
   cookieSecure: bool('COOKIE_SECURE', true, 'Mark the refresh_token cookie Secure (browsers then send it over HTTPS or localhost only).'),
   corsOrigin: str('CORS_ORIGIN', '*', 'Value of Access-Control-Allow-Origin (comma-separated list allowed).'),
   heartbeatIntervalMs: int('WS_HEARTBEAT_INTERVAL_MS', 25000, 'WebSocket ping interval; a socket that has not answered the previous ping by the next one is dropped (so presence never stays online for a vanished client). 0 turns it off.', 0),
+  watchdogPingIntervalMs: int('WATCHDOG_PING_SOCKET_INTERVAL', 0, 'SAMA\'s application-level keep-alive: every this many ms each authenticated socket gets {"response":{"ping":{}}} (no reply expected). 0 = off; WebSocket pings (WS_HEARTBEAT_INTERVAL_MS) find dead sockets either way.', 0),
   maxFrameBytes: int('WS_MAX_FRAME_BYTES', 1048576, 'Largest accepted WebSocket frame; larger frames get 413 and are dropped.', 1024),
   smtpUrl: optStr('SMTP_URL', 'SMTP server for password-reset codes, e.g. smtp://user:pass@host:587. Unset: user_send_otp answers an error.'),
   mailFrom: str('MAIL_FROM', 'Parley <no-reply@localhost>', 'Sender address of password-reset mails.'),

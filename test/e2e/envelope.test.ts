@@ -74,3 +74,21 @@ describe('envelope and dispatch over a real WebSocket', () => {
     await c2.close();
   });
 });
+
+describe('SAMA watchdog pings (WATCHDOG_PING_SOCKET_INTERVAL)', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await TestServer.start({ WATCHDOG_PING_SOCKET_INTERVAL: '100' });
+  });
+  after(() => server.stop());
+
+  it('pings authenticated sockets only, and the socket stays usable', async () => {
+    const anon = await server.client();
+    const c = await server.loggedIn(await server.createUser(await server.createOrg()));
+    assert.deepEqual(await c.next((f) => f.response?.ping !== undefined), { response: { ping: {} } });
+    assert.deepEqual(await c.next((f) => f.response?.ping !== undefined), { response: { ping: {} } });
+    assert.deepEqual(await anon.collect(() => true, 300), []);
+    assert.equal((await c.request('ping')).pong !== undefined, true);
+    await Promise.all([anon.close(), c.close()]);
+  });
+});
