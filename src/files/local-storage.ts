@@ -87,6 +87,7 @@ export class LocalObjectStorage implements ObjectStorage, LocalFileEndpoint {
       return { kind: 'refused', status: req.contentLength > file.size ? 413 : 400, reason: `The body must be exactly ${String(file.size)} bytes, as announced.` };
     }
     const final = this.pathOf(req.objectId);
+    if (await exists(final)) return { kind: 'refused', status: 409, reason: 'This file was already uploaded.' };
     await mkdir(join(final, '..'), { recursive: true });
     const temp = `${final}.${randomBytes(6).toString('hex')}.part`;
     const counter = new ByteLimit(file.size);
@@ -106,6 +107,10 @@ export class LocalObjectStorage implements ObjectStorage, LocalFileEndpoint {
       return { kind: 'stored' };
     } catch (err) {
       if (err instanceof TooLarge) return { kind: 'refused', status: 413, reason: `The body must be exactly ${String(file.size)} bytes, as announced.` };
+      // The client went away mid-body: nothing is kept, and there is nobody to answer.
+      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        return { kind: 'refused', status: 400, reason: 'The upload was interrupted.' };
+      }
       throw err;
     } finally {
       await unlink(temp).catch((err: unknown) => {
@@ -158,6 +163,16 @@ export class LocalObjectStorage implements ObjectStorage, LocalFileEndpoint {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { kind: 'refused', status: 403, reason: 'Invalid signature.' };
     if (Number(expires) * 1000 < this.clock()) return { kind: 'refused', status: 403, reason: 'This URL has expired.' };
     return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }
 

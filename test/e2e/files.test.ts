@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestClient } from '../helpers/client.js';
@@ -229,8 +232,23 @@ describe('the local driver endpoint', () => {
       },
     });
     assert.equal((await fetch(f.upload_url, { method: 'PUT', body: stream, duplex: 'half' })).status, 413);
+    // a client that goes away mid-body leaves nothing behind, and the URL still works
+    const target = new URL(f.upload_url);
+    await new Promise<void>((resolve, reject) => {
+      const sock = connect(Number(target.port), target.hostname, () => {
+        sock.write(`PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: text/html\r\nContent-Length: 10\r\n\r\n01234`);
+        setTimeout(() => {
+          sock.destroy();
+          resolve();
+        }, 100);
+      });
+      sock.on('error', reject);
+    });
+    await sleep(100);
     assert.equal((await put(f.upload_url, '0123456789', 'text/html')).status, 200);
     assert.equal((await put(f.upload_url, 'abcdefghij', 'text/html')).status, 409);
+    const dir = join(server.node.config.dataDir, 'files', f.object_id.slice(0, 2));
+    assert.deepEqual(readdirSync(dir), [f.object_id], 'no partial uploads left');
     const url = (await c.request('get_file_urls', { file_ids: [f.object_id] })).file_urls[f.object_id] as string;
     const whole = await fetch(url);
     assert.equal(await whole.text(), '0123456789');
