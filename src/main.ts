@@ -12,6 +12,7 @@ import type { HandlerDeps } from './handlers/define.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Mailer } from './mail/mailer.js';
 import { createSmtpMailer } from './mail/smtp.js';
+import { cachedStore } from './store/cache/cached-store.js';
 import { openPostgresStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
@@ -46,7 +47,8 @@ function createMailer(config: Config): Mailer | undefined {
 
 /** The composition root: wires every port to its implementation and starts listening. */
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
-  const store = await openStore(config, log);
+  // One node owns every write, so reads of conversations, memberships, blocks and users are cached.
+  const store = cachedStore(await openStore(config, log));
   await ensureDefaultOrganization(store.organizations, Date.now());
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);
