@@ -5,6 +5,7 @@ import type { SqlDialect } from './dialect.js';
 import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
 import { SqlConversationStore } from './conversations.js';
+import type { MessageBatchWriter } from './message-batch.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
 import { SqlMessageStore, deleteConversationMessages } from './messages.js';
 import { SqlOpLogStore } from './op-log.js';
@@ -17,10 +18,11 @@ import { SqlUserStore } from './users.js';
 
 /**
  * Builds the Store from a migrated Kysely handle. `shutdown` closes the engine (pool or file);
- * it is called once by `close()`.
+ * it is called once by `close()`. `messageWriter` replaces the Kysely transaction for message
+ * batches where the dialect has a faster one.
  */
-export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>): Store {
-  const ctx = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages] };
+export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, messageWriter?: MessageBatchWriter): Store {
+  const ctx = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages], messageWriter };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   return {
