@@ -23,6 +23,7 @@ const { positionals, values } = parseArgs({
     rates: { type: 'string' },
     out: { type: 'string' },
     'server-env': { type: 'string' },
+    warmup: { type: 'string' },
   },
 });
 const name = positionals[0] ?? '';
@@ -43,6 +44,7 @@ const opts: ScenarioOptions = {
   connections: values.connections !== undefined ? Number(values.connections) : undefined,
   messages: values.messages !== undefined ? Number(values.messages) : undefined,
   rates: values.rates?.split(',').map(Number),
+  warmupSec: values.warmup !== undefined ? Number(values.warmup) : undefined,
   serverEnv: Object.fromEntries((values['server-env'] ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
 };
 const started = new Date();

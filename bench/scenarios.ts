@@ -17,6 +17,8 @@ export interface ScenarioOptions {
   readonly rates?: readonly number[];
   /** Extra settings for the Parley server (`--server-env KEY=VALUE,...`). */
   readonly serverEnv: Readonly<Record<string, string>>;
+  /** Seconds of unrecorded load at the first rate before the measured steps (JIT, caches, GC warm-up). */
+  readonly warmupSec?: number;
 }
 
 /** One fixed-rate step of a load run. */
@@ -56,6 +58,10 @@ async function loadRun(server: RunningServer, o: ScenarioOptions, users: number,
     const orgId = await createOrg(server, `bench-${Date.now()}`);
     const groups = Math.floor(users / o.groupSize);
     await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, orgId, groups: Math.floor(groups / o.workers) + (i < groups % o.workers ? 1 : 0), groupSize: o.groupSize, prefix: `w${i}x`, password: PASSWORD }));
+    // Both servers get the same unrecorded warm-up, so the steps measure steady state rather than
+    // the first second after a thousand clients connect (code still being compiled, caches empty).
+    const warmupSec = o.warmupSec ?? 3;
+    if (warmupSec > 0 && rates.length > 0) await pool.run(rates[0] as number, warmupSec * 1000);
     const steps: StepResult[] = [];
     for (const rate of rates) {
       const sampler = new ProcSampler(server.pid);

@@ -24,6 +24,7 @@ import { FcmSender, parseServiceAccount } from './push/senders/fcm.js';
 import { SamaQueueSender } from './push/senders/sama-queue.js';
 import { WebPushSender } from './push/senders/web-push.js';
 import { PushWorker } from './push/worker.js';
+import { cachedStore } from './store/cache/cached-store.js';
 import { openPostgresStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
@@ -130,7 +131,8 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
   // Push credentials are checked before anything is opened: a bad key stops start-up cleanly.
   const pushSenders = await createPushSenders(config, log);
-  const store = await openStore(config, log);
+  // One node owns every write, so reads of conversations, memberships, blocks and users are cached.
+  const store = cachedStore(await openStore(config, log));
   await ensureDefaultOrganization(store.organizations, Date.now());
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);

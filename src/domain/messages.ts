@@ -21,8 +21,10 @@ export function messageWire(m: MessageRecord, cType?: string): Record<string, un
   if (m.replied_message_id !== null) out.replied_message_id = m.replied_message_id;
   if (m.forwarded_message_id !== null) out.forwarded_message_id = m.forwarded_message_id;
   if (m.encrypted_message_type !== null) out.encrypted_message_type = m.encrypted_message_type;
-  out.created_at = new Date(m.created_at).toISOString();
-  out.updated_at = new Date(m.updated_at).toISOString();
+  const created = new Date(m.created_at).toISOString();
+  out.created_at = created;
+  // Most messages were never edited: one conversion serves both fields.
+  out.updated_at = m.updated_at === m.created_at ? created : new Date(m.updated_at).toISOString();
   return out;
 }
 

@@ -36,6 +36,12 @@ export interface HandlerContext {
   readonly deps: HandlerDeps;
   /** Request time, epoch ms; one clock reading per request. */
   readonly now: number;
+  /**
+   * For `pipelined` handlers: call once the request's place in its key's order is fixed (its
+   * store write is queued); the next request with the same ordering key may then start, while
+   * this one's reply and deliveries still go out before that one's.
+   */
+  readonly sequenced?: () => void;
 }
 
 /** Context of a handler that requires authentication: the session is always there. */
@@ -78,6 +84,11 @@ interface HandlerBase<S extends TSchema> {
    * deliveries included, so every recipient sees them in commit order. Return undefined to skip.
    */
   readonly orderingKey?: (input: Static<S>, session: Session | undefined) => string | undefined;
+  /**
+   * The handler calls `ctx.sequenced()` once its write is queued, so the next request with the
+   * same key may be handled while this one's write commits (see OrderedPipeline).
+   */
+  readonly pipelined?: boolean;
 }
 
 /** A packet handler: parsed input in, result out; never sees a socket. */
@@ -92,6 +103,8 @@ export interface RegisteredHandler {
   readonly validator: Validator<TSchema>;
   /** Per-key serialisation (see Handler.orderingKey). */
   orderingKey(input: unknown, session: Session | undefined): string | undefined;
+  /** See Handler.pipelined. */
+  readonly pipelined: boolean;
   run(input: unknown, ctx: HandlerContext): Promise<HandlerResult>;
 }
 
@@ -102,6 +115,7 @@ export function defineHandler<S extends TSchema>(h: Handler<S>): RegisteredHandl
     kind: h.kind,
     auth: h.auth,
     validator,
+    pipelined: h.pipelined ?? false,
     orderingKey(input, session) {
       return h.orderingKey?.(input, session);
     },

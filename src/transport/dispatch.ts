@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { KeyedQueue } from '../domain/keyed-queue.js';
+import { OrderedPipeline } from '../domain/ordered-pipeline.js';
 import type { HandlerContext, HandlerDeps, HandlerResult, RegisteredHandler } from '../handlers/define.js';
 import { decodeFrame, encodeError, encodeResponse, type DecodedPacket } from '../protocol/envelope.js';
 import { Errors, SamaError, samaError } from '../protocol/errors.js';
@@ -14,7 +14,7 @@ import type { Connection, LocalSessions } from './sessions.js';
 export class Dispatcher {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
-  private readonly ordered = new KeyedQueue();
+  private readonly ordered = new OrderedPipeline();
 
   constructor(
     private readonly handlers: ReadonlyMap<string, RegisteredHandler>,
@@ -51,16 +51,18 @@ export class Dispatcher {
       if (handler.auth && !conn.session) throw samaError(Errors.unauthorized);
       const input = handler.validator.parse(packet.body);
       const session = conn.session;
-      const respond = async (): Promise<void> => {
+      const start = async (sequenced?: () => void): Promise<{ result: HandlerResult; now: number }> => {
         const now = Date.now();
-        const result = await handler.run(input, { session, address: conn.address, deps: this.deps, now });
+        return { result: await handler.run(input, { session, address: conn.address, deps: this.deps, now, sequenced }), now };
+      };
+      const finish = async ({ result, now }: { result: HandlerResult; now: number }): Promise<void> => {
         this.applySession(conn, result);
         const reply = encodeResult(packet, result);
         if (reply !== undefined) conn.send(reply);
         await this.deliver(result, now);
       };
       const key = handler.orderingKey(input, session);
-      await (key === undefined ? respond() : this.ordered.run(`ordered:${key}`, respond));
+      await (key === undefined ? start().then(finish) : this.ordered.run(`ordered:${key}`, handler.pipelined, start, finish));
     } catch (err) {
       outcome = err instanceof SamaError ? 'error' : 'internal';
       conn.send(encodeError(packet, this.toSamaError(err, packet)));
@@ -78,13 +80,15 @@ export class Dispatcher {
    */
   async execute(handler: RegisteredHandler, body: unknown, ctx: HandlerContext): Promise<HandlerResult> {
     const input = handler.validator.parse(body);
-    const run = async (): Promise<HandlerResult> => {
-      const result = await handler.run(input, ctx);
+    let out: HandlerResult | undefined;
+    const start = (sequenced?: () => void): Promise<HandlerResult> => handler.run(input, { ...ctx, sequenced });
+    const finish = async (result: HandlerResult): Promise<void> => {
+      out = result;
       await this.deliver(result, ctx.now);
-      return result;
     };
     const key = handler.orderingKey(input, ctx.session);
-    return key === undefined ? run() : this.ordered.run(`ordered:${key}`, run);
+    await (key === undefined ? start().then(finish) : this.ordered.run(`ordered:${key}`, handler.pipelined, start, finish));
+    return out as HandlerResult;
   }
 
   /** Carries out a result's deliveries in order; failures are logged (the reply has gone). */

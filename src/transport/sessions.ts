@@ -17,16 +17,14 @@ export interface PresenceListener {
   offline(session: Session): void;
 }
 
-const userKey = (orgId: string, userId: string): string => `${orgId}:${userId}`;
-
 /**
  * The sockets bound to sessions on this node, indexed by user and device. A second socket that
  * binds the same (user, device) replaces the first, which is closed (SAMA leaves it half-alive;
  * protocol.md §2.4 Parley note).
  */
 export class LocalSessions implements SessionDirectory, LiveDirectory {
-  private readonly byUser = new Map<string, Map<string, Connection>>();
-  private readonly byOrg = new Map<string, Set<string>>();
+  /** organization → user → device → socket. Nested maps: lookups on the delivery path build no key strings. */
+  private readonly byOrg = new Map<string, Map<string, Map<string, Connection>>>();
   private listeners: PresenceListener[] = [];
   private readonly inactive = new WeakSet<Connection>();
 
@@ -37,12 +35,13 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
 
   bind(conn: Connection, session: Session): void {
     if (conn.session) this.unbind(conn);
-    const key = userKey(session.orgId, session.userId);
-    let devices = this.byUser.get(key);
+    let users = this.byOrg.get(session.orgId);
+    if (!users) this.byOrg.set(session.orgId, (users = new Map<string, Map<string, Connection>>()));
+    let devices = users.get(session.userId);
     const first = !devices || devices.size === 0;
     if (!devices) {
       devices = new Map();
-      this.byUser.set(key, devices);
+      users.set(session.userId, devices);
     }
     const previous = devices.get(session.deviceId);
     if (previous && previous !== conn) {
@@ -51,9 +50,6 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     }
     devices.set(session.deviceId, conn);
     conn.session = session;
-    let users = this.byOrg.get(session.orgId);
-    if (!users) this.byOrg.set(session.orgId, (users = new Set()));
-    users.add(session.userId);
     if (first) for (const l of this.listeners) l.online(session);
   }
 
@@ -62,22 +58,20 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     const session = conn.session;
     if (!session) return;
     conn.session = undefined;
-    const key = userKey(session.orgId, session.userId);
-    const devices = this.byUser.get(key);
-    if (!devices || devices.get(session.deviceId) !== conn) return;
+    const users = this.byOrg.get(session.orgId);
+    const devices = users?.get(session.userId);
+    if (!users || !devices || devices.get(session.deviceId) !== conn) return;
     devices.delete(session.deviceId);
     if (devices.size === 0) {
-      this.byUser.delete(key);
-      const users = this.byOrg.get(session.orgId);
-      users?.delete(session.userId);
-      if (users?.size === 0) this.byOrg.delete(session.orgId);
+      users.delete(session.userId);
+      if (users.size === 0) this.byOrg.delete(session.orgId);
       for (const l of this.listeners) l.offline(session);
     }
   }
 
   /** Ends every session of a user: other sockets are closed, `keep` (the requester) is unbound. */
   dropUser(orgId: string, userId: string, keep?: Connection): void {
-    const devices = this.byUser.get(userKey(orgId, userId));
+    const devices = this.byOrg.get(orgId)?.get(userId);
     if (!devices) return;
     for (const conn of [...devices.values()]) {
       this.unbind(conn);
@@ -103,46 +97,46 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
   }
 
   needsPush(orgId: string, userId: string): boolean {
-    const devices = this.byUser.get(userKey(orgId, userId));
+    const devices = this.byOrg.get(orgId)?.get(userId);
     if (!devices) return true;
     for (const conn of devices.values()) if (this.inactive.has(conn)) return true;
     return false;
   }
 
   endDevice(orgId: string, userId: string, deviceId: string): void {
-    const conn = this.byUser.get(userKey(orgId, userId))?.get(deviceId);
+    const conn = this.byOrg.get(orgId)?.get(userId)?.get(deviceId);
     if (conn) this.unbind(conn);
   }
 
   /** Sends `bytes` to every socket bound to a session on this node. */
   broadcastBound(bytes: string): void {
-    for (const devices of this.byUser.values()) for (const conn of devices.values()) conn.send(bytes);
+    for (const users of this.byOrg.values()) for (const devices of users.values()) for (const conn of devices.values()) conn.send(bytes);
   }
 
   /** Connected sockets of a user on this node (empty when offline here). */
   devices(orgId: string, userId: string): ReadonlyMap<string, Connection> {
-    return this.byUser.get(userKey(orgId, userId)) ?? EMPTY;
+    return this.byOrg.get(orgId)?.get(userId) ?? EMPTY;
   }
 
   sendToUser(orgId: string, userId: string, bytes: string, exceptDeviceId?: string): boolean {
-    const devices = this.byUser.get(userKey(orgId, userId));
+    const devices = this.byOrg.get(orgId)?.get(userId);
     if (!devices) return false;
     for (const [deviceId, conn] of devices) if (deviceId !== exceptDeviceId) conn.send(bytes);
     return true;
   }
 
   isOnline(orgId: string, userId: string): boolean {
-    return this.byUser.has(userKey(orgId, userId));
+    return this.byOrg.get(orgId)?.has(userId) ?? false;
   }
 
   onlineUserIds(orgId: string): string[] {
-    return [...(this.byOrg.get(orgId) ?? [])];
+    return [...(this.byOrg.get(orgId)?.keys() ?? [])];
   }
 
   /** Number of bound sessions (devices) on this node. */
   get size(): number {
     let n = 0;
-    for (const d of this.byUser.values()) n += d.size;
+    for (const users of this.byOrg.values()) for (const d of users.values()) n += d.size;
     return n;
   }
 }

@@ -67,6 +67,15 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
     metrics.connections.inc();
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
+    // Frames sent to one socket in the same turn of the event loop (an ack and the deliveries
+    // released by one group commit) leave in one write: the socket is corked at the first send
+    // and uncorked once the turn's callbacks and promise continuations have run.
+    const socket = req.socket;
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      socket.uncork();
+    };
     const conn: Connection = {
       id: nextId++,
       address: req.socket.remoteAddress ?? 'unknown',
@@ -76,6 +85,11 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
         if (ws.bufferedAmount > maxBuffered) {
           ws.close(1013, 'client too slow');
           return;
+        }
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
         }
         ws.send(data);
       },

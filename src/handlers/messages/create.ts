@@ -45,7 +45,8 @@ const schema = Type.Object(
  * `message` (protocol.md §3.6, §4): stores the message (group-committed), acknowledges with
  * `ask` only after commit, then delivers it to every device of every recipient except the sending
  * one, with op-log rows for recipients who have no device connected. Requests are serialised per
- * conversation, so everyone sees one order: the commit order. A retry of the same client `id`
+ * conversation up to queuing the write (then the next one may start), and acked and delivered in
+ * that order, so everyone sees one order: the commit order. A retry of the same client `id`
  * gets the original `server_mid` and `t` and is not delivered again.
  */
 export const messageCreate = defineHandler({
@@ -54,7 +55,8 @@ export const messageCreate = defineHandler({
   schema,
   errors: { fields: { id: Errors.incorrectMessageId, cid: Errors.cidRequired, body: Errors.bodyOrAttachmentsRequired, attachments: Errors.bodyOrAttachmentsRequired } },
   orderingKey: (input) => input.cid,
-  async handle(input, { deps, session, now }) {
+  pipelined: true,
+  async handle(input, { deps, session, now, sequenced }) {
     const { store, config } = deps;
     const { orgId, userId, deviceId } = session;
     if (input.body === undefined && input.attachments === undefined) throw bareError('"value" must contain at least one of [body, attachments]');
@@ -106,7 +108,11 @@ export const messageCreate = defineHandler({
     const sender = offline.length > 0 ? await store.users.byId(orgId, userId) : undefined;
     const first = shared.find((f) => f.object_id === fileIds[0]);
     const pushes = sender ? outboxRows(orgId, offline, chatPushPayload(sender.login, conv, draft, first && deps.files.urlOf(first, now)), now) : [];
-    const { record, duplicate } = await store.messages.insert(draft, input.deleted_for ?? [], pushes);
+    const inserting = store.messages.insert(draft, input.deleted_for ?? [], pushes);
+    // The write is queued behind earlier ones: the conversation's next message may be handled
+    // now and join the same group commit; replies and deliveries still leave in this order.
+    sequenced?.();
+    const { record, duplicate } = await inserting;
     const ask = { ask: { mid: input.id, server_mid: record._id, t: record.t, modified: null, bot_message: null } };
     if (duplicate) return { packet: ask };
     deliver.push({ orgId, to: recipients, packet: { message: messageWire(record, conv.type) }, exceptDevice: { userId, deviceId }, offline: 'oplog' });

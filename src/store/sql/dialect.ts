@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { MessageBatchWriter } from './message-batch.js';
 import type { Database } from './schema.js';
 
 /**
@@ -23,6 +24,8 @@ export interface SqlContext {
    * deleting a conversation removes them in the same transaction.
    */
   readonly conversationCleanup?: readonly ConversationCleanup[];
+  /** Writes message batches instead of a Kysely transaction (SQLite: a writer thread). */
+  readonly messageWriter?: MessageBatchWriter;
 }
 
 /** Escapes LIKE wildcards so user text is matched literally (used with `escape '\'`). */

@@ -14,6 +14,12 @@ export class GroupCommitter<T, R> {
     /** Writes a batch in one transaction; returns one result per item, in order. */
     private readonly writeBatch: (items: T[]) => Promise<R[]>,
     private readonly maxBatch = 512,
+    /**
+     * How long the first item of an idle committer waits for others to join its batch (ms; 0 =
+     * only those submitted in the same turn of the event loop). A millisecond of waiting turns
+     * many tiny commits into fewer larger ones, which costs less CPU per item on both sides.
+     */
+    private readonly gatherMs = 0,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -22,7 +28,8 @@ export class GroupCommitter<T, R> {
       if (!this.running) {
         this.running = true;
         // Let every request that is already parsed in this turn of the event loop join the batch.
-        setImmediate(() => void this.loop());
+        if (this.gatherMs > 0) setTimeout(() => void this.loop(), this.gatherMs);
+        else setImmediate(() => void this.loop());
       }
     });
   }

@@ -6,6 +6,7 @@ import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
 import { SqlFileStore } from './files.js';
 import { SqlConversationStore } from './conversations.js';
+import type { MessageBatchWriter } from './message-batch.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
 import { SqlMessageStore, deleteConversationMessages } from './messages.js';
 import { SqlOpLogStore } from './op-log.js';
@@ -19,10 +20,11 @@ import { SqlUserStore } from './users.js';
 
 /**
  * Builds the Store from a migrated Kysely handle. `shutdown` closes the engine (pool or file);
- * it is called once by `close()`.
+ * it is called once by `close()`. `messageWriter` replaces the Kysely transaction for message
+ * batches where the dialect has a faster one.
  */
-export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>): Store {
-  const ctx = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages] };
+export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, messageWriter?: MessageBatchWriter): Store {
+  const ctx = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages], messageWriter };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   return {

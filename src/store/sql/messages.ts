@@ -4,6 +4,7 @@ import { idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
+import type { MessageBatchItem, MessageBatchWriter } from './message-batch.js';
 import type { Database, MessagesTable } from './schema.js';
 
 function toRow(m: MessageRecord): MessagesTable {
@@ -61,12 +62,69 @@ export async function deleteConversationMessages(trx: Transaction<Database>, cid
   await trx.deleteFrom('messages').where('cid', '=', cid).execute();
 }
 
-/** MessageStore over Kysely (both dialects), with group-committed inserts. */
+/** Turns a queued insert into the rows it writes. */
+function batchItem(i: PendingInsert): MessageBatchItem {
+  const mid = i.record._id;
+  return {
+    row: toRow(i.record),
+    hidden: [...new Set(i.hiddenFor)].map((user_id) => ({ mid, user_id, cid: i.record.cid })),
+    pushes: i.pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, created_at: p.created_at })),
+  };
+}
+
+/** The batch writer over Kysely (both dialects): one transaction, multi-row inserts. */
+function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
+  return (items) =>
+    ctx.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('messages')
+        .values(items.map((i) => i.row))
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .execute();
+      const fresh = new Set(inserted.map((r) => r.id));
+      const kept = items.filter((i) => fresh.has(i.row.id));
+      const hidden = kept.flatMap((i) => i.hidden);
+      if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
+      const pushes = kept.flatMap((i) => i.pushes.map((p) => ({ ...p, attempts: 0, next_attempt_at: p.created_at })));
+      if (pushes.length > 0) await trx.insertInto('push_outbox').values(pushes).execute();
+      // Newest created_at per conversation becomes its updated_at (never moved backwards).
+      const newest = new Map<string, { org: string; at: number }>();
+      for (const { row } of kept) {
+        const cur = newest.get(row.cid);
+        if (!cur || cur.at < row.created_at) newest.set(row.cid, { org: row.organization_id, at: row.created_at });
+      }
+      for (const [cid, { org, at }] of newest) {
+        await trx.updateTable('conversations').set({ updated_at: at }).where('organization_id', '=', org).where('id', '=', cid).where('updated_at', '<', at).execute();
+      }
+      const results: (MessagesTable | null)[] = [];
+      for (const { row } of items) {
+        if (fresh.has(row.id)) {
+          results.push(null);
+          continue;
+        }
+        // Not inserted: a retry of a stored client id (or, improbably, an id clash).
+        const existing = row.client_id === null ? undefined : await trx.selectFrom('messages').selectAll().where('cid', '=', row.cid).where('from_id', '=', row.from_id).where('client_id', '=', row.client_id).executeTakeFirst();
+        if (!existing) throw new Error(`message ${row.id} was neither inserted nor found`);
+        results.push(existing);
+      }
+      return results;
+    });
+}
+
+/**
+ * MessageStore over Kysely (both dialects), with group-committed inserts. Batches go to
+ * `ctx.messageWriter` when the dialect supplies one (SQLite: a writer thread), else to a Kysely
+ * transaction.
+ */
 export class SqlMessageStore implements MessageStore {
   private readonly committer: GroupCommitter<PendingInsert, InsertResult>;
+  private readonly writer: MessageBatchWriter;
 
   constructor(private readonly ctx: SqlContext) {
-    this.committer = new GroupCommitter((items) => this.writeBatch(items));
+    this.writer = ctx.messageWriter ?? kyselyBatchWriter(ctx);
+    // Up to 1 ms of gathering before an idle committer writes (see GroupCommitter).
+    this.committer = new GroupCommitter((items) => this.writeBatch(items), 512, 1);
   }
 
   insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = []): Promise<InsertResult> {
@@ -79,40 +137,10 @@ export class SqlMessageStore implements MessageStore {
   }
 
   private async writeBatch(items: PendingInsert[]): Promise<InsertResult[]> {
-    return this.ctx.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('messages')
-        .values(items.map((i) => toRow(i.record)))
-        .onConflict((oc) => oc.doNothing())
-        .returning('id')
-        .execute();
-      const fresh = new Set(inserted.map((r) => r.id));
-      const hidden = items.filter((i) => fresh.has(i.record._id)).flatMap((i) => [...new Set(i.hiddenFor)].map((user_id) => ({ mid: i.record._id, user_id, cid: i.record.cid })));
-      if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
-      const pushes = items.filter((i) => fresh.has(i.record._id)).flatMap((i) => i.pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, attempts: 0, next_attempt_at: p.created_at, created_at: p.created_at, sent_to: null })));
-      if (pushes.length > 0) await trx.insertInto('push_outbox').values(pushes).execute();
-      // Newest created_at per conversation becomes its updated_at (never moved backwards).
-      const newest = new Map<string, { org: string; at: number }>();
-      for (const i of items) {
-        if (!fresh.has(i.record._id)) continue;
-        const cur = newest.get(i.record.cid);
-        if (!cur || cur.at < i.record.created_at) newest.set(i.record.cid, { org: i.record.organization_id, at: i.record.created_at });
-      }
-      for (const [cid, { org, at }] of newest) {
-        await trx.updateTable('conversations').set({ updated_at: at }).where('organization_id', '=', org).where('id', '=', cid).where('updated_at', '<', at).execute();
-      }
-      const results: InsertResult[] = [];
-      for (const i of items) {
-        if (fresh.has(i.record._id)) {
-          results.push({ record: i.record, duplicate: false });
-          continue;
-        }
-        // Not inserted: a retry of a stored client id (or, improbably, an id clash).
-        const existing = i.record.client_id === null ? undefined : await trx.selectFrom('messages').selectAll().where('cid', '=', i.record.cid).where('from_id', '=', i.record.from).where('client_id', '=', i.record.client_id).executeTakeFirst();
-        if (!existing) throw new Error(`message ${i.record._id} was neither inserted nor found`);
-        results.push({ record: messageFromRow(existing), duplicate: true });
-      }
-      return results;
+    const stored = await this.writer(items.map(batchItem));
+    return items.map((i, n) => {
+      const existing = stored[n];
+      return existing ? { record: messageFromRow(existing), duplicate: true } : { record: i.record, duplicate: false };
     });
   }
 

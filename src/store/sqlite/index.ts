@@ -8,6 +8,7 @@ import { createSqlStore } from '../sql/index.js';
 import { migrate } from '../sql/migrate.js';
 import { MIGRATIONS, forDialect } from '../sql/migrations.js';
 import type { Database } from '../sql/schema.js';
+import { SqliteMessageWriter } from './message-writer.js';
 import { cachingDatabase } from './statement-cache.js';
 
 /** SQLite facts for the shared SQL code. */
@@ -29,16 +30,20 @@ export interface SqliteOptions {
 /**
  * Opens (creating and migrating) the embedded store. WAL journal with synchronous=FULL by default:
  * a commit is on disk before its promise resolves, so an ack survives a crash or power loss; group
- * commit keeps that affordable.
+ * commit keeps that affordable. Message batches are written by a second connection in a worker
+ * thread, so their commits do not stop the event loop; every transaction on the main connection
+ * takes the write lock when it begins (see cachingDatabase).
  */
 export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const file = new BetterSqlite3(join(opts.dataDir, 'parley.db'));
+  const path = join(opts.dataDir, 'parley.db');
+  const file = new BetterSqlite3(path);
   file.pragma('journal_mode = WAL');
   file.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(file) }) });
   await migrate(db, forDialect(MIGRATIONS, 'sqlite'));
-  return createSqlStore(db, sqliteDialect, () => db.destroy());
+  const writer = new SqliteMessageWriter({ file: path, synchronous: opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' });
+  return createSqlStore(db, sqliteDialect, () => writer.close().then(() => db.destroy()), writer.write);
 }

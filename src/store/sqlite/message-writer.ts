@@ -1,0 +1,89 @@
+import { Worker } from 'node:worker_threads';
+import type { MessageBatchItem, MessageBatchWriter } from '../sql/message-batch.js';
+import type { MessagesTable } from '../sql/schema.js';
+
+/** What the writer thread is started with. */
+export interface WriterSetup {
+  readonly file: string;
+  readonly synchronous: 'FULL' | 'NORMAL';
+}
+/** Main thread → writer thread. */
+export type WriterRequest = { t: 'write'; id: number; items: readonly MessageBatchItem[] } | { t: 'close' };
+/** Writer thread → main thread. */
+export type WriterReply = { t: 'done'; id: number; results: (MessagesTable | null)[] } | { t: 'failed'; id: number; message: string; code: string | undefined } | { t: 'closed' };
+
+/** An error raised in the writer thread, with SQLite's code kept for the dialect's checks. */
+export class WriterError extends Error {
+  override name = 'WriterError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** Starts the worker from the built .js, or from the .ts source under tsx (tests, `npm run dev`). */
+function startWorker(setup: WriterSetup): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './message-writer-worker.ts' : './message-writer-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(entry, { workerData: setup });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: setup });
+}
+
+/**
+ * Message batches for the embedded store are written by a worker thread with its own
+ * connection (see message-writer-worker.ts). One batch is in the thread at a time (the group
+ * committer waits for each), and each promise settles after that batch's COMMIT.
+ */
+export class SqliteMessageWriter {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (r: (MessagesTable | null)[]) => void; reject: (e: unknown) => void }>();
+  private nextId = 1;
+  private failure: Error | undefined;
+  private closed: Promise<void> | undefined;
+  private onClosed: (() => void) | undefined;
+
+  constructor(setup: WriterSetup) {
+    this.worker = startWorker(setup);
+    this.worker.on('message', (m: WriterReply) => {
+      if (m.t === 'closed') {
+        this.onClosed?.();
+        return;
+      }
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.t === 'done') w?.resolve(m.results);
+      else w?.reject(new WriterError(m.message, m.code));
+    });
+    const fail = (err: Error): void => {
+      this.failure = err;
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+      this.onClosed?.();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`message writer thread exited (${code})`)));
+  }
+
+  /** The batch writer for SqlMessageStore. */
+  readonly write: MessageBatchWriter = (items) =>
+    new Promise((resolve, reject) => {
+      if (this.failure || this.closed) return reject(this.failure ?? new Error('message writer closed'));
+      const id = this.nextId++;
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ t: 'write', id, items } satisfies WriterRequest);
+    });
+
+  /** Closes the thread's connection and ends it (after the batches already sent). */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      if (this.failure) return resolve();
+      this.onClosed = resolve;
+      this.worker.postMessage({ t: 'close' } satisfies WriterRequest);
+    }).then(() => this.worker.terminate().then(() => undefined));
+    return this.closed;
+  }
+}
