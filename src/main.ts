@@ -17,15 +17,9 @@ import type { ObjectStorage } from './files/storage.js';
 import type { HandlerDeps } from './handlers/define.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Mailer } from './mail/mailer.js';
-import { createSmtpMailer } from './mail/smtp.js';
 import type { PushSender } from './push/sender.js';
-import { APNS_ORIGINS, ApnsSender } from './push/senders/apns.js';
-import { FcmSender, parseServiceAccount } from './push/senders/fcm.js';
-import { SamaQueueSender } from './push/senders/sama-queue.js';
-import { WebPushSender } from './push/senders/web-push.js';
 import { PushWorker } from './push/worker.js';
 import { cachedStore } from './store/cache/cached-store.js';
-import { openPostgresStore } from './store/postgres/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
 import { Dispatcher } from './transport/dispatch.js';
@@ -51,6 +45,8 @@ export interface ParleyNode {
 /** Opens the store the config selects: PostgreSQL for a postgres:// DATABASE_URL, else SQLite. */
 async function openStore(config: Config, log: Logger): Promise<Store> {
   if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
+  // Optional drivers are imported only when configured, so the default start loads none of them.
+  const { openPostgresStore } = await import('./store/postgres/index.js');
   return openPostgresStore({ url: config.databaseUrl, onIdleError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced') });
 }
 
@@ -84,8 +80,10 @@ function createStorage(config: Config, store: Store, baseUrl: () => string): Obj
   }
 }
 
-function createMailer(config: Config): Mailer | undefined {
-  return config.smtpUrl === undefined ? undefined : createSmtpMailer(config.smtpUrl, config.mailFrom);
+async function createMailer(config: Config): Promise<Mailer | undefined> {
+  if (config.smtpUrl === undefined) return undefined;
+  const { createSmtpMailer } = await import('./mail/smtp.js');
+  return createSmtpMailer(config.smtpUrl, config.mailFrom);
 }
 
 /**
@@ -97,19 +95,24 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
   const net = { timeoutMs: config.pushSendTimeoutMs, ...(ca === undefined ? {} : { ca }) };
   const senders: PushSender[] = [];
   switch (config.pushDriver) {
-    case 'sama-queue':
+    case 'sama-queue': {
       // loadConfig guarantees REDIS_URL with this driver.
+      const { SamaQueueSender } = await import('./push/senders/sama-queue.js');
       senders.push(new SamaQueueSender({ redisUrl: config.redisUrl ?? '', queueName: config.samaPushQueueName, timeoutMs: config.pushSendTimeoutMs, onError: (err) => log.warn({ err }, 'push queue Redis connection failed; reconnecting') }));
       break;
+    }
     case 'native':
       if (config.webPushVapidPublicKey !== undefined && config.webPushVapidPrivateKey !== undefined && config.webPushVapidSubject !== undefined) {
+        const { WebPushSender } = await import('./push/senders/web-push.js');
         senders.push(new WebPushSender({ publicKey: config.webPushVapidPublicKey, privateKey: config.webPushVapidPrivateKey, subject: config.webPushVapidSubject, ttlSeconds: config.webPushTtl, ...net }));
       }
       if (config.apnsKeyFile !== undefined && config.apnsKeyId !== undefined && config.apnsTeamId !== undefined && config.apnsTopic !== undefined) {
+        const { APNS_ORIGINS, ApnsSender } = await import('./push/senders/apns.js');
         const origin = config.apnsUrl ?? APNS_ORIGINS[config.apnsEnvironment];
         senders.push(await ApnsSender.create({ keyPem: readFileSync(config.apnsKeyFile, 'utf8'), keyId: config.apnsKeyId, teamId: config.apnsTeamId, topic: config.apnsTopic, origin, ...net }));
       }
       if (config.fcmServiceAccountFile !== undefined) {
+        const { FcmSender, parseServiceAccount } = await import('./push/senders/fcm.js');
         const account = parseServiceAccount(readFileSync(config.fcmServiceAccountFile, 'utf8'));
         const projectId = config.fcmProjectId ?? account.project_id;
         if (projectId === undefined) throw new ConfigError('FCM needs FCM_PROJECT_ID or a project_id in the service account');
@@ -155,7 +158,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     store,
     tokens: new TokenService(store.tokens, config.jwtAccessSecret, config.jwtAccessTokenExpiresIn, config.jwtRefreshTokenExpiresIn),
     passwords: createPasswordHasher({ memoryKib: config.passwordHashMemoryKib, passes: config.passwordHashPasses }),
-    mailer: createMailer(config),
+    mailer: await createMailer(config),
     limiters,
     sessions,
     presence,
