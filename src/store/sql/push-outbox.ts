@@ -3,6 +3,11 @@ import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import type { PushOutboxTable } from './schema.js';
 
+/** The table row of a new outbox entry: no tries yet, due at once. */
+export function newOutboxRow(p: PushOutboxRecord): PushOutboxTable {
+  return { id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, attempts: 0, next_attempt_at: p.created_at, created_at: p.created_at, sent_to: null };
+}
+
 function toPending(r: PushOutboxTable): PendingPush {
   return { _id: r.id, organization_id: r.organization_id, user_id: r.user_id, payload: r.payload, created_at: r.created_at, attempts: r.attempts, sent_to: parseJson<string[]>(r.sent_to) ?? [] };
 }
@@ -37,7 +42,7 @@ export class SqlPushOutboxStore implements PushOutboxStore {
     if (rows.length === 0) return;
     await this.ctx.db
       .insertInto('push_outbox')
-      .values(rows.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, attempts: 0, next_attempt_at: p.created_at, created_at: p.created_at, sent_to: null })))
+      .values(rows.map(newOutboxRow))
       .execute();
   }
 

@@ -1,6 +1,7 @@
 import type { PushEventRecord, PushEventStore, PushOutboxRecord, PushPlatform, PushSubscriptionRecord, PushSubscriptionStore } from '../store.js';
 import type { SqlContext } from './dialect.js';
 import type { PushSubscriptionsTable } from './schema.js';
+import { newOutboxRow } from './push-outbox.js';
 
 function fromRow(r: PushSubscriptionsTable): PushSubscriptionRecord {
   return {
@@ -69,7 +70,7 @@ export class SqlPushEventStore implements PushEventStore {
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.insertInto('push_events').values({ id: event._id, organization_id: event.organization_id, user_id: event.user_id, user_ids: JSON.stringify(event.user_ids), message: event.message, created_at: event.created_at, updated_at: event.updated_at }).execute();
       if (pushes.length > 0) {
-        await trx.insertInto('push_outbox').values(pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, attempts: 0, next_attempt_at: p.created_at, created_at: p.created_at, sent_to: null }))).execute();
+        await trx.insertInto('push_outbox').values(pushes.map(newOutboxRow)).execute();
       }
     });
   }
