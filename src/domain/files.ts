@@ -99,10 +99,9 @@ export class FileService {
     const ids = [...new Set(objectIds)];
     if (!ids.every((id) => OBJECT_ID.test(id))) throw bareError("Can't find file");
     const visible = await this.files.visibleTo(orgId, userId, ids);
-    if (visible.size !== ids.length) throw bareError("Can't find file");
-    const records = await this.files.byObjectIds(orgId, ids);
+    if (visible.length !== ids.length) throw bareError("Can't find file");
     const out: Record<string, string> = {};
-    for (const f of records) out[f.object_id] = this.storage.downloadUrl({ objectId: f.object_id, contentType: f.content_type, name: f.name }, now);
+    for (const f of visible) out[f.object_id] = this.storage.downloadUrl({ objectId: f.object_id, contentType: f.content_type, name: f.name }, now);
     return out;
   }
 
@@ -114,9 +113,9 @@ export class FileService {
   async share(orgId: string, userId: string, fileIds: readonly string[], scope: string, now: number): Promise<FileRecord[]> {
     const ids = [...new Set(fileIds.filter((id) => OBJECT_ID.test(id)))];
     if (ids.length === 0) return [];
-    const visible = [...(await this.files.visibleTo(orgId, userId, ids))];
-    await this.files.link(orgId, visible, scope, now);
-    return this.files.byObjectIds(orgId, visible);
+    const visible = await this.files.visibleTo(orgId, userId, ids);
+    await this.files.link(orgId, visible.map((f) => f.object_id), scope, now);
+    return visible;
   }
 
   /**

@@ -419,8 +419,8 @@ export interface FileStore {
   markUploaded(objectId: string, now: number): Promise<boolean>;
   /** Links the files to a scope (a conversation id or ORGANIZATION_SCOPE); idempotent. */
   link(orgId: string, objectIds: readonly string[], scope: string, now: number): Promise<void>;
-  /** Which of `objectIds` the user may see: uploaded by them, or linked to a scope they are in. */
-  visibleTo(orgId: string, userId: string, objectIds: readonly string[]): Promise<Set<string>>;
+  /** The files among `objectIds` the user may see: uploaded by them, or linked to a scope they are in. */
+  visibleTo(orgId: string, userId: string, objectIds: readonly string[]): Promise<FileRecord[]>;
   /** Files created before `createdBefore` and never linked, oldest first. */
   unlinked(createdBefore: number, limit: number): Promise<FileRecord[]>;
   /** Removes the rows and their links (the bytes are the storage driver's business). */

@@ -8,6 +8,11 @@ function file(orgId: string, userId: string, at: number, fields: Partial<FileRec
   return { _id: newId(), organization_id: orgId, user_id: userId, object_id: newId(), name: 'a.png', size: 1234, content_type: 'image/png', uploaded_at: null, created_at: at, updated_at: at, ...fields };
 }
 
+/** The object ids `visibleTo` returns, as a set (its order is not part of the contract). */
+async function visible(store: Store, orgId: string, userId: string, ids: readonly string[]): Promise<Set<string>> {
+  return new Set((await store.files.visibleTo(orgId, userId, ids)).map((f) => f.object_id));
+}
+
 /** Contract of FileStore: records, write-once uploads, visibility through links, cleanup query. */
 export function filesContract(store: () => Store): void {
   describe('FileStore', () => {
@@ -42,15 +47,17 @@ export function filesContract(store: () => Store): void {
       const own = file(org, c._id, 1);
       await store().files.insert([attached, avatar, own]);
       const ids = [attached.object_id, avatar.object_id, own.object_id];
-      assert.deepEqual(await store().files.visibleTo(org, b._id, ids), new Set());
+      assert.deepEqual(await visible(store(), org, b._id, ids), new Set());
       await store().files.link(org, [attached.object_id], conv._id, 2);
       await store().files.link(org, [attached.object_id], conv._id, 3); // idempotent
       await store().files.link(org, [avatar.object_id], ORGANIZATION_SCOPE, 2);
-      assert.deepEqual(await store().files.visibleTo(org, a._id, ids), new Set([attached.object_id, avatar.object_id]));
-      assert.deepEqual(await store().files.visibleTo(org, b._id, ids), new Set([attached.object_id, avatar.object_id]));
-      assert.deepEqual(await store().files.visibleTo(org, c._id, ids), new Set([avatar.object_id, own.object_id]));
+      assert.deepEqual(await visible(store(), org, a._id, ids), new Set([attached.object_id, avatar.object_id]));
+      assert.deepEqual(await visible(store(), org, b._id, ids), new Set([attached.object_id, avatar.object_id]));
+      assert.deepEqual(await visible(store(), org, c._id, ids), new Set([avatar.object_id, own.object_id]));
+      // whole records, not just ids
+      assert.deepEqual(await store().files.visibleTo(org, c._id, [own.object_id]), [own]);
       // another organization sees nothing, not even with the same user id
-      assert.deepEqual(await store().files.visibleTo(await freshOrg(store()), c._id, ids), new Set());
+      assert.deepEqual(await visible(store(), await freshOrg(store()), c._id, ids), new Set());
     });
 
     it('lists files never linked and deletes them with their links', async () => {
@@ -68,7 +75,7 @@ export function filesContract(store: () => Store): void {
       assert.ok(!due.includes(fresh.object_id));
       await store().files.delete([old.object_id, linked.object_id]);
       assert.deepEqual(await store().files.byObjectIds(org, [old.object_id, linked.object_id, fresh.object_id]), [fresh]);
-      assert.deepEqual(await store().files.visibleTo(org, newId(), [linked.object_id]), new Set());
+      assert.deepEqual(await visible(store(), org, newId(), [linked.object_id]), new Set());
     });
   });
 }

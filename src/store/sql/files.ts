@@ -66,11 +66,11 @@ export class SqlFileStore implements FileStore {
       .execute();
   }
 
-  async visibleTo(orgId: string, userId: string, objectIds: readonly string[]): Promise<Set<string>> {
-    if (objectIds.length === 0) return new Set();
+  async visibleTo(orgId: string, userId: string, objectIds: readonly string[]): Promise<FileRecord[]> {
+    if (objectIds.length === 0) return [];
     const rows = await this.ctx.db
       .selectFrom('files as f')
-      .select('f.object_id')
+      .selectAll('f')
       .where('f.organization_id', '=', orgId)
       .where('f.object_id', 'in', [...new Set(objectIds)])
       .where((eb) =>
@@ -97,7 +97,7 @@ export class SqlFileStore implements FileStore {
         ]),
       )
       .execute();
-    return new Set(rows.map((r) => r.object_id));
+    return rows.map(toRecord);
   }
 
   async unlinked(createdBefore: number, limit: number): Promise<FileRecord[]> {
