@@ -71,22 +71,21 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
 
   /** Ends every session of a user: other sockets are closed, `keep` (the requester) is unbound. */
   dropUser(orgId: string, userId: string, keep?: Connection): void {
-    const devices = this.byOrg.get(orgId)?.get(userId);
-    if (!devices) return;
-    for (const conn of [...devices.values()]) {
-      this.unbind(conn);
-      if (conn !== keep) conn.close(4001, 'user deleted');
-    }
+    this.closeOthers(orgId, userId, keep, 4001, 'user deleted');
+    if (keep?.session?.orgId === orgId && keep.session.userId === userId) this.unbind(keep);
   }
 
   /** Closes (4002) and unbinds the other sockets of `conn`'s user; `conn` stays bound. */
   dropOtherDevices(conn: Connection): void {
-    const session = conn.session;
-    if (!session) return;
-    for (const other of [...this.devices(session.orgId, session.userId).values()]) {
-      if (other === conn) continue;
-      this.unbind(other);
-      other.close(4002, 'password changed');
+    if (conn.session) this.closeOthers(conn.session.orgId, conn.session.userId, conn, 4002, 'password changed');
+  }
+
+  /** Unbinds and closes every socket of the user except `keep`. */
+  private closeOthers(orgId: string, userId: string, keep: Connection | undefined, code: number, reason: string): void {
+    for (const conn of [...this.devices(orgId, userId).values()]) {
+      if (conn === keep) continue;
+      this.unbind(conn);
+      conn.close(code, reason);
     }
   }
 
