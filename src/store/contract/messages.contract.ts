@@ -32,6 +32,22 @@ export function messagesContract(store: () => Store): void {
       assert.equal((await store().messages.insert(msg({ client_id: 'c1', from: newId() }))).duplicate, false);
     });
 
+    it('moves each conversation of one batch to its own newest message, never backwards', async () => {
+      const { org, cid, a, msg } = await setup();
+      const other = await store().conversations.create({ _id: newId(), organization_id: org, type: 'g', name: 'h', description: null, owner_id: a, opponent_id: null, image_object: null, is_encrypted: false, created_at: 9_000 }, [{ user_id: a, role: 'owner' }]);
+      const untouched = await store().conversations.create({ _id: newId(), organization_id: org, type: 'g', name: 'u', description: null, owner_id: a, opponent_id: null, image_object: null, is_encrypted: false, created_at: 7 }, [{ user_id: a, role: 'owner' }]);
+      // Submitted in one turn, so they share a group commit.
+      await Promise.all([
+        store().messages.insert(msg({ created_at: 2_000 })),
+        store().messages.insert(msg({ created_at: 3_000 })),
+        store().messages.insert(msg({ created_at: 2_500 })),
+        store().messages.insert(msg({ cid: other._id, created_at: 8_000 })),
+      ]);
+      assert.equal((await store().conversations.byId(org, cid))?.updated_at, 3_000);
+      assert.equal((await store().conversations.byId(org, other._id))?.updated_at, 9_000);
+      assert.equal((await store().conversations.byId(org, untouched._id))?.updated_at, 7);
+    });
+
     it('queues pushes with a new message only, durably, and hands them out until sent', async () => {
       const { org, msg } = await setup();
       const recipient = newId();

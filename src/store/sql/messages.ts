@@ -72,6 +72,18 @@ function batchItem(i: PendingInsert): MessageBatchItem {
   };
 }
 
+/**
+ * Moves each conversation's updated_at up to its newest message of the batch, in one statement
+ * (one round trip per batch instead of one per conversation). `id` is the primary key, and each
+ * pair also names its organization, so a row of another organization is never touched.
+ */
+async function touchConversations(trx: Transaction<Database>, newest: ReadonlyMap<string, { org: string; at: number }>): Promise<void> {
+  if (newest.size === 0) return;
+  const at = sql.join([...newest].map(([cid, n]) => sql`when ${cid} then cast(${n.at} as bigint)`), sql` `);
+  const pairs = sql.join([...newest].map(([cid, n]) => sql`(id = ${cid} and organization_id = ${n.org})`), sql` or `);
+  await sql`update conversations set updated_at = case id ${at} end where (${pairs}) and updated_at < case id ${at} end`.execute(trx);
+}
+
 /** The batch writer over Kysely (both dialects): one transaction, multi-row inserts. */
 function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
   return (items) =>
@@ -94,9 +106,7 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
         const cur = newest.get(row.cid);
         if (!cur || cur.at < row.created_at) newest.set(row.cid, { org: row.organization_id, at: row.created_at });
       }
-      for (const [cid, { org, at }] of newest) {
-        await trx.updateTable('conversations').set({ updated_at: at }).where('organization_id', '=', org).where('id', '=', cid).where('updated_at', '<', at).execute();
-      }
+      await touchConversations(trx, newest);
       const results: (MessagesTable | null)[] = [];
       for (const { row } of items) {
         if (fresh.has(row.id)) {
