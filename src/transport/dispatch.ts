@@ -45,8 +45,9 @@ export class Dispatcher {
       return;
     }
     this.inFlight += 1;
-    const end = this.metrics.duration.startTimer({ packet: handler.kind });
-    let outcome = 'ok';
+    const series = this.metrics.packet(handler.kind);
+    const end = series.duration.startTimer();
+    let outcome: 'ok' | 'error' | 'internal' = 'ok';
     try {
       if (handler.auth && !conn.session) throw samaError(Errors.unauthorized);
       const input = handler.validator.parse(packet.body);
@@ -68,7 +69,7 @@ export class Dispatcher {
       conn.send(encodeError(packet, this.toSamaError(err, packet)));
     } finally {
       end();
-      this.metrics.packets.inc({ packet: handler.kind, outcome });
+      series[outcome].inc();
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }

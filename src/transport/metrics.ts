@@ -1,5 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The series one packet kind updates on every request. */
+export interface PacketMetrics {
+  readonly duration: Histogram.Internal<'packet'>;
+  readonly ok: Counter.Internal;
+  readonly error: Counter.Internal;
+  readonly internal: Counter.Internal;
+}
+
 /** Prometheus metrics of one node, served at GET /metrics. */
 export class Metrics {
   readonly registry = new Registry();
@@ -19,6 +27,26 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly badFrames = new Counter({ name: 'parley_bad_frames_total', help: 'Frames rejected before dispatch, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
+
+  private readonly perPacket = new Map<string, PacketMetrics>();
+
+  /**
+   * The labelled series of one packet kind, looked up once per kind: resolving labels on every
+   * request costs a label hash per call on the hot path.
+   */
+  packet(kind: string): PacketMetrics {
+    let m = this.perPacket.get(kind);
+    if (!m) {
+      m = {
+        duration: this.duration.labels(kind),
+        ok: this.packets.labels(kind, 'ok'),
+        error: this.packets.labels(kind, 'error'),
+        internal: this.packets.labels(kind, 'internal'),
+      };
+      this.perPacket.set(kind, m);
+    }
+    return m;
+  }
 
   /** Exposes the number of pushes waiting in the durable outbox. */
   trackPushOutbox(count: () => Promise<number>): void {
