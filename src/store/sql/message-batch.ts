@@ -1,12 +1,14 @@
+import type { MessageRecord } from '../store.js';
+import type { PushOutboxRecord } from '../push.js';
 import type { MessagesTable } from './schema.js';
 
-/** One message of a group-commit batch, as rows ready for the tables. */
+/** One message of a group-commit batch. */
 export interface MessageBatchItem {
-  readonly row: MessagesTable;
-  /** message_hidden rows (deduplicated), written only if the message is new. */
-  readonly hidden: readonly { mid: string; user_id: string; cid: string }[];
-  /** push_outbox rows, written only if the message is new. */
-  readonly pushes: readonly { id: string; organization_id: string; user_id: string; payload: string; created_at: number }[];
+  readonly record: MessageRecord;
+  /** Users the message is hidden from (deduplicated); written only if the message is new. */
+  readonly hiddenFor: readonly string[];
+  /** Push outbox rows, written only if the message is new. */
+  readonly pushes: readonly PushOutboxRecord[];
 }
 
 /**

@@ -46,11 +46,6 @@ export function messageFromRow(r: MessagesTable): MessageRecord {
   };
 }
 
-interface PendingInsert {
-  readonly record: MessageRecord;
-  readonly hiddenFor: readonly string[];
-  readonly pushes: readonly PushOutboxRecord[];
-}
 interface InsertResult {
   readonly record: MessageRecord;
   readonly duplicate: boolean;
@@ -60,16 +55,6 @@ interface InsertResult {
 export async function deleteConversationMessages(trx: Transaction<Database>, cid: string): Promise<void> {
   await trx.deleteFrom('message_hidden').where('cid', '=', cid).execute();
   await trx.deleteFrom('messages').where('cid', '=', cid).execute();
-}
-
-/** Turns a queued insert into the rows it writes. */
-function batchItem(i: PendingInsert): MessageBatchItem {
-  const mid = i.record._id;
-  return {
-    row: toRow(i.record),
-    hidden: [...new Set(i.hiddenFor)].map((user_id) => ({ mid, user_id, cid: i.record.cid })),
-    pushes: i.pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, created_at: p.created_at })),
-  };
 }
 
 /**
@@ -90,32 +75,32 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
     ctx.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('messages')
-        .values(items.map((i) => i.row))
+        .values(items.map((i) => toRow(i.record)))
         .onConflict((oc) => oc.doNothing())
         .returning('id')
         .execute();
       const fresh = new Set(inserted.map((r) => r.id));
-      const kept = items.filter((i) => fresh.has(i.row.id));
-      const hidden = kept.flatMap((i) => i.hidden);
+      const kept = items.filter((i) => fresh.has(i.record._id));
+      const hidden = kept.flatMap(({ record, hiddenFor }) => hiddenFor.map((user_id) => ({ mid: record._id, user_id, cid: record.cid })));
       if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
-      const pushes = kept.flatMap((i) => i.pushes.map((p) => ({ ...p, attempts: 0, next_attempt_at: p.created_at })));
+      const pushes = kept.flatMap((i) => i.pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, created_at: p.created_at, attempts: 0, next_attempt_at: p.created_at })));
       if (pushes.length > 0) await trx.insertInto('push_outbox').values(pushes).execute();
       // Newest created_at per conversation becomes its updated_at (never moved backwards).
       const newest = new Map<string, { org: string; at: number }>();
-      for (const { row } of kept) {
-        const cur = newest.get(row.cid);
-        if (!cur || cur.at < row.created_at) newest.set(row.cid, { org: row.organization_id, at: row.created_at });
+      for (const { record } of kept) {
+        const cur = newest.get(record.cid);
+        if (!cur || cur.at < record.created_at) newest.set(record.cid, { org: record.organization_id, at: record.created_at });
       }
       await touchConversations(trx, newest);
       const results: (MessagesTable | null)[] = [];
-      for (const { row } of items) {
-        if (fresh.has(row.id)) {
+      for (const { record } of items) {
+        if (fresh.has(record._id)) {
           results.push(null);
           continue;
         }
         // Not inserted: a retry of a stored client id (or, improbably, an id clash).
-        const existing = row.client_id === null ? undefined : await trx.selectFrom('messages').selectAll().where('cid', '=', row.cid).where('from_id', '=', row.from_id).where('client_id', '=', row.client_id).executeTakeFirst();
-        if (!existing) throw new Error(`message ${row.id} was neither inserted nor found`);
+        const existing = record.client_id === null ? undefined : await trx.selectFrom('messages').selectAll().where('cid', '=', record.cid).where('from_id', '=', record.from).where('client_id', '=', record.client_id).executeTakeFirst();
+        if (!existing) throw new Error(`message ${record._id} was neither inserted nor found`);
         results.push(existing);
       }
       return results;
@@ -128,17 +113,18 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
  * transaction.
  */
 export class SqlMessageStore implements MessageStore {
-  private readonly committer: GroupCommitter<PendingInsert, InsertResult>;
+  private readonly committer: GroupCommitter<MessageBatchItem, InsertResult>;
   private readonly writer: MessageBatchWriter;
 
   constructor(private readonly ctx: SqlContext) {
     this.writer = ctx.messageWriter ?? kyselyBatchWriter(ctx);
-    // Up to 1 ms of gathering before an idle committer writes (see GroupCommitter).
-    this.committer = new GroupCommitter((items) => this.writeBatch(items), 512, 1);
+    // Up to 1 ms of gathering before an idle committer writes, and under load one batch per
+    // 4 ms at most (see GroupCommitOptions; measured in docs/benchmarks.md).
+    this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: 512, gatherMs: 1, minIntervalMs: 4 });
   }
 
   insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = []): Promise<InsertResult> {
-    return this.committer.submit({ record, hiddenFor, pushes });
+    return this.committer.submit({ record, hiddenFor: hiddenFor.length > 1 ? [...new Set(hiddenFor)] : hiddenFor, pushes });
   }
 
   /** Waits for queued inserts (before the store closes). */
@@ -146,8 +132,8 @@ export class SqlMessageStore implements MessageStore {
     return this.committer.idle();
   }
 
-  private async writeBatch(items: PendingInsert[]): Promise<InsertResult[]> {
-    const stored = await this.writer(items.map(batchItem));
+  private async writeBatch(items: MessageBatchItem[]): Promise<InsertResult[]> {
+    const stored = await this.writer(items);
     return items.map((i, n) => {
       const existing = stored[n];
       return existing ? { record: messageFromRow(existing), duplicate: true } : { record: i.record, duplicate: false };

@@ -25,6 +25,8 @@ export interface SqliteOptions {
   readonly dataDir: string;
   /** FULL (default): each commit is fsynced. NORMAL: WAL commits survive a process crash, not power loss. */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /** How often the writer thread checkpoints what the event-loop connection wrote (ms). */
+  readonly checkpointIntervalMs?: number;
 }
 
 /**
@@ -42,8 +44,11 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   file.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
+  // This connection serves the event loop: it never checkpoints (the writer thread does), so a
+  // commit here never stalls the loop copying the WAL.
+  file.pragma('wal_autocheckpoint = 0');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(file) }) });
   await migrate(db, forDialect(MIGRATIONS, 'sqlite'));
-  const writer = new SqliteMessageWriter({ file: path, synchronous: opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' });
+  const writer = new SqliteMessageWriter({ file: path, synchronous: opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', checkpointPages: 16_000, checkpointIntervalMs: opts.checkpointIntervalMs ?? 10_000 });
   return createSqlStore(db, sqliteDialect, () => writer.close().then(() => db.destroy()), writer.write);
 }

@@ -1,14 +1,21 @@
 import { Worker } from 'node:worker_threads';
-import type { MessageBatchItem, MessageBatchWriter } from '../sql/message-batch.js';
+import type { MessageBatchWriter } from '../sql/message-batch.js';
 import type { MessagesTable } from '../sql/schema.js';
+import { encodeBatch, type FlatBatch } from './batch-codec.js';
 
 /** What the writer thread is started with. */
 export interface WriterSetup {
   readonly file: string;
   readonly synchronous: 'FULL' | 'NORMAL';
+  /**
+   * The writer thread checkpoints the WAL: automatically once it holds this many pages, and on
+   * a timer every `checkpointIntervalMs` for what other connections wrote meanwhile.
+   */
+  readonly checkpointPages: number;
+  readonly checkpointIntervalMs: number;
 }
 /** Main thread → writer thread. */
-export type WriterRequest = { t: 'write'; id: number; items: readonly MessageBatchItem[] } | { t: 'close' };
+export type WriterRequest = { t: 'write'; id: number; batch: FlatBatch } | { t: 'close' };
 /** Writer thread → main thread. */
 export type WriterReply = { t: 'done'; id: number; results: (MessagesTable | null)[] } | { t: 'failed'; id: number; message: string; code: string | undefined } | { t: 'closed' };
 
@@ -74,7 +81,7 @@ export class SqliteMessageWriter {
       if (this.failure || this.closed) return reject(this.failure ?? new Error('message writer closed'));
       const id = this.nextId++;
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ t: 'write', id, items } satisfies WriterRequest);
+      this.worker.postMessage({ t: 'write', id, batch: encodeBatch(items) } satisfies WriterRequest);
     });
 
   /** Closes the thread's connection and ends it (after the batches already sent). */

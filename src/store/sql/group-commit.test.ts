@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GroupCommitter } from './group-commit.js';
+
+/** A batch writer that records each batch and answers every item doubled. */
+function recorder(failOn?: number): { batches: number[][]; starts: number[]; write: (items: number[]) => Promise<number[]> } {
+  const batches: number[][] = [];
+  const starts: number[] = [];
+  return {
+    batches,
+    starts,
+    async write(items) {
+      starts.push(performance.now());
+      batches.push([...items]);
+      await new Promise((r) => setTimeout(r, 2));
+      if (failOn !== undefined && items.includes(failOn)) throw new Error(`bad item ${failOn}`);
+      return items.map((i) => i * 2);
+    },
+  };
+}
+
+describe('GroupCommitter', () => {
+  it('writes items submitted together in one batch and answers each in order', async () => {
+    const rec = recorder();
+    const gc = new GroupCommitter(rec.write);
+    const results = await Promise.all([1, 2, 3].map((i) => gc.submit(i)));
+    assert.deepEqual(results, [2, 4, 6]);
+    assert.deepEqual(rec.batches, [[1, 2, 3]]);
+  });
+
+  it('gathers items that arrive while a batch is written into the next one, up to maxBatch', async () => {
+    const rec = recorder();
+    const gc = new GroupCommitter(rec.write, { maxBatch: 2 });
+    const first = gc.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const rest = [2, 3, 4].map((i) => gc.submit(i));
+    assert.deepEqual(await Promise.all([first, ...rest]), [2, 4, 6, 8]);
+    assert.deepEqual(rec.batches, [[1], [2, 3], [4]]);
+  });
+
+  it('fails only the bad item of a failed batch', async () => {
+    const rec = recorder(2);
+    const gc = new GroupCommitter(rec.write);
+    const settled = await Promise.allSettled([1, 2, 3].map((i) => gc.submit(i)));
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(rec.batches, [[1, 2, 3], [1], [2], [3]]);
+  });
+
+  it('starts batches at least minIntervalMs apart, so items keep joining meanwhile', async () => {
+    const rec = recorder();
+    const gc = new GroupCommitter(rec.write, { minIntervalMs: 30 });
+    const all: Promise<number>[] = [];
+    // One item every 5 ms for 100 ms: without the interval each would mostly go alone.
+    for (let i = 0; i < 20; i++) {
+      all.push(gc.submit(i));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(await Promise.all(all), Array.from({ length: 20 }, (_, i) => i * 2));
+    assert.deepEqual(rec.batches.flat(), Array.from({ length: 20 }, (_, i) => i));
+    for (let k = 1; k < rec.starts.length; k++) {
+      // Timers may fire up to a millisecond early against performance.now(); without the
+      // interval the gaps would be the 2 ms write time.
+      const gap = (rec.starts[k] as number) - (rec.starts[k - 1] as number);
+      assert.ok(gap >= 25, `batch ${k} started ${gap.toFixed(1)} ms after the previous one`);
+    }
+    assert.ok(rec.batches.length <= 6, `${rec.batches.length} batches for 20 items over ~100 ms`);
+    await gc.idle();
+  });
+});
