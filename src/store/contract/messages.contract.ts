@@ -48,6 +48,24 @@ export function messagesContract(store: () => Store): void {
       assert.equal((await store().conversations.byId(org, untouched._id))?.updated_at, 7);
     });
 
+    it('lists messages updated after a time: new ones and old ones edited since, oldest created first', async () => {
+      const { org, cid, a, msg } = await setup();
+      const at = (ms: number, fields: Partial<MessageRecord> = {}): MessageRecord => msg({ _id: newIdAt(ms), created_at: ms, updated_at: ms, ...fields });
+      const old = [at(100_000), at(100_500), at(101_000)];
+      const fresh = [at(500_000), at(500_001), at(500_002)];
+      for (const m of [...old, ...fresh]) await store().messages.insert(m);
+      await store().messages.editBody(org, (old[1] as MessageRecord)._id, 'edited', 400_000);
+      const ids = async (limit: number): Promise<string[]> => (await store().messages.list(org, cid, a, { limit, updatedAfter: 300_000 })).map((m) => m._id);
+      assert.deepEqual(await ids(10), [old[1], ...fresh].map((m) => m?._id));
+      assert.deepEqual(await ids(2), [old[1], fresh[0]].map((m) => m?._id));
+      // A message created just after the bound, with an id a little older than its created_at.
+      const skewed = msg({ _id: newIdAt(299_500), created_at: 300_100, updated_at: 300_100 });
+      await store().messages.insert(skewed);
+      assert.deepEqual(await ids(2), [old[1]?._id, skewed._id]);
+      await store().messages.editBody(org, (old[0] as MessageRecord)._id, 'edited', 300_000);
+      assert.equal((await ids(10)).length, 5, 'an edit at the bound itself is not after it');
+    });
+
     it('queues pushes with a new message only, durably, and hands them out until sent', async () => {
       const { org, msg } = await setup();
       const recipient = newId();

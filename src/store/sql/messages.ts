@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type SelectQueryBuilder, type Selectable, type Transaction } from 'kysely';
 import type { MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
 import { idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
@@ -50,6 +50,9 @@ interface InsertResult {
   readonly record: MessageRecord;
   readonly duplicate: boolean;
 }
+
+/** A message_list query before its time window, order and limit. */
+type MessageListBase = SelectQueryBuilder<Database & { m: MessagesTable }, 'm', Selectable<MessagesTable>>;
 
 /** Deletes a conversation's messages inside the transaction that deletes the conversation. */
 export async function deleteConversationMessages(trx: Transaction<Database>, cid: string): Promise<void> {
@@ -167,20 +170,34 @@ export class SqlMessageStore implements MessageStore {
       if (q.ids.length === 0) return [];
       query = query.where('m.id', 'in', [...q.ids]);
     }
-    if (q.updatedAfter !== undefined) {
-      query = query.where('m.updated_at', '>', q.updatedAfter).orderBy('m.created_at', 'asc').orderBy('m.id', 'asc');
-    } else {
-      if (q.updatedBefore !== undefined) {
-        // updated_at >= created_at, and an id embeds its creation second, so every match has an
-        // id below the floor of (updatedBefore + a minute of clock slack). That bound lets the
-        // engine walk the (cid, id) index newest-first from the right place instead of sorting
-        // all older rows; the `+ 0` keeps SQLite from picking the updated_at index instead.
-        query = query.where('m.id', '<', idFloorAt(q.updatedBefore / 1000 + 60)).where(sql<number>`m.updated_at + 0`, '<', q.updatedBefore);
-      }
-      query = query.orderBy('m.id', 'desc');
+    if (q.updatedAfter !== undefined) return this.updatedAfter(query, q.updatedAfter, q.limit);
+    if (q.updatedBefore !== undefined) {
+      // updated_at >= created_at, and an id embeds its creation second, so every match has an
+      // id below the floor of (updatedBefore + a minute of clock slack). That bound lets the
+      // engine walk the (cid, id) index newest-first from the right place instead of sorting
+      // all older rows; the `+ 0` keeps SQLite from picking the updated_at index instead.
+      query = query.where('m.id', '<', idFloorAt(q.updatedBefore / 1000 + 60)).where(sql<number>`m.updated_at + 0`, '<', q.updatedBefore);
     }
-    const rows = await query.limit(q.limit).execute();
+    const rows = await query.orderBy('m.id', 'desc').limit(q.limit).execute();
     return rows.map(messageFromRow);
+  }
+
+  /**
+   * The oldest `limit` messages updated after `after`, oldest created first. A match was either
+   * created after `after` — its id is at or above the floor of (after − a minute of clock slack),
+   * a range of the (cid, id) index — or edited since (updated_at > created_at), which the
+   * partial index of edited messages holds. Each part is limited, then the two are merged.
+   */
+  private async updatedAfter(base: MessageListBase, after: number, limit: number): Promise<MessageRecord[]> {
+    const floor = idFloorAt(after / 1000 - 60);
+    const [recent, edited] = await Promise.all([
+      base.where('m.id', '>=', floor).where(sql<number>`m.updated_at + 0`, '>', after).orderBy('m.created_at', 'asc').orderBy('m.id', 'asc').limit(limit).execute(),
+      base.where('m.id', '<', floor).where(sql<boolean>`m.updated_at > m.created_at`).where('m.updated_at', '>', after).orderBy('m.created_at', 'asc').orderBy('m.id', 'asc').limit(limit).execute(),
+    ]);
+    return [...edited, ...recent]
+      .sort((x, y) => x.created_at - y.created_at || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
+      .slice(0, limit)
+      .map(messageFromRow);
   }
 
   async lastVisible(orgId: string, cids: readonly string[], viewerId: string): Promise<Map<string, MessageRecord>> {
