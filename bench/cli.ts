@@ -33,7 +33,8 @@ if (!scenario) {
   process.exit(2);
 }
 const root = resolve(import.meta.dirname, '..');
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+// The server under test is the built dist/; BENCH_NO_BUILD=1 runs dist/ as it is (e.g. instrumented).
+if (process.env.BENCH_NO_BUILD !== '1') execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
 const opts: ScenarioOptions = {
   store: values.store === 'postgres' ? 'postgres' : 'sqlite',

@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Store } from '../store.js';
 import type { SqlDialect } from '../sql/dialect.js';
@@ -8,6 +9,7 @@ import { createSqlStore } from '../sql/index.js';
 import { migrate } from '../sql/migrate.js';
 import { MIGRATIONS, forDialect } from '../sql/migrations.js';
 import type { Database } from '../sql/schema.js';
+import { SqliteCheckpointer } from './checkpointer.js';
 import { SqliteMessageWriter } from './message-writer.js';
 import { cachingDatabase } from './statement-cache.js';
 
@@ -20,12 +22,15 @@ export const sqliteDialect: SqlDialect = {
   },
 };
 
+/** A WAL file that grew past this (a burst of writes) is cut back when it starts over. */
+const WAL_SIZE_LIMIT = 64 * 2 ** 20;
+
 export interface SqliteOptions {
   /** Directory holding `parley.db`; created if missing. */
   readonly dataDir: string;
   /** FULL (default): each commit is fsynced. NORMAL: WAL commits survive a process crash, not power loss. */
   readonly synchronous?: 'FULL' | 'NORMAL';
-  /** How often the writer thread checkpoints what the event-loop connection wrote (ms). */
+  /** Time between WAL checkpoints, made by a thread of their own (ms; default 1 s). */
   readonly checkpointIntervalMs?: number;
 }
 
@@ -44,11 +49,19 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   file.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
-  // This connection serves the event loop: it never checkpoints (the writer thread does), so a
-  // commit here never stalls the loop copying the WAL.
+  // Checkpoints are the checkpoint thread's, so a commit here never stalls the event loop
+  // copying the WAL.
   file.pragma('wal_autocheckpoint = 0');
+  file.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(file) }) });
   await migrate(db, forDialect(MIGRATIONS, 'sqlite'));
-  const writer = new SqliteMessageWriter({ file: path, synchronous: opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', checkpointPages: 16_000, checkpointIntervalMs: opts.checkpointIntervalMs ?? 10_000 });
-  return createSqlStore(db, sqliteDialect, () => writer.close().then(() => db.destroy()), writer.write);
+  const channel = new MessageChannel();
+  const writer = new SqliteMessageWriter({ file: path, synchronous: opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', walSizeLimitBytes: WAL_SIZE_LIMIT, checkpoints: channel.port1 });
+  const checkpointer = new SqliteCheckpointer({ file: path, intervalMs: opts.checkpointIntervalMs ?? 1000, writer: channel.port2 });
+  const close = async (): Promise<void> => {
+    await checkpointer.close();
+    await writer.close();
+    await db.destroy();
+  };
+  return createSqlStore(db, sqliteDialect, close, writer.write);
 }

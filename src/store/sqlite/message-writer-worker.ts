@@ -15,15 +15,14 @@ db.pragma('journal_mode = WAL');
 db.pragma(`synchronous = ${setup.synchronous}`);
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
-// Checkpoints (copying WAL pages into the database file) run here, off the event loop. A
-// checkpoint writes each page once however many commits changed it, and message commits keep
-// rewriting the same index pages, so checkpointing every checkpointPages pages instead of
-// SQLite's 1,000 cuts the bytes written per message (docs/benchmarks.md). The WAL file is cut
-// back to that size after a checkpoint.
-db.pragma(`wal_autocheckpoint = ${setup.checkpointPages}`);
-db.pragma(`journal_size_limit = ${setup.checkpointPages * (db.pragma('page_size', { simple: true }) as number)}`);
-// PASSIVE never waits for, nor blocks, readers or the other connection's writes.
-setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), setup.checkpointIntervalMs).unref();
+// No commit checkpoints (see checkpointer.ts). When the checkpoint thread has copied the WAL,
+// this thread copies the few pages committed while it did, between two batches: then the whole
+// WAL is in the database file and the next commit starts the WAL file over, which a checkpoint
+// running beside a busy writer never reaches on its own.
+db.pragma('wal_autocheckpoint = 0');
+db.pragma(`journal_size_limit = ${setup.walSizeLimitBytes}`);
+setup.checkpoints.on('message', () => db.pragma('wal_checkpoint(PASSIVE)'));
+setup.checkpoints.unref();
 
 const insertMessage = db.prepare(
   `insert into messages (${MESSAGE_COLUMNS.join(', ')}) values (${MESSAGE_COLUMNS.map(() => '?').join(', ')}) on conflict do nothing`,
@@ -60,6 +59,7 @@ const writeBatch = db.transaction((flat: FlatBatch): (MessagesTable | null)[] =>
 
 parentPort?.on('message', (m: WriterRequest) => {
   if (m.t === 'close') {
+    setup.checkpoints.close();
     db.close();
     parentPort?.postMessage({ t: 'closed' } satisfies WriterReply);
     return;

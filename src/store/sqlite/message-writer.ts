@@ -1,18 +1,17 @@
-import { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { MessageBatchWriter } from '../sql/message-batch.js';
 import type { MessagesTable } from '../sql/schema.js';
 import { encodeBatch, type FlatBatch } from './batch-codec.js';
+import { startThread } from './threads.js';
 
 /** What the writer thread is started with. */
 export interface WriterSetup {
   readonly file: string;
   readonly synchronous: 'FULL' | 'NORMAL';
-  /**
-   * The writer thread checkpoints the WAL: automatically once it holds this many pages, and on
-   * a timer every `checkpointIntervalMs` for what other connections wrote meanwhile.
-   */
-  readonly checkpointPages: number;
-  readonly checkpointIntervalMs: number;
+  /** The WAL file is cut back to this size when it starts over after growing past it. */
+  readonly walSizeLimitBytes: number;
+  /** Where the checkpoint thread says it has copied the WAL (see checkpointer.ts). */
+  readonly checkpoints: MessagePort;
 }
 /** Main thread → writer thread. */
 export type WriterRequest = { t: 'write'; id: number; batch: FlatBatch } | { t: 'close' };
@@ -30,16 +29,6 @@ export class WriterError extends Error {
   }
 }
 
-/** Starts the worker from the built .js, or from the .ts source under tsx (tests, `npm run dev`). */
-function startWorker(setup: WriterSetup): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './message-writer-worker.ts' : './message-writer-worker.js', import.meta.url);
-  if (!fromSource) return new Worker(entry, { workerData: setup });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: setup });
-}
-
 /**
  * Message batches for the embedded store are written by a worker thread with its own
  * connection (see message-writer-worker.ts). One batch is in the thread at a time (the group
@@ -54,7 +43,7 @@ export class SqliteMessageWriter {
   private onClosed: (() => void) | undefined;
 
   constructor(setup: WriterSetup) {
-    this.worker = startWorker(setup);
+    this.worker = startThread('message-writer-worker', setup, [setup.checkpoints]);
     this.worker.on('message', (m: WriterReply) => {
       if (m.t === 'closed') {
         this.onClosed?.();

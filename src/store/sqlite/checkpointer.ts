@@ -1,0 +1,39 @@
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { startThread } from './threads.js';
+
+/** What the checkpoint thread is started with. */
+export interface CheckpointerSetup {
+  readonly file: string;
+  /** Time between checkpoints, ms. */
+  readonly intervalMs: number;
+  /** The message writer thread's end of their channel. */
+  readonly writer: MessagePort;
+}
+
+/**
+ * Owns the WAL checkpoints of the embedded store; the connections that commit turn SQLite's
+ * automatic checkpoints off. A checkpoint made by a commit stops that connection until it has
+ * copied every page — tens of ms under load, which every message waiting on the writer thread
+ * paid. Here the bulk is copied beside the writer, and the writer only copies the tail (see
+ * checkpointer-worker.ts). Copying once a second rather than every 1,000 WAL pages also writes
+ * each hot index page once a second instead of once every few commits (docs/benchmarks.md).
+ */
+export class SqliteCheckpointer {
+  private readonly worker: Worker;
+  private closed: Promise<void> | undefined;
+
+  constructor(setup: CheckpointerSetup) {
+    this.worker = startThread('checkpointer-worker', setup, [setup.writer]);
+  }
+
+  /** Stops the thread after its current checkpoint, if any. */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      const done = (): void => resolve();
+      this.worker.once('message', done);
+      this.worker.once('exit', done);
+      this.worker.postMessage({ t: 'close' });
+    }).then(() => this.worker.terminate().then(() => undefined));
+    return this.closed;
+  }
+}
