@@ -1,7 +1,7 @@
 import { BenchClient, must } from './lib/bench-client.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
 import { ProcSampler, procStats } from './lib/proc-stats.js';
-import { createOrg, startBaseline, startParley, type RunningServer } from './lib/servers.js';
+import { createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { WorkerPool } from './lib/workers.js';
 import { seedHistory } from './seed.js';
 
@@ -55,9 +55,9 @@ function storeEnv(o: ScenarioOptions): Record<string, string> {
 async function loadRun(server: RunningServer, o: ScenarioOptions, users: number, rates: readonly number[], stepSec: number, stopAtFirstMiss: boolean): Promise<StepResult[]> {
   const pool = WorkerPool.start(o.workers);
   try {
-    const orgId = await createOrg(server, `bench-${Date.now()}`);
+    const target = await setupTarget(server, `bench-${Date.now()}`);
     const groups = Math.floor(users / o.groupSize);
-    await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, orgId, groups: Math.floor(groups / o.workers) + (i < groups % o.workers ? 1 : 0), groupSize: o.groupSize, prefix: `w${i}x`, password: PASSWORD }));
+    await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, target, groups: Math.floor(groups / o.workers) + (i < groups % o.workers ? 1 : 0), groupSize: o.groupSize, prefix: `w${i}x`, password: PASSWORD }));
     // Both servers get the same unrecorded warm-up, so the steps measure steady state rather than
     // the first second after a thousand clients connect (code still being compiled, caches empty).
     const warmupSec = o.warmupSec ?? 3;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../test/helpers/free-port.js';
+import type { SetupTarget } from './worker-protocol.js';
 
 /** A server process under test. */
 export interface RunningServer {
@@ -74,6 +75,11 @@ export async function startBaseline(): Promise<RunningServer> {
   // tsx runs the server in a child of its own; measure that process, not the wrapper.
   const pid = Number((await (await fetch(`${httpUrl}/pid`)).text()));
   return { name: 'baseline', pid, port, wsUrl: `ws://127.0.0.1:${port}/`, httpUrl, startupMs, dataDir: undefined, stop: stopper(child, undefined) };
+}
+
+/** What the generators need to set up users on `server`: a new organization. */
+export async function setupTarget(server: RunningServer, name: string): Promise<SetupTarget> {
+  return { protocol: 'sama', orgId: await createOrg(server, name) };
 }
 
 /** Creates an organization through the admin API. */
