@@ -3,11 +3,12 @@ import { encode, newHistogram } from './histogram.js';
 import type { LoadTarget } from './load-target.js';
 import { openIdle, setupSama } from './sama-driver.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { setupXmpp } from './xmpp-driver.js';
 
 /**
  * A load-generator process: owns whole groups (all members of a group live in one process, so a
  * message's send time and its deliveries are measured on one clock), sets them up through a
- * protocol driver, then sends at a fixed open-loop rate and records send→ack and
+ * protocol driver (SAMA or XMPP), then sends at a fixed open-loop rate and records send→ack and
  * send→deliver latency. The send timestamp travels in the message body (process.hrtime, ns).
  */
 
@@ -22,7 +23,10 @@ const idleClients: BenchClient[] = [];
 let runNo = 0;
 
 async function setup(m: Extract<ToWorker, { t: 'setup' }>): Promise<void> {
-  target = await setupSama(m.url, m.target.orgId, m.groups, m.groupSize, m.prefix, m.password);
+  target =
+    m.target.protocol === 'sama'
+      ? await setupSama(m.url, m.target.orgId, m.groups, m.groupSize, m.prefix, m.password)
+      : await setupXmpp(m.url, m.target.domain, m.target.mucDomain, m.groups, m.groupSize, m.prefix, m.password);
   send({ t: 'ready', users: target.members, connections: target.members });
 }
 
