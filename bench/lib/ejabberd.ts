@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/free-port.js';
 import type { RunningServer } from './servers.js';
-import { describeVersion, descendants, processName, requireBinary, runAs, stopServer, waitXmppReady } from './xmpp-launch.js';
+import { describeVersion, findProcess, guardedStop, requireBinary, runAs, waitXmppReady } from './xmpp-launch.js';
 
 export const EJABBERD_DOMAIN = 'localhost';
 export const EJABBERD_MUC_DOMAIN = `conference.${EJABBERD_DOMAIN}`;
@@ -85,14 +85,21 @@ export async function startEjabberd(): Promise<RunningServer> {
   const t0 = performance.now();
   const child = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '', HOME: dir }, stdio: ['ignore', 'inherit', 'inherit'] });
   const wsUrl = `ws://127.0.0.1:${port}/ws`;
+  let pid: number;
+  try {
+    pid = await findProcess(child, 'beam.smp');
+  } catch (err) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    const hint = process.getuid?.() === 0 ? '' : ' (ejabberdctl runs only as root or as the ejabberd user)';
+    throw new Error(`ejabberd did not start${hint}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const stop = guardedStop(child, pid, dir);
   let startupMs: number;
-  let pid = 0;
   try {
     startupMs = await waitXmppReady('ejabberd', wsUrl, EJABBERD_DOMAIN, child, t0);
-    pid = [child.pid ?? 0, ...descendants(child.pid ?? 0)].find((p) => processName(p) === 'beam.smp') ?? 0;
-    if (pid === 0) throw new Error('ejabberd accepts connections, but its beam.smp process was not found below ejabberdctl');
   } catch (err) {
-    await stopServer(child, pid || (child.pid ?? 0), dir);
+    await stop();
     throw err;
   }
   return {
@@ -105,6 +112,6 @@ export async function startEjabberd(): Promise<RunningServer> {
     dataDir: dir,
     xmpp: { domain: EJABBERD_DOMAIN, mucDomain: EJABBERD_MUC_DOMAIN },
     version: describeVersion('ejabberd', 'erlang-base'),
-    stop: () => stopServer(child, pid, dir),
+    stop,
   };
 }

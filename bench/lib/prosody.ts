@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/free-port.js';
 import type { RunningServer } from './servers.js';
-import { describeVersion, requireBinary, runAs, stopServer, waitXmppReady } from './xmpp-launch.js';
+import { describeVersion, requireBinary, runAs, guardedStop, waitXmppReady } from './xmpp-launch.js';
 
 export const PROSODY_DOMAIN = 'localhost';
 export const PROSODY_MUC_DOMAIN = `conference.${PROSODY_DOMAIN}`;
@@ -69,15 +69,16 @@ export async function startProsody(): Promise<RunningServer> {
   const [cmd, args] = as.command(bin, ['-F', '--config', config]);
   const t0 = performance.now();
   const child = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '', HOME: dir }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const pid = child.pid ?? 0;
+  const stop = guardedStop(child, pid, dir);
   const wsUrl = `ws://127.0.0.1:${port}/xmpp-websocket`;
   let startupMs: number;
   try {
     startupMs = await waitXmppReady('prosody', wsUrl, PROSODY_DOMAIN, child, t0);
   } catch (err) {
-    await stopServer(child, child.pid ?? 0, dir);
+    await stop();
     throw err;
   }
-  const pid = child.pid ?? 0;
   return {
     name: 'prosody',
     pid,
@@ -88,6 +89,6 @@ export async function startProsody(): Promise<RunningServer> {
     dataDir: dir,
     xmpp: { domain: PROSODY_DOMAIN, mucDomain: PROSODY_MUC_DOMAIN },
     version: describeVersion('prosody', 'lua5.4'),
-    stop: () => stopServer(child, pid, dir),
+    stop,
   };
 }

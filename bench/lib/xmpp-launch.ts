@@ -125,6 +125,21 @@ export function descendants(root: number): number[] {
   return out;
 }
 
+/** Waits (up to 30 s) for a process named `name` at or below `child` to appear; fails if `child` exits first. */
+export async function findProcess(child: ChildProcess, name: string): Promise<number> {
+  const root = child.pid;
+  if (root === undefined) throw new Error(`the launcher of ${name} could not be started`);
+  child.once('error', () => undefined); // the exit check below reports it
+  const t0 = performance.now();
+  for (;;) {
+    const found = [root, ...descendants(root)].find((p) => processName(p) === name);
+    if (found !== undefined) return found;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} did not start: its launcher exited (${child.exitCode ?? child.signalCode})`);
+    if (performance.now() - t0 > 30_000) throw new Error(`no ${name} process below ${root} within 30 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The command name of a process (/proc/<pid>/comm), or undefined once it is gone. */
 export function processName(pid: number): string | undefined {
   try {
@@ -134,30 +149,41 @@ export function processName(pid: number): string | undefined {
   }
 }
 
+const signal = (pid: number, sig: NodeJS.Signals): void => {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+};
+
 /**
- * Stops a server: SIGTERM to `pid` (the server process itself, which may sit below `child`),
- * waits for `child` to exit, SIGKILLs both after 10 s, then removes `dir`.
+ * Returns the stop() of a started server: SIGTERM to `pid` (the server process itself, which
+ * may sit below `child`), wait for `child` to exit, SIGKILL both after 10 s, then remove `dir`.
+ * Until stop() is called, the server is also SIGKILLed and `dir` removed if this process exits
+ * (a crashed bench must not leave a server behind: the XMPP servers are not our children's
+ * children only, and ejabberdctl would outlive us).
  */
-export function stopServer(child: ChildProcess, pid: number, dir: string): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(killer);
-      rmSync(dir, { recursive: true, force: true });
-      resolve();
-    };
-    const signal = (p: number, s: NodeJS.Signals): void => {
-      try {
-        process.kill(p, s);
-      } catch {
-        // already gone
-      }
-    };
-    const killer = setTimeout(() => {
-      signal(pid, 'SIGKILL');
-      child.kill('SIGKILL');
-    }, 10_000);
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', done);
-    signal(pid, 'SIGTERM');
-  });
+export function guardedStop(child: ChildProcess, pid: number, dir: string): () => Promise<void> {
+  const onExit = (): void => {
+    signal(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  return () =>
+    new Promise((resolve) => {
+      process.off('exit', onExit);
+      const killer = setTimeout(() => {
+        signal(pid, 'SIGKILL');
+        child.kill('SIGKILL');
+      }, 10_000);
+      const done = (): void => {
+        clearTimeout(killer);
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', done);
+      signal(pid, 'SIGTERM');
+    });
 }
