@@ -110,6 +110,12 @@ const bestHeld = (steps: readonly StepResult[]): StepResult | undefined => [...s
 const DEFAULT_RATES = [2000, 4000, 6000, 8000, 10000, 12000, 14000, 17000, 20000, 25000, 30000];
 /** The `xmpp` scenario starts lower: a server that misses 2,000 msg/s would otherwise report no held rate at all. */
 const XMPP_DEFAULT_RATES = [500, 1000, ...DEFAULT_RATES];
+/**
+ * Whether a ramp found a ceiling, i.e. ended on a step that did not hold. Where it did not, the
+ * best held rate is only a lower bound of what the server holds, and so is a ratio over it an
+ * upper (as divisor) or lower (as dividend) bound.
+ */
+const ceilingFound = (steps: readonly StepResult[]): boolean => steps.length > 0 && !(steps[steps.length - 1] as StepResult).held;
 const ratio = (a: StepResult | undefined, b: StepResult | undefined): number | null => (a && b ? Math.round((a.ackedPerSec / b.ackedPerSec) * 100) / 100 : null);
 
 /** Every scenario by name. */
@@ -168,14 +174,14 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
     const users = o.users ?? 1000;
     const rates = o.rates ?? XMPP_DEFAULT_RATES;
     const stepSec = o.durationSec ?? 10;
-    const xmpp: Partial<Record<XmppServerName, { version: string | undefined; startupMs: number; bestHeldAckedPerSec: number; steps: StepResult[] }>> = {};
+    const xmpp: Partial<Record<XmppServerName, { version: string | undefined; startupMs: number; bestHeldAckedPerSec: number; ceilingFound: boolean; steps: StepResult[] }>> = {};
     const best: Partial<Record<XmppServerName, StepResult | undefined>> = {};
     for (const name of o.xmppServers ?? (['prosody', 'ejabberd'] as const)) {
       const server = await XMPP_SERVERS[name]();
       try {
         const steps = await loadRun(server, o, users, rates, stepSec, true);
         best[name] = bestHeld(steps);
-        xmpp[name] = { version: server.version, startupMs: Math.round(server.startupMs), bestHeldAckedPerSec: best[name]?.ackedPerSec ?? 0, steps };
+        xmpp[name] = { version: server.version, startupMs: Math.round(server.startupMs), bestHeldAckedPerSec: best[name]?.ackedPerSec ?? 0, ceilingFound: ceilingFound(steps), steps };
       } finally {
         await server.stop();
       }
@@ -193,9 +199,9 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       groupSize: o.groupSize,
       stepSec,
       warmupSec: o.warmupSec ?? 3,
-      parley: { startupMs: Math.round(server.startupMs), bestHeldAckedPerSec: parleyBest?.ackedPerSec ?? 0, steps },
+      parley: { startupMs: Math.round(server.startupMs), bestHeldAckedPerSec: parleyBest?.ackedPerSec ?? 0, ceilingFound: ceilingFound(steps), steps },
       xmpp,
-      /** Parley's best held rate over each XMPP server's; null where either held no step. */
+      /** Parley's best held rate over each XMPP server's; null where either held no step. A bound only where a ramp found no ceiling (see ceilingFound). */
       parleyRatioTo: Object.fromEntries(Object.keys(xmpp).map((name) => [name, ratio(parleyBest, best[name as XmppServerName])])),
     };
   },
