@@ -22,13 +22,12 @@ export const NS = {
   mucUser: 'http://jabber.org/protocol/muc#user',
   mucOwner: 'http://jabber.org/protocol/muc#owner',
   data: 'jabber:x:data',
-  stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas',
   client: 'jabber:client',
 } as const;
 
 /**
- * The opening of every stanza's start tag: over WebSocket each stanza is a document of its own,
- * so it must declare the client namespace that a TCP stream would inherit from <stream:stream>.
+ * The namespace declaration every stanza's start tag carries: over WebSocket each stanza is a
+ * document of its own, so it cannot inherit `jabber:client` from a <stream:stream> as over TCP.
  */
 export const STANZA_NS = `xmlns="${NS.client}"`;
 
