@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { scenarios, type ScenarioOptions } from './scenarios.js';
+import { scenarios, XMPP_SERVERS, type ScenarioOptions, type XmppServerName } from './scenarios.js';
 
 /**
  * `npm run bench -- <scenario> [options]`: runs one load scenario against Parley (and, where the
@@ -24,12 +24,18 @@ const { positionals, values } = parseArgs({
     out: { type: 'string' },
     'server-env': { type: 'string' },
     warmup: { type: 'string' },
+    server: { type: 'string', default: 'both' },
   },
 });
 const name = positionals[0] ?? '';
 const scenario = scenarios[name];
 if (!scenario) {
-  process.stderr.write(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--store sqlite|postgres] [--workers N] [--duration s] ...\n`);
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--store sqlite|postgres] [--workers N] [--duration s] [--rates r1,r2,...] [--server prosody|ejabberd|both (xmpp)] ...\n`);
+  process.exit(2);
+}
+const xmppServers: XmppServerName[] = values.server === 'both' ? ['prosody', 'ejabberd'] : [values.server as XmppServerName];
+if (!xmppServers.every((s) => Object.hasOwn(XMPP_SERVERS, s))) {
+  process.stderr.write(`--server must be ${Object.keys(XMPP_SERVERS).join(', ')} or both\n`);
   process.exit(2);
 }
 const root = resolve(import.meta.dirname, '..');
@@ -46,6 +52,7 @@ const opts: ScenarioOptions = {
   messages: values.messages !== undefined ? Number(values.messages) : undefined,
   rates: values.rates?.split(',').map(Number),
   warmupSec: values.warmup !== undefined ? Number(values.warmup) : undefined,
+  xmppServers,
   serverEnv: Object.fromEntries((values['server-env'] ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
 };
 const started = new Date();

@@ -43,7 +43,7 @@ describe('bench harness (measures correctly; says nothing about speed)', () => {
     const pool = WorkerPool.start(2);
     try {
       const orgId = await createOrg(server, 'smoke');
-      const ready = await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, orgId, groups: 2, groupSize: 4, prefix: `s${i}x`, password: 'pw-smoke' }));
+      const ready = await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, target: { protocol: 'sama', orgId }, groups: 2, groupSize: 4, prefix: `s${i}x`, password: 'pw-smoke' }));
       assert.deepEqual(ready.map((r) => r.connections), [8, 8]);
       const parts = await pool.run(200, 1000);
       const sent = parts.reduce((a, p) => a + p.sent, 0);

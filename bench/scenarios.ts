@@ -1,7 +1,9 @@
 import { BenchClient, must } from './lib/bench-client.js';
+import { startEjabberd } from './lib/ejabberd.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
 import { ProcSampler, procStats } from './lib/proc-stats.js';
-import { createOrg, startBaseline, startParley, type RunningServer } from './lib/servers.js';
+import { startProsody } from './lib/prosody.js';
+import { createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { WorkerPool } from './lib/workers.js';
 import { seedHistory } from './seed.js';
 
@@ -19,7 +21,13 @@ export interface ScenarioOptions {
   readonly serverEnv: Readonly<Record<string, string>>;
   /** Seconds of unrecorded load at the first rate before the measured steps (JIT, caches, GC warm-up). */
   readonly warmupSec?: number;
+  /** The XMPP servers the `xmpp` scenario compares Parley with (`--server`). */
+  readonly xmppServers?: readonly XmppServerName[];
 }
+
+/** The XMPP servers the bench can start, by name. */
+export const XMPP_SERVERS = { prosody: startProsody, ejabberd: startEjabberd } as const;
+export type XmppServerName = keyof typeof XMPP_SERVERS;
 
 /** One fixed-rate step of a load run. */
 export interface StepResult {
@@ -55,9 +63,9 @@ function storeEnv(o: ScenarioOptions): Record<string, string> {
 async function loadRun(server: RunningServer, o: ScenarioOptions, users: number, rates: readonly number[], stepSec: number, stopAtFirstMiss: boolean): Promise<StepResult[]> {
   const pool = WorkerPool.start(o.workers);
   try {
-    const orgId = await createOrg(server, `bench-${Date.now()}`);
+    const target = await setupTarget(server, `bench-${Date.now()}`);
     const groups = Math.floor(users / o.groupSize);
-    await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, orgId, groups: Math.floor(groups / o.workers) + (i < groups % o.workers ? 1 : 0), groupSize: o.groupSize, prefix: `w${i}x`, password: PASSWORD }));
+    await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, target, groups: Math.floor(groups / o.workers) + (i < groups % o.workers ? 1 : 0), groupSize: o.groupSize, prefix: `w${i}x`, password: PASSWORD }));
     // Both servers get the same unrecorded warm-up, so the steps measure steady state rather than
     // the first second after a thousand clients connect (code still being compiled, caches empty).
     const warmupSec = o.warmupSec ?? 3;
@@ -100,6 +108,15 @@ async function loadRun(server: RunningServer, o: ScenarioOptions, users: number,
 
 const bestHeld = (steps: readonly StepResult[]): StepResult | undefined => [...steps].filter((s) => s.held).sort((a, b) => b.ackedPerSec - a.ackedPerSec)[0];
 const DEFAULT_RATES = [2000, 4000, 6000, 8000, 10000, 12000, 14000, 17000, 20000, 25000, 30000];
+/** The `xmpp` scenario starts lower: a server that misses 2,000 msg/s would otherwise report no held rate at all. */
+const XMPP_DEFAULT_RATES = [500, 1000, ...DEFAULT_RATES];
+/**
+ * Whether a ramp found a ceiling, i.e. ended on a step that did not hold. Where it did not, the
+ * best held rate is only a lower bound of what the server holds, and so is a ratio over it an
+ * upper (as divisor) or lower (as dividend) bound.
+ */
+const ceilingFound = (steps: readonly StepResult[]): boolean => steps.length > 0 && !(steps[steps.length - 1] as StepResult).held;
+const ratio = (a: StepResult | undefined, b: StepResult | undefined): number | null => (a && b ? Math.round((a.ackedPerSec / b.ackedPerSec) * 100) / 100 : null);
 
 /** Every scenario by name. */
 export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>> = {
@@ -143,7 +160,49 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       startupMs: Math.round(server.startupMs),
       parley: { bestHeldAckedPerSec: best?.ackedPerSec ?? 0, steps },
       baseline: { bestHeldAckedPerSec: baseBest?.ackedPerSec ?? 0, steps: baseSteps },
-      ratioToBaseline: baseBest && best ? Math.round((best.ackedPerSec / baseBest.ackedPerSec) * 100) / 100 : null,
+      ratioToBaseline: ratio(best, baseBest),
+    };
+  },
+
+  /**
+   * Parley against established XMPP servers on the same machine: each XMPP server (Prosody,
+   * ejabberd; `--server`), then Parley, ramped with the same users, groups, steps and warm-up by
+   * the same generator program, speaking XMPP over WebSocket (MUC rooms) to the XMPP servers and
+   * SAMA to Parley. See docs/benchmarks.md for the servers' settings and how ack and delivery map.
+   */
+  async xmpp(o) {
+    const users = o.users ?? 1000;
+    const rates = o.rates ?? XMPP_DEFAULT_RATES;
+    const stepSec = o.durationSec ?? 10;
+    const xmpp: Partial<Record<XmppServerName, { version: string | undefined; startupMs: number; bestHeldAckedPerSec: number; ceilingFound: boolean; steps: StepResult[] }>> = {};
+    const best: Partial<Record<XmppServerName, StepResult | undefined>> = {};
+    for (const name of o.xmppServers ?? (['prosody', 'ejabberd'] as const)) {
+      const server = await XMPP_SERVERS[name]();
+      try {
+        const steps = await loadRun(server, o, users, rates, stepSec, true);
+        best[name] = bestHeld(steps);
+        xmpp[name] = { version: server.version, startupMs: Math.round(server.startupMs), bestHeldAckedPerSec: best[name]?.ackedPerSec ?? 0, ceilingFound: ceilingFound(steps), steps };
+      } finally {
+        await server.stop();
+      }
+    }
+    const server = await startParley({ ...FAST_HASH, ...storeEnv(o) });
+    let steps: StepResult[];
+    try {
+      steps = await loadRun(server, o, users, rates, stepSec, true);
+    } finally {
+      await server.stop();
+    }
+    const parleyBest = bestHeld(steps);
+    return {
+      users,
+      groupSize: o.groupSize,
+      stepSec,
+      warmupSec: o.warmupSec ?? 3,
+      parley: { startupMs: Math.round(server.startupMs), bestHeldAckedPerSec: parleyBest?.ackedPerSec ?? 0, ceilingFound: ceilingFound(steps), steps },
+      xmpp,
+      /** Parley's best held rate over each XMPP server's; null where either held no step. A bound only where a ramp found no ceiling (see ceilingFound). */
+      parleyRatioTo: Object.fromEntries(Object.keys(xmpp).map((name) => [name, ratio(parleyBest, best[name as XmppServerName])])),
     };
   },
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../test/helpers/free-port.js';
+import type { SetupTarget } from './worker-protocol.js';
 
 /** A server process under test. */
 export interface RunningServer {
@@ -14,6 +15,10 @@ export interface RunningServer {
   /** Spawn → first 200 from /readyz, ms. */
   readonly startupMs: number;
   readonly dataDir: string | undefined;
+  /** Set for XMPP servers: the generators speak XMPP to them, with users on `domain` and rooms on `mucDomain`. */
+  readonly xmpp?: { readonly domain: string; readonly mucDomain: string };
+  /** The server's version where known (XMPP servers: the Debian package version). */
+  readonly version?: string;
   /** Stops the server; its data dir is removed unless `keepData`. */
   stop(keepData?: boolean): Promise<void>;
 }
@@ -74,6 +79,12 @@ export async function startBaseline(): Promise<RunningServer> {
   // tsx runs the server in a child of its own; measure that process, not the wrapper.
   const pid = Number((await (await fetch(`${httpUrl}/pid`)).text()));
   return { name: 'baseline', pid, port, wsUrl: `ws://127.0.0.1:${port}/`, httpUrl, startupMs, dataDir: undefined, stop: stopper(child, undefined) };
+}
+
+/** What the generators need to set up users on `server`: a new organization for SAMA servers, the domains for XMPP ones. */
+export async function setupTarget(server: RunningServer, name: string): Promise<SetupTarget> {
+  if (server.xmpp) return { protocol: 'xmpp', domain: server.xmpp.domain, mucDomain: server.xmpp.mucDomain };
+  return { protocol: 'sama', orgId: await createOrg(server, name) };
 }
 
 /** Creates an organization through the admin API. */
