@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * `tsx bench/plot.ts <kind> <result.json> <out.svg>`: draws a result as an SVG line chart for
- * docs/benchmarks.md. Kinds: `ramp` (offered rate vs p99 send→deliver, Parley and baseline),
- * `idle` (server RSS vs open connections).
+ * docs/benchmarks.md. Kinds: `ramp` (acked rate vs p99 send→deliver, Parley and baseline),
+ * `xmpp` (the same for Parley and each XMPP server), `idle` (server RSS vs open connections).
  */
 interface Series {
   name: string;
@@ -45,7 +45,7 @@ function lineChart(title: string, xLabel: string, yLabel: string, series: Series
 
 const [kind, input, output] = process.argv.slice(2);
 if (!kind || !input || !output) {
-  process.stderr.write('usage: tsx bench/plot.ts <ramp|idle> <result.json> <out.svg>\n');
+  process.stderr.write('usage: tsx bench/plot.ts <ramp|xmpp|idle> <result.json> <out.svg>\n');
   process.exit(2);
 }
 const rec = JSON.parse(readFileSync(input, 'utf8')) as { store: string; date: string; result: any };
@@ -55,6 +55,15 @@ if (kind === 'ramp') {
   svg = lineChart(`Acked messages/s vs p99 send→deliver (${rec.store}, ${rec.date.slice(0, 10)})`, 'acknowledged messages per second', 'p99 send→deliver (ms)', [
     { name: 'Parley', color: '#1f77b4', points: pts(rec.result.parley.steps) },
     { name: 'bare ws baseline', color: '#ff7f0e', points: pts(rec.result.baseline.steps) },
+  ]);
+} else if (kind === 'xmpp') {
+  const pts = (steps: any[]): [number, number][] => steps.map((s) => [s.ackedPerSec, s.deliver.p99]);
+  const colors: Record<string, string> = { prosody: '#2ca02c', ejabberd: '#d62728' };
+  // A failed step's p99 can be seconds; cap the axis so the held steps stay readable.
+  const capped = (points: [number, number][]): [number, number][] => points.map(([x, y]) => [x, Math.min(y, 500)]);
+  svg = lineChart(`Parley vs XMPP servers: msgs/s vs p99 send→deliver, capped at 500 ms (${rec.date.slice(0, 10)})`, 'acknowledged messages per second', 'p99 send→deliver (ms)', [
+    { name: 'Parley (SAMA, SQLite, fsync per commit)', color: '#1f77b4', points: capped(pts(rec.result.parley.steps)) },
+    ...Object.entries(rec.result.xmpp as Record<string, { version?: string; steps: any[] }>).map(([name, r]) => ({ name: `${name} ${r.version ?? ''} (MUC, nothing stored)`, color: colors[name] ?? '#888', points: capped(pts(r.steps)) })),
   ]);
 } else if (kind === 'idle') {
   svg = lineChart(`Server RSS vs idle authenticated connections (${rec.store}, ${rec.date.slice(0, 10)})`, 'open authenticated connections', 'server RSS (MiB)', [
