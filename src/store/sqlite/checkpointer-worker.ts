@@ -11,8 +11,13 @@ const setup = workerData as CheckpointerSetup;
 const db = new BetterSqlite3(setup.file);
 db.pragma('busy_timeout = 5000');
 const timer = setInterval(() => {
-  db.pragma('wal_checkpoint(PASSIVE)');
-  setup.writer.postMessage('copied');
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+    setup.writer.postMessage('copied');
+  } catch {
+    // A checkpoint that could not run (e.g. the file busy past busy_timeout) copies nothing;
+    // the next interval tries again. Nothing is lost: the pages stay in the WAL meanwhile.
+  }
 }, setup.intervalMs);
 
 parentPort?.on('message', (m: { t: 'close' }) => {

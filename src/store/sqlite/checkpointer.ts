@@ -24,6 +24,11 @@ export class SqliteCheckpointer {
 
   constructor(setup: CheckpointerSetup) {
     this.worker = startThread('checkpointer-worker', setup, [setup.writer]);
+    // The thread catches its checkpoints' errors; should it still die, the store keeps working
+    // (pages stay in the WAL, which only grows), so it is reported, not allowed to end the process.
+    this.worker.on('error', (err) => {
+      process.emitWarning(`the SQLite checkpoint thread failed (${err.message}); the WAL will grow until Parley restarts`);
+    });
   }
 
   /** Stops the thread after its current checkpoint, if any. */

@@ -21,7 +21,13 @@ db.pragma('busy_timeout = 5000');
 // running beside a busy writer never reaches on its own.
 db.pragma('wal_autocheckpoint = 0');
 db.pragma(`journal_size_limit = ${setup.walSizeLimitBytes}`);
-setup.checkpoints.on('message', () => db.pragma('wal_checkpoint(PASSIVE)'));
+setup.checkpoints.on('message', () => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Only the tail copy failed; the next round of the checkpoint thread does it again.
+  }
+});
 setup.checkpoints.unref();
 
 const insertMessage = db.prepare(
