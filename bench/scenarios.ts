@@ -106,6 +106,16 @@ async function loadRun(server: RunningServer, o: ScenarioOptions, users: number,
   }
 }
 
+/** Starts a server, ramps it until a step misses, and stops it whatever happened. */
+async function rampOne(start: () => Promise<RunningServer>, o: ScenarioOptions, users: number, rates: readonly number[], stepSec: number): Promise<{ server: RunningServer; steps: StepResult[] }> {
+  const server = await start();
+  try {
+    return { server, steps: await loadRun(server, o, users, rates, stepSec, true) };
+  } finally {
+    await server.stop();
+  }
+}
+
 const bestHeld = (steps: readonly StepResult[]): StepResult | undefined => [...steps].filter((s) => s.held).sort((a, b) => b.ackedPerSec - a.ackedPerSec)[0];
 const DEFAULT_RATES = [2000, 4000, 6000, 8000, 10000, 12000, 14000, 17000, 20000, 25000, 30000];
 /** The `xmpp` scenario starts lower: a server that misses 2,000 msg/s would otherwise report no held rate at all. */
@@ -137,20 +147,8 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
     const users = o.users ?? 1000;
     const rates = o.rates ?? DEFAULT_RATES;
     const stepSec = o.durationSec ?? 10;
-    const baseline = await startBaseline();
-    let baseSteps: StepResult[];
-    try {
-      baseSteps = await loadRun(baseline, o, users, rates, stepSec, true);
-    } finally {
-      await baseline.stop();
-    }
-    const server = await startParley({ ...FAST_HASH, ...storeEnv(o) });
-    let steps: StepResult[];
-    try {
-      steps = await loadRun(server, o, users, rates, stepSec, true);
-    } finally {
-      await server.stop();
-    }
+    const { steps: baseSteps } = await rampOne(startBaseline, o, users, rates, stepSec);
+    const { server, steps } = await rampOne(() => startParley({ ...FAST_HASH, ...storeEnv(o) }), o, users, rates, stepSec);
     const best = bestHeld(steps);
     const baseBest = bestHeld(baseSteps);
     return {
@@ -177,22 +175,11 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
     const xmpp: Partial<Record<XmppServerName, { version: string | undefined; startupMs: number; bestHeldAckedPerSec: number; ceilingFound: boolean; steps: StepResult[] }>> = {};
     const best: Partial<Record<XmppServerName, StepResult | undefined>> = {};
     for (const name of o.xmppServers ?? (['prosody', 'ejabberd'] as const)) {
-      const server = await XMPP_SERVERS[name]();
-      try {
-        const steps = await loadRun(server, o, users, rates, stepSec, true);
-        best[name] = bestHeld(steps);
-        xmpp[name] = { version: server.version, startupMs: Math.round(server.startupMs), bestHeldAckedPerSec: best[name]?.ackedPerSec ?? 0, ceilingFound: ceilingFound(steps), steps };
-      } finally {
-        await server.stop();
-      }
+      const { server, steps } = await rampOne(XMPP_SERVERS[name], o, users, rates, stepSec);
+      best[name] = bestHeld(steps);
+      xmpp[name] = { version: server.version, startupMs: Math.round(server.startupMs), bestHeldAckedPerSec: best[name]?.ackedPerSec ?? 0, ceilingFound: ceilingFound(steps), steps };
     }
-    const server = await startParley({ ...FAST_HASH, ...storeEnv(o) });
-    let steps: StepResult[];
-    try {
-      steps = await loadRun(server, o, users, rates, stepSec, true);
-    } finally {
-      await server.stop();
-    }
+    const { server, steps } = await rampOne(() => startParley({ ...FAST_HASH, ...storeEnv(o) }), o, users, rates, stepSec);
     const parleyBest = bestHeld(steps);
     return {
       users,
@@ -208,13 +195,8 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
 
   /** The bare ws fan-out server alone (the ceiling of this machine). */
   async baseline(o) {
-    const server = await startBaseline();
-    try {
-      const steps = await loadRun(server, o, o.users ?? 1000, o.rates ?? DEFAULT_RATES, o.durationSec ?? 10, true);
-      return { bestHeldAckedPerSec: bestHeld(steps)?.ackedPerSec ?? 0, steps };
-    } finally {
-      await server.stop();
-    }
+    const { steps } = await rampOne(startBaseline, o, o.users ?? 1000, o.rates ?? DEFAULT_RATES, o.durationSec ?? 10);
+    return { bestHeldAckedPerSec: bestHeld(steps)?.ackedPerSec ?? 0, steps };
   },
 
   /** Server RSS per idle authenticated connection, sampled as connections grow. */

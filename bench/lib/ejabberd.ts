@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/free-port.js';
 import type { RunningServer } from './servers.js';
-import { describeVersion, findProcess, guardedStop, requireBinary, runAs, waitXmppReady } from './xmpp-launch.js';
+import { describeVersion, findProcess, guardedStop, readyXmpp, requireBinary, runAs } from './xmpp-launch.js';
 
 export const EJABBERD_DOMAIN = 'localhost';
 export const EJABBERD_MUC_DOMAIN = `conference.${EJABBERD_DOMAIN}`;
@@ -95,23 +95,5 @@ export async function startEjabberd(): Promise<RunningServer> {
     throw new Error(`ejabberd did not start${hint}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const stop = guardedStop(child, pid, dir);
-  let startupMs: number;
-  try {
-    startupMs = await waitXmppReady('ejabberd', wsUrl, EJABBERD_DOMAIN, child, t0);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    name: 'ejabberd',
-    pid,
-    port,
-    wsUrl,
-    httpUrl: `http://127.0.0.1:${port}`,
-    startupMs,
-    dataDir: dir,
-    xmpp: { domain: EJABBERD_DOMAIN, mucDomain: EJABBERD_MUC_DOMAIN },
-    version: describeVersion('ejabberd', 'erlang-base'),
-    stop,
-  };
+  return readyXmpp({ name: 'ejabberd', child, pid, port, wsUrl, dir, domain: EJABBERD_DOMAIN, mucDomain: EJABBERD_MUC_DOMAIN, version: describeVersion('ejabberd', 'erlang-base'), stop, t0 });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/free-port.js';
 import type { RunningServer } from './servers.js';
-import { describeVersion, requireBinary, runAs, guardedStop, waitXmppReady } from './xmpp-launch.js';
+import { describeVersion, guardedStop, readyXmpp, requireBinary, runAs } from './xmpp-launch.js';
 
 export const PROSODY_DOMAIN = 'localhost';
 export const PROSODY_MUC_DOMAIN = `conference.${PROSODY_DOMAIN}`;
@@ -72,23 +72,5 @@ export async function startProsody(): Promise<RunningServer> {
   const pid = child.pid ?? 0;
   const stop = guardedStop(child, pid, dir);
   const wsUrl = `ws://127.0.0.1:${port}/xmpp-websocket`;
-  let startupMs: number;
-  try {
-    startupMs = await waitXmppReady('prosody', wsUrl, PROSODY_DOMAIN, child, t0);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    name: 'prosody',
-    pid,
-    port,
-    wsUrl,
-    httpUrl: `http://127.0.0.1:${port}`,
-    startupMs,
-    dataDir: dir,
-    xmpp: { domain: PROSODY_DOMAIN, mucDomain: PROSODY_MUC_DOMAIN },
-    version: describeVersion('prosody', 'lua5.4'),
-    stop,
-  };
+  return readyXmpp({ name: 'prosody', child, pid, port, wsUrl, dir, domain: PROSODY_DOMAIN, mucDomain: PROSODY_MUC_DOMAIN, version: describeVersion('prosody', 'lua5.4'), stop, t0 });
 }

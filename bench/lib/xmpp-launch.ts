@@ -1,6 +1,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, constants, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { RunningServer } from './servers.js';
 import { XmppClient } from './xmpp-client.js';
 
 /** What the Prosody and ejabberd launchers share: finding binaries, dropping root, readiness, stopping. */
@@ -186,4 +187,44 @@ export function guardedStop(child: ChildProcess, pid: number, dir: string): () =
       child.once('exit', done);
       signal(pid, 'SIGTERM');
     });
+}
+
+/** A started XMPP server process, before it is known to accept streams. */
+export interface LaunchedXmpp {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** The server process itself (measured for CPU and RSS), which may sit below `child`. */
+  readonly pid: number;
+  readonly port: number;
+  readonly wsUrl: string;
+  readonly dir: string;
+  readonly domain: string;
+  readonly mucDomain: string;
+  readonly version: string | undefined;
+  readonly stop: () => Promise<void>;
+  /** When the launch began (performance.now()), for the start-up time. */
+  readonly t0: number;
+}
+
+/** Waits until `l` accepts an XMPP stream and describes it; stops it if it never does. */
+export async function readyXmpp(l: LaunchedXmpp): Promise<RunningServer> {
+  let startupMs: number;
+  try {
+    startupMs = await waitXmppReady(l.name, l.wsUrl, l.domain, l.child, l.t0);
+  } catch (err) {
+    await l.stop();
+    throw err;
+  }
+  return {
+    name: l.name,
+    pid: l.pid,
+    port: l.port,
+    wsUrl: l.wsUrl,
+    httpUrl: `http://127.0.0.1:${l.port}`,
+    startupMs,
+    dataDir: l.dir,
+    xmpp: { domain: l.domain, mucDomain: l.mucDomain },
+    version: l.version,
+    stop: l.stop,
+  };
 }
