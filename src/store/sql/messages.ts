@@ -4,6 +4,7 @@ import { idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
+import { newOutboxRow } from './push-outbox.js';
 import type { MessageBatchItem, MessageBatchWriter } from './message-batch.js';
 import type { Database, MessagesTable } from './schema.js';
 
@@ -86,7 +87,7 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
       const kept = items.filter((i) => fresh.has(i.record._id));
       const hidden = kept.flatMap(({ record, hiddenFor }) => hiddenFor.map((user_id) => ({ mid: record._id, user_id, cid: record.cid })));
       if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
-      const pushes = kept.flatMap((i) => i.pushes.map((p) => ({ id: p._id, organization_id: p.organization_id, user_id: p.user_id, payload: p.payload, created_at: p.created_at, attempts: 0, next_attempt_at: p.created_at })));
+      const pushes = kept.flatMap((i) => i.pushes.map(newOutboxRow));
       if (pushes.length > 0) await trx.insertInto('push_outbox').values(pushes).execute();
       // Newest created_at per conversation becomes its updated_at (never moved backwards).
       const newest = new Map<string, { org: string; at: number }>();
