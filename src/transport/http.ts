@@ -45,6 +45,37 @@ export function requireAdmin(req: FastifyRequest, ctx: HttpContext): void {
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw samaError(Errors.unauthorized);
 }
 
+/**
+ * Request bodies as SAMA reads them (protocol.md §10.1): JSON is parsed only when the content type
+ * says JSON and there is a body; an empty body, or a body of another content type, is `{}` (SAMA's
+ * SDK posts `/logout` as JSON with no body at all). JSON that is not an object is `{}` too, so a
+ * route always sees an object. Unlike SAMA, a non-empty body that is not JSON is refused with 400
+ * "Bad request - invalid data format" rather than silently read as `{}`: the client has a bug
+ * worth seeing. Bodies stay capped at the frame limit; routes with their own parsers (local file
+ * uploads) override these in their scope.
+ */
+function acceptBodiesLikeSama(app: FastifyInstance): void {
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    const raw = typeof text === 'string' ? text : text.toString('utf8');
+    if (raw.trim() === '') {
+      done(null, {});
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      done(samaError(Errors.invalidDataFormat));
+      return;
+    }
+    done(null, typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {});
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => {
+    done(null, {});
+  });
+}
+
 /** Builds the Fastify app with the common routes plus `routes` from feature areas. */
 export async function buildHttpApp(ctx: HttpContext, routes: readonly HttpRoutes[]): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = ctx.log;
@@ -57,6 +88,7 @@ export async function buildHttpApp(ctx: HttpContext, routes: readonly HttpRoutes
     allowedHeaders: ['Content-Type', 'Authorization', 'API-Key', 'admin-api-key', 'x-request-id'],
   });
   await app.register(cookie, { secret: ctx.config.cookieSecret });
+  acceptBodiesLikeSama(app);
 
   app.setNotFoundHandler((_req, reply) => sendHttpError(reply, ctx, samaError(Errors.routeNotFound)));
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
