@@ -57,14 +57,20 @@ export class Presence {
     void this.notify(session.orgId, session.userId, 0);
   }
 
-  /** Last device of a user gone: record the time, tell watchers, end the user's own watch. */
+  /**
+   * Last device of a user gone: record the time, tell watchers, end the user's own watch. The
+   * notice waits for the store write; should the user have come back meanwhile (a quick reconnect),
+   * their "online" has already gone out and a late "offline" would contradict it, so none is sent.
+   */
   offline(session: Session): void {
     const t = unixSeconds(Date.now());
     this.unsubscribe(session.orgId, session.userId);
     this.store.users
       .setRecentActivity(session.orgId, session.userId, t)
       .catch((err: unknown) => this.log.warn({ err }, 'could not record last activity'))
-      .finally(() => void this.notify(session.orgId, session.userId, t));
+      .finally(() => {
+        if (!this.sessions.isOnline(session.orgId, session.userId)) void this.notify(session.orgId, session.userId, t);
+      });
   }
 
   private async notify(orgId: string, userId: string, value: number): Promise<void> {

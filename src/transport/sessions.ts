@@ -33,8 +33,16 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     this.listeners.push(l);
   }
 
+  /**
+   * Binds `conn` to `session`. A socket that was bound already is re-bound: when the user stays the
+   * same (a second `connect` or `user_login`, same device or another), the user never counts as
+   * gone, so watchers hear no "offline" and no second "online"; a re-bind to another user is that
+   * user's sign-out (offline if it was their last device) followed by the new user's sign-in.
+   */
   bind(conn: Connection, session: Session): void {
-    if (conn.session) this.unbind(conn);
+    const old = conn.session;
+    const sameUser = old !== undefined && old.orgId === session.orgId && old.userId === session.userId;
+    if (old) this.detach(conn, !sameUser);
     let users = this.byOrg.get(session.orgId);
     if (!users) this.byOrg.set(session.orgId, (users = new Map<string, Map<string, Connection>>()));
     let devices = users.get(session.userId);
@@ -50,11 +58,19 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     }
     devices.set(session.deviceId, conn);
     conn.session = session;
-    if (first) for (const l of this.listeners) l.online(session);
+    if (first && !sameUser) for (const l of this.listeners) l.online(session);
   }
 
   /** Removes the socket's session (logout or close). No-op for an unbound socket. */
   unbind(conn: Connection): void {
+    this.detach(conn, true);
+  }
+
+  /**
+   * Takes `conn` out of the index; when it was its user's last device and `announce` is set, the
+   * listeners hear that the user went offline.
+   */
+  private detach(conn: Connection, announce: boolean): void {
     const session = conn.session;
     if (!session) return;
     conn.session = undefined;
@@ -65,7 +81,7 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     if (devices.size === 0) {
       users.delete(session.userId);
       if (users.size === 0) this.byOrg.delete(session.orgId);
-      for (const l of this.listeners) l.offline(session);
+      if (announce) for (const l of this.listeners) l.offline(session);
     }
   }
 
