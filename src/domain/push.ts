@@ -43,17 +43,31 @@ export function subscriptionWire(s: PushSubscriptionRecord): Record<string, unkn
   return out;
 }
 
-function base64urlBytes(text: string): number | undefined {
-  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return undefined;
-  return Buffer.from(text, 'base64url').length;
+/**
+ * A browser key in the base64url form without padding that RFC 8291 and the Web Push senders use,
+ * from either base64url (what `PushSubscription.toJSON()` gives) or standard base64 with `+`, `/`
+ * and padding (what SAMA's web client sends). Undefined when the text is neither, or mixes the two
+ * alphabets.
+ */
+export function canonicalWebPushKey(text: string): string | undefined {
+  const standard = /^[A-Za-z0-9+/]+={0,2}$/.test(text);
+  const url = /^[A-Za-z0-9_-]+={0,2}$/.test(text);
+  if (!standard && !url) return undefined;
+  return Buffer.from(text, standard ? 'base64' : 'base64url').toString('base64url');
 }
 
 /**
- * True when the browser keys can encrypt a Web Push message (RFC 8291): `p256dh` is an
- * uncompressed P-256 point (65 bytes), `auth` a 16-byte secret, both base64url.
+ * The browser keys in canonical form (see canonicalWebPushKey) when they can encrypt a Web Push
+ * message (RFC 8291): `p256dh` an uncompressed P-256 point (65 bytes), `auth` a 16-byte secret.
+ * Undefined otherwise.
  */
-export function validWebPushKeys(auth: string, p256dh: string): boolean {
-  return base64urlBytes(auth) === 16 && base64urlBytes(p256dh) === 65 && Buffer.from(p256dh, 'base64url')[0] === 0x04;
+export function webPushKeys(auth: string, p256dh: string): { auth: string; p256dh: string } | undefined {
+  const a = canonicalWebPushKey(auth);
+  const p = canonicalWebPushKey(p256dh);
+  if (a === undefined || p === undefined) return undefined;
+  const point = Buffer.from(p, 'base64url');
+  if (Buffer.from(a, 'base64url').length !== 16 || point.length !== 65 || point[0] !== 0x04) return undefined;
+  return { auth: a, p256dh: p };
 }
 
 /** True for an https URL, the only kind of Web Push endpoint browsers hand out. */

@@ -78,6 +78,26 @@ describe('Web Push delivery', { skip: skip ?? false }, () => {
     assert.match(metrics, /parley_push_outbox_pending 0/);
   });
 
+  it("accepts browser keys in standard base64, as SAMA's web client sends them, stores base64url and delivers with them", async () => {
+    const org = await server.createOrg();
+    const [a, b] = await Promise.all([server.createUser(org), server.createUser(org)]);
+    const cb = await server.loggedIn(b, 'browser');
+    const sub = fake.subscribe();
+    const standard = (k: string) => Buffer.from(k, 'base64url').toString('base64');
+    const keys = { web_key_auth: standard(sub.web_key_auth), web_key_p256dh: standard(sub.web_key_p256dh) };
+    assert.match(keys.web_key_auth + keys.web_key_p256dh, /[+/=]/, 'the keys exercise the standard alphabet or padding');
+    const created = await cb.request('push_subscription_create', { platform: 'web', device_udid: 'browser', web_endpoint: sub.web_endpoint, ...keys });
+    assert.equal(created.subscription.web_key_auth, sub.web_key_auth);
+    assert.equal(created.subscription.web_key_p256dh, sub.web_key_p256dh);
+    await cb.close();
+    const ca = await server.loggedIn(a);
+    const cid = (await ca.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
+    assert.ok((await ca.request('message', { id: 'std64', cid, body: 'keys in base64' })).ask?.server_mid);
+    await eventually('push received', () => to(sub.web_endpoint).length === 1);
+    assert.equal(JSON.parse(to(sub.web_endpoint)[0]!.payload).body, 'keys in base64');
+    await ca.close();
+  });
+
   it('pushes conversation events and participant messages to offline participants, never to the actor', async () => {
     const org = await server.createOrg();
     const [a, b, c] = await Promise.all([server.createUser(org), server.createUser(org), server.createUser(org)]);

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { subscriptionWire, validWebPushEndpoint, validWebPushKeys } from '../../domain/push.js';
+import { subscriptionWire, validWebPushEndpoint, webPushKeys } from '../../domain/push.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
 import { deviceIdString } from '../../protocol/schemas.js';
@@ -25,7 +25,8 @@ const createSchema = Type.Object(
  * one it had. Parley checks more than SAMA so that a stored subscription can be delivered to:
  * exactly one of `web_endpoint` (web) or `device_token` (ios, android) — otherwise 422
  * "Incorrect token." —, an https endpoint, and browser keys of the right sizes (else 422
- * "Incorrect keys.").
+ * "Incorrect keys."). Keys come in base64url or standard base64 (SAMA's web client) and are
+ * stored in base64url, the form every sender and SAMA's push daemon can use.
  */
 export const pushSubscriptionCreate = defineHandler({
   kind: 'push_subscription_create',
@@ -37,14 +38,15 @@ export const pushSubscriptionCreate = defineHandler({
     const endpoint = input.web_endpoint;
     const token = input.device_token;
     if ((endpoint === undefined) === (token === undefined)) throw samaError(Errors.incorrectToken);
+    let keys: { auth: string; p256dh: string } | undefined;
     if (endpoint !== undefined) {
       if (input.web_key_auth === undefined || input.web_key_p256dh === undefined) throw samaError(Errors.incorrectKeys);
       if (platform !== 'web' || !validWebPushEndpoint(endpoint)) throw samaError(Errors.incorrectToken);
-      if (!validWebPushKeys(input.web_key_auth, input.web_key_p256dh)) throw samaError(Errors.incorrectKeys);
+      keys = webPushKeys(input.web_key_auth, input.web_key_p256dh);
+      if (!keys) throw samaError(Errors.incorrectKeys);
     } else if (platform === 'web') {
       throw samaError(Errors.incorrectToken);
     }
-    const web = endpoint !== undefined;
     const stored = await deps.store.pushSubscriptions.upsert({
       _id: newId(),
       organization_id: session.orgId,
@@ -52,8 +54,8 @@ export const pushSubscriptionCreate = defineHandler({
       platform,
       device_udid: deviceIdString(input.device_udid),
       web_endpoint: endpoint ?? null,
-      web_key_auth: web ? (input.web_key_auth ?? null) : null,
-      web_key_p256dh: web ? (input.web_key_p256dh ?? null) : null,
+      web_key_auth: keys?.auth ?? null,
+      web_key_p256dh: keys?.p256dh ?? null,
       device_token: token ?? null,
       created_at: now,
       updated_at: now,
