@@ -1,4 +1,5 @@
 import type { SamaError } from './errors.js';
+import { readFrameHead, type FrameHead } from './frame-head.js';
 
 /** A request id as clients send it: string or number, echoed verbatim. */
 export type RequestId = string | number;
@@ -19,7 +20,11 @@ export interface DecodedPacket {
 /** Why a frame could not be decoded at all. */
 export type DecodeFailure = 'invalid_json' | 'not_a_packet';
 
-export type DecodeResult = { ok: true; packet: DecodedPacket } | { ok: false; reason: DecodeFailure };
+/**
+ * A decoded packet, or why decoding failed together with the frame's head (its packet name and
+ * ids as far as they could be read), so that the error reply still carries the client's id.
+ */
+export type DecodeResult = { ok: true; packet: DecodedPacket } | { ok: false; reason: DecodeFailure; head: FrameHead };
 
 function asRequestId(v: unknown): RequestId | undefined {
   return typeof v === 'string' || typeof v === 'number' ? v : undefined;
@@ -35,22 +40,24 @@ function packetKey(obj: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+const notAPacket: DecodeResult = { ok: false, reason: 'not_a_packet', head: { name: undefined, id: undefined, bare: false, bodyId: undefined } };
+
 /** Decodes one text frame into a packet; never throws. */
 export function decodeFrame(text: string): DecodeResult {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'invalid_json' };
+    return { ok: false, reason: 'invalid_json', head: readFrameHead(text) };
   }
-  if (!isPlainObject(raw)) return { ok: false, reason: 'not_a_packet' };
+  if (!isPlainObject(raw)) return notAPacket;
   const outer = packetKey(raw);
-  if (outer === undefined) return { ok: false, reason: 'not_a_packet' };
+  if (outer === undefined) return { ok: false, reason: 'not_a_packet', head: { name: undefined, id: asRequestId(raw.id), bare: false, bodyId: undefined } };
   if (outer === 'request') {
     const inner = raw.request;
-    if (!isPlainObject(inner)) return { ok: false, reason: 'not_a_packet' };
+    if (!isPlainObject(inner)) return { ok: false, reason: 'not_a_packet', head: { name: undefined, id: asRequestId(raw.id), bare: false, bodyId: undefined } };
     const name = packetKey(inner);
-    if (name === undefined) return { ok: false, reason: 'not_a_packet' };
+    if (name === undefined) return { ok: false, reason: 'not_a_packet', head: { name: undefined, id: asRequestId(inner.id), bare: false, bodyId: undefined } };
     const body = inner[name];
     const bodyId = isPlainObject(body) ? asRequestId(body.id) : undefined;
     return { ok: true, packet: { name, body, id: asRequestId(inner.id), bare: false, bodyId } };
@@ -66,15 +73,17 @@ export function encodeResponse(id: RequestId | undefined, fields: Record<string,
 }
 
 /**
- * The error reply for a packet: under `response` for wrapped requests, under the packet's own key
- * with the body's `id` for bare ones (protocol.md §1.4). Parley always echoes the client id.
+ * The error reply for a packet, or for the head of a frame that could not be decoded: under
+ * `response` for wrapped requests, under the packet's own key with the body's `id` for bare ones
+ * (protocol.md §1.4). Parley always echoes the client's id when it could be read; a frame with an
+ * id but no packet name is answered under `response` with that id.
  */
-export function encodeError(packet: DecodedPacket | undefined, err: SamaError): string {
+export function encodeError(target: DecodedPacket | FrameHead | undefined, err: SamaError): string {
   const error = err.toWire();
-  if (packet === undefined) return JSON.stringify({ response: { error } });
-  if (packet.bare) {
-    const inner = packet.bodyId === undefined ? { error } : { id: packet.bodyId, error };
-    return JSON.stringify({ [packet.name]: inner });
+  if (target === undefined) return JSON.stringify({ response: { error } });
+  if (target.bare && target.name !== undefined) {
+    const inner = target.bodyId === undefined ? { error } : { id: target.bodyId, error };
+    return JSON.stringify({ [target.name]: inner });
   }
-  return JSON.stringify({ response: packet.id === undefined ? { error } : { id: packet.id, error } });
+  return JSON.stringify({ response: target.id === undefined ? { error } : { id: target.id, error } });
 }

@@ -34,7 +34,7 @@ export class Dispatcher {
     const decoded = decodeFrame(text);
     if (!decoded.ok) {
       this.metrics.badFrames.inc({ reason: decoded.reason });
-      conn.send(encodeError(undefined, samaError(Errors.invalidDataFormat)));
+      conn.send(encodeError(decoded.head, samaError(Errors.invalidDataFormat)));
       return;
     }
     const packet = decoded.packet;

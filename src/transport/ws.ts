@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { encodeError } from '../protocol/envelope.js';
 import { Errors, samaError } from '../protocol/errors.js';
+import { FRAME_HEAD_BYTES, readFrameHead } from '../protocol/frame-head.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Metrics } from './metrics.js';
 import type { Connection, LocalSessions } from './sessions.js';
@@ -102,7 +103,8 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (bytes.length > opts.maxFrameBytes) {
         metrics.badFrames.inc({ reason: 'too_large' });
-        conn.send(encodeError(undefined, samaError(Errors.payloadTooLarge)));
+        // The reply carries the client's id when it can be read from the frame's start.
+        conn.send(encodeError(readFrameHead(bytes.subarray(0, FRAME_HEAD_BYTES).toString('utf8')), samaError(Errors.payloadTooLarge)));
         return;
       }
       void dispatcher.handleFrame(conn, bytes.toString('utf8'));
