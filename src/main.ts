@@ -130,6 +130,11 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
   return senders;
 }
 
+/** A host as it goes into a URL: IPv6 literals in brackets. */
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** The composition root: wires every port to its implementation and starts listening. */
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
   // Push credentials are checked before anything is opened: a bad key stops start-up cleanly.
@@ -145,7 +150,9 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   sessions.listen(presence);
   let listeningPort = config.port;
   const anyAddress = config.host === '0.0.0.0' || config.host === '::';
-  const storage = createStorage(config, store, () => config.publicUrl?.replace(/\/+$/, '') ?? `http://${anyAddress ? '127.0.0.1' : config.host}:${String(listeningPort)}`);
+  // Without PUBLIC_URL, file URLs name this machine as `localhost` (what the README shows, and a
+  // secure context for browsers); any client on another machine needs PUBLIC_URL set.
+  const storage = createStorage(config, store, () => config.publicUrl?.replace(/\/+$/, '') ?? `http://${anyAddress ? 'localhost' : hostForUrl(config.host)}:${String(listeningPort)}`);
   await storage.start();
   const files = new FileService(store.files, storage, {
     maxSize: config.fileMaxSize,
@@ -167,6 +174,9 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     log,
   };
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
+  if (config.corsOrigin.split(',').some((o) => o.trim() === '*')) {
+    log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");
+  }
   let ready = false;
   const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready }, [
     adminOrganizationRoutes,
