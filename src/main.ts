@@ -9,7 +9,7 @@ import { FileService } from './domain/files.js';
 import { ensureDefaultOrganization } from './domain/organizations.js';
 import { Presence } from './domain/presence.js';
 import { createPasswordHasher } from './domain/passwords.js';
-import { FailureLimiter } from './domain/rate-limit.js';
+import { LoginThrottle } from './domain/login-throttle.js';
 import { TokenService } from './domain/tokens.js';
 import { LocalObjectStorage } from './files/local-storage.js';
 import { S3ObjectStorage } from './files/s3-storage.js';
@@ -145,7 +145,18 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);
   metrics.trackPushOutbox(() => store.pushOutbox.count());
-  const limiters = { perLogin: new FailureLimiter(config.loginAttemptsPerLogin, 60_000), perAddress: new FailureLimiter(config.loginAttemptsPerAddress, 60_000) };
+  const limiters = new LoginThrottle(
+    {
+      perPair: config.loginAttemptsPerLogin,
+      perAddress: config.loginAttemptsPerAddress,
+      addressWindowMs: 60_000,
+      guardThreshold: config.loginGuardThreshold,
+      guardIntervalMs: config.loginGuardIntervalMs,
+      windowMs: config.loginRateLimitWindowS * 1000,
+      knownTtlMs: config.jwtRefreshTokenExpiresIn * 1000,
+    },
+    (reason) => metrics.loginsThrottled.inc({ reason }),
+  );
   const presence = new Presence(store, sessions, sessions, log);
   sessions.listen(presence);
   let listeningPort = config.port;
@@ -194,8 +205,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   // Housekeeping: expired tokens and op-log rows, old rate-limit windows.
   const sweeper = setInterval(() => {
     const now = Date.now();
-    limiters.perLogin.sweep(now);
-    limiters.perAddress.sweep(now);
+    limiters.sweep(now);
     store.tokens.sweep(now).catch((err: unknown) => log.warn({ err }, 'token sweep failed'));
     store.opLog.sweep(now).catch((err: unknown) => log.warn({ err }, 'operations log sweep failed'));
   }, 60_000);

@@ -38,9 +38,3 @@ export class FailureLimiter {
     for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k);
   }
 }
-
-/** The two limiters a login consults: one per login name (scoped by org), one per address. */
-export interface LoginLimiters {
-  readonly perLogin: FailureLimiter;
-  readonly perAddress: FailureLimiter;
-}

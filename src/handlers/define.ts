@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Delivery, DeliveryService } from '../domain/delivery.js';
 import type { FileService } from '../domain/files.js';
-import type { LoginLimiters } from '../domain/rate-limit.js';
+import type { LoginThrottle } from '../domain/login-throttle.js';
 import type { PasswordHasher } from '../domain/passwords.js';
 import type { Presence } from '../domain/presence.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
@@ -20,7 +20,8 @@ export interface HandlerDeps {
   readonly passwords: PasswordHasher;
   /** Undefined when no mail transport is configured. */
   readonly mailer: Mailer | undefined;
-  readonly limiters: LoginLimiters;
+  /** Password and reset-code guessing limits (domain/login-throttle.ts). */
+  readonly limiters: LoginThrottle;
   readonly sessions: SessionDirectory;
   readonly delivery: DeliveryService;
   readonly presence: Presence;

@@ -26,6 +26,12 @@ export class Metrics {
     labelNames: ['platform', 'result'] as const,
     registers: [this.registry],
   });
+  readonly loginsThrottled = new Counter({
+    name: 'parley_logins_throttled_total',
+    help: 'Password and reset-code attempts refused with 429 before being checked, by reason (pair: this login from this address; address: this address over all logins; guard: a login under attack from many addresses).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly badFrames = new Counter({ name: 'parley_bad_frames_total', help: 'Frames rejected before dispatch, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
 
   private readonly perPacket = new Map<string, PacketMetrics>();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { FailureLimiter } from '../../domain/rate-limit.js';
+import { LoginThrottle } from '../../domain/login-throttle.js';
 import type { PasswordHasher } from '../../domain/passwords.js';
 import { Errors, SamaError } from '../../protocol/errors.js';
 import type { UserRecord } from '../../store/store.js';
@@ -28,7 +28,7 @@ const alice = { _id: 'u1', organization_id: 'o1', login: 'alice', password_hash:
 
 function ctx(hasher: PasswordHasher, limit = 5): HandlerContext {
   const users = { byLogin: (_o: string, login: string) => Promise.resolve(login.toLowerCase() === 'alice' ? alice : undefined) };
-  const deps = { passwords: hasher, store: { users }, limiters: { perLogin: new FailureLimiter(limit, 60_000), perAddress: new FailureLimiter(100, 60_000) } } as unknown as HandlerDeps;
+  const deps = { passwords: hasher, store: { users }, limiters: new LoginThrottle({ perPair: limit, perAddress: 100, addressWindowMs: 60_000, guardThreshold: 1000, guardIntervalMs: 1000, windowMs: 60_000, knownTtlMs: 60_000 }) } as unknown as HandlerDeps;
   return { session: undefined, address: '127.0.0.1', deps, now: 1000 };
 }
 
@@ -44,7 +44,7 @@ it('spends a password verification on unknown logins too, and answers them like 
   assert.equal((await checkPassword(c, 'o1', { login: 'ALICE' }, 'right'))._id, 'u1');
 });
 
-it('refuses a login name after its failures are used up, before checking the password', async () => {
+it('refuses a login name from an address after its failures are used up, before checking the password', async () => {
   const hasher = countingHasher();
   const c = ctx(hasher, 2);
   for (let i = 0; i < 2; i++) await assert.rejects(checkPassword(c, 'o1', { login: 'alice' }, 'bad'));

@@ -18,23 +18,23 @@ const schema = Type.Object(
 );
 
 /**
- * Checks a login+password pair with rate limits per login and per address. An unknown login costs
- * the same argon2 time as a wrong password, so timing does not tell which logins exist.
+ * Checks a login+password pair under the login throttle (domain/login-throttle.ts): 429 before
+ * any password work when this source must wait. An unknown login costs the same argon2 time as a
+ * wrong password, so timing does not tell which logins exist. `deviceId` (when the client gave
+ * one) lets a device the owner logged in from keep working while the login is under attack.
  */
-export async function checkPassword(ctx: HandlerContext, orgId: string, by: { login?: string; userId?: string }, password: string): Promise<UserRecord> {
+export async function checkPassword(ctx: HandlerContext, orgId: string, by: { login?: string; userId?: string }, password: string, deviceId?: string): Promise<UserRecord> {
   const { deps, now, address } = ctx;
-  const loginKey = `${orgId}:${(by.login ?? by.userId ?? '').toLowerCase()}`;
-  if (deps.limiters.perLogin.blocked(loginKey, now) || deps.limiters.perAddress.blocked(address, now)) {
-    throw samaError(Errors.tooManyRequests);
-  }
+  const key = `login:${orgId}:${(by.login ?? by.userId ?? '').toLowerCase()}`;
+  const source = { address, deviceId };
+  if (deps.limiters.admit(key, source, now) !== undefined) throw samaError(Errors.tooManyRequests);
   const user = by.login !== undefined ? await deps.store.users.byLogin(orgId, by.login) : await deps.store.users.byId(orgId, by.userId ?? '');
   const ok = user ? await deps.passwords.verify(user.password_hash, password) : await deps.passwords.verifyNobody(password);
   if (!user || !ok) {
-    deps.limiters.perLogin.fail(loginKey, now);
-    deps.limiters.perAddress.fail(address, now);
+    deps.limiters.failed(key, source, now);
     throw samaError(Errors.badCredentials);
   }
-  deps.limiters.perLogin.reset(loginKey);
+  deps.limiters.succeeded(key, source, now);
   return user;
 }
 
@@ -57,7 +57,7 @@ export const userLogin = defineHandler({
       user = owner && (await deps.store.users.byId(owner.orgId, owner.userId));
       if (!user) throw samaError(Errors.tokenExpired);
     } else if ((input.login !== undefined || input.userId !== undefined) && input.password !== undefined && input.token === undefined) {
-      user = await checkPassword(ctx, input.organization_id, { login: input.login, userId: input.userId }, input.password);
+      user = await checkPassword(ctx, input.organization_id, { login: input.login, userId: input.userId }, input.password, deviceId);
     } else {
       throw samaError(Errors.loginOrPasswordMissing);
     }

@@ -27,18 +27,18 @@ export const userResetPassword = defineHandler({
   errors: { fields: { device_id: Errors.deviceIdRequired, new_password: Errors.incorrectPassword } },
   async handle(input, { deps, now, address }) {
     const key = `otp-check:${input.organization_id}:${input.email.toLowerCase()}`;
-    if (deps.limiters.perLogin.blocked(key, now) || deps.limiters.perAddress.blocked(address, now)) throw samaError(Errors.tooManyRequests);
+    const deviceId = deviceIdString(input.device_id);
+    const source = { address, deviceId };
+    if (deps.limiters.admit(key, source, now) !== undefined) throw samaError(Errors.tooManyRequests);
     const user = await deps.store.users.byEmail(input.organization_id, input.email);
     if (!user) throw samaError(Errors.userNotFound);
-    const deviceId = deviceIdString(input.device_id);
     if (!(await checkResetCode(deps.store.tokens, user, deviceId, input.token, now))) {
-      deps.limiters.perLogin.fail(key, now);
-      deps.limiters.perAddress.fail(address, now);
+      deps.limiters.failed(key, source, now);
       throw samaError(Errors.badRecoveryToken);
     }
     await deps.store.users.update(user.organization_id, user._id, { password_hash: await deps.passwords.hash(input.new_password) }, now);
     await deps.tokens.revokeDevice(user._id, deviceId);
-    deps.limiters.perLogin.reset(key);
+    deps.limiters.succeeded(key, source, now);
     return { response: { success: true } };
   },
 });

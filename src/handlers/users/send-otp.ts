@@ -25,9 +25,11 @@ export const userSendOtp = defineHandler({
   errors: { fields: { device_id: Errors.deviceIdRequired } },
   async handle(input, { deps, now, address }) {
     if (!deps.mailer) throw samaError(Errors.otpSenderMissing);
+    // Every request counts as a failure: mails are what is limited here, per address and e-mail.
     const key = `otp-send:${input.organization_id}:${input.email.toLowerCase()}`;
-    if (deps.limiters.perLogin.blocked(key, now) || deps.limiters.perAddress.blocked(address, now)) throw samaError(Errors.tooManyRequests);
-    deps.limiters.perLogin.fail(key, now);
+    const source = { address };
+    if (deps.limiters.admit(key, source, now) !== undefined) throw samaError(Errors.tooManyRequests);
+    deps.limiters.failed(key, source, now);
     const user = await deps.store.users.byEmail(input.organization_id, input.email);
     if (!user) throw samaError(Errors.userNotFound);
     const code = await issueResetCode(deps.store.tokens, user, deviceIdString(input.device_id), now, deps.config.otpExpiresIn);

@@ -49,7 +49,7 @@ export const authRoutes: HttpRoutes = (app, ctx) => {
       let user: UserRecord | undefined;
       if (typeof body.login === 'string' && typeof body.password === 'string') {
         const orgId = typeof body.organization_id === 'string' ? body.organization_id : '';
-        user = await checkPassword({ session: undefined, address: req.ip, deps, now }, orgId, { login: body.login }, body.password);
+        user = await checkPassword({ session: undefined, address: req.ip, deps, now }, orgId, { login: body.login }, body.password, deviceId);
       } else {
         const access = bearer(req);
         const refresh = refreshCookie(req, ctx);
