@@ -25,8 +25,8 @@ export class TestRedis {
     }
   }
 
-  static async start(): Promise<TestRedis> {
-    const port = await freePort();
+  static async start(port?: number): Promise<TestRedis> {
+    port ??= await freePort();
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const server = new TestRedis(child, port);
     const deadline = Date.now() + 10_000;
@@ -54,6 +54,12 @@ export class TestRedis {
     const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     c.on('error', () => undefined);
     return c;
+  }
+
+  /** Stops this server and starts a new, empty one on the same port (a Redis restart). */
+  async restart(): Promise<TestRedis> {
+    await this.stop();
+    return TestRedis.start(this.port);
   }
 
   stop(): Promise<void> {
