@@ -1,0 +1,37 @@
+import type { Session } from '../domain/session.js';
+
+/** One bound device as the cluster registry records it. */
+export interface RegisteredSession extends Session {
+  /** The node whose socket holds the session. */
+  readonly nodeId: string;
+  /** The device is backgrounded (`activity_status`): it still gets packets, and pushes. */
+  readonly inactive: boolean;
+}
+
+/**
+ * The cluster's registry of bound sessions (design.md, "Cluster"): which device of which user is
+ * connected to which node. Each node writes only its own entries and keeps itself alive with a
+ * heartbeat; a node whose heartbeat lapses is dead, and `reapDead` removes its entries exactly
+ * once cluster-wide, returning them so the caller can announce those users offline.
+ *
+ * It is the truth other nodes rebuild their view from; it is not a durable copy of anything the
+ * store holds, and losing it (a Redis restart) is repaired by each node writing its own entries
+ * again (`republish`).
+ */
+export interface SessionRegistry {
+  readonly nodeId: string;
+  /** Records this node's session; replaces an entry of the same device on this node. */
+  register(session: Session, inactive: boolean): Promise<void>;
+  /** Removes this node's entry of the device, if any. */
+  unregister(session: Session): Promise<void>;
+  /** Every session on every live node. */
+  snapshot(): Promise<RegisteredSession[]>;
+  /** Ids of the nodes whose heartbeat is current. */
+  liveNodes(): Promise<string[]>;
+  /** Removes the entries of nodes whose heartbeat lapsed; each dead node is reaped by one caller. */
+  reapDead(): Promise<{ nodeId: string; sessions: RegisteredSession[] }[]>;
+  /** Writes all of this node's sessions again (after the registry lost them). */
+  republish(sessions: readonly { session: Session; inactive: boolean }[]): Promise<void>;
+  /** Stops the heartbeat and removes this node's entries (a clean shutdown hands over at once). */
+  close(): Promise<void>;
+}
