@@ -98,7 +98,7 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
     case 'sama-queue': {
       // loadConfig guarantees REDIS_URL with this driver.
       const { SamaQueueSender } = await import('./push/senders/sama-queue.js');
-      senders.push(new SamaQueueSender({ redisUrl: config.redisUrl ?? '', queueName: config.samaPushQueueName, timeoutMs: config.pushSendTimeoutMs, onError: (err) => log.warn({ err }, 'push queue Redis connection failed; reconnecting') }));
+      senders.push(new SamaQueueSender({ redisUrl: config.redisUrl ?? '', queueName: config.samaPushQueueName, timeoutMs: config.pushSendTimeoutMs, attempts: config.pushMaxAttempts, backoffMs: config.pushRetryBaseMs, onError: (err) => log.warn({ err }, 'push queue Redis connection failed; reconnecting') }));
       break;
     }
     case 'native':

@@ -81,13 +81,13 @@ export const CONFIG_DEFINITIONS = {
   s3ForcePathStyle: bool('S3_FORCE_PATH_STYLE', false, 'Address the bucket in the path rather than the host name (always on for STORAGE_DRIVER=minio).'),
   s3CreateBucket: bool('S3_CREATE_BUCKET', false, 'Create the bucket at start-up when it does not exist.'),
   shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10000, 'How long SIGTERM waits for in-flight work before closing.', 0),
-  pushDriver: oneOf('PUSH_DRIVER', ['native', 'sama-queue'] as const, 'native', 'How pushes leave the outbox: native sends them with the Web Push, APNs and FCM settings below (each optional); sama-queue hands them to SAMA\'s push daemon through a Bull queue in Redis (REDIS_URL, SAMA_NATIVE_PUSH_QUEUE_NAME). With nothing configured, pushes wait in the outbox and a start-up warning says so.'),
+  pushDriver: oneOf('PUSH_DRIVER', ['native', 'sama-queue'] as const, 'native', 'How pushes leave the outbox: native sends them with the Web Push, APNs and FCM settings below (each optional); sama-queue hands them to SAMA\'s push daemon as jobs in Redis that BullMQ 5 and Bull 4 consumers take (REDIS_URL, SAMA_NATIVE_PUSH_QUEUE_NAME); the daemon neither retries failed sends nor removes gone subscriptions (see Push notifications). With nothing configured, pushes wait in the outbox and a start-up warning says so.'),
   pushPollIntervalMs: int('PUSH_POLL_INTERVAL_MS', 500, 'How often the push worker looks for due pushes when the outbox is idle, ms.', 10),
   pushBatchSize: int('PUSH_BATCH_SIZE', 100, 'Pushes leased and sent per round.', 1, 10000),
   pushSendTimeoutMs: int('PUSH_SEND_TIMEOUT_MS', 10000, 'Deadline of one request to a push service, ms; a timeout is retried. A leased push is taken again after 4 times this if its node died.', 100),
-  pushMaxAttempts: int('PUSH_MAX_ATTEMPTS', 8, 'Tries per push before it is given up (logged and removed).', 1, 100),
-  pushRetryBaseMs: int('PUSH_RETRY_BASE_MS', 5000, 'First retry delay after a transient failure, ms; doubles per try (with jitter).', 1),
-  pushRetryMaxMs: int('PUSH_RETRY_MAX_MS', 3600000, 'Longest retry delay, ms.', 1),
+  pushMaxAttempts: int('PUSH_MAX_ATTEMPTS', 8, 'Tries per push before it is given up (logged and removed). With sama-queue also the attempts of each job, made when the consumer\'s processing throws.', 1, 100),
+  pushRetryBaseMs: int('PUSH_RETRY_BASE_MS', 5000, 'First retry delay after a transient failure, ms; doubles per try (with jitter). With sama-queue also the exponential back-off of each job (no cap, no jitter).', 1),
+  pushRetryMaxMs: int('PUSH_RETRY_MAX_MS', 3600000, 'Longest retry delay, ms (not applied to a sama-queue job\'s back-off).', 1),
   pushCaFile: optStr('PUSH_CA_FILE', 'PEM file of extra CA certificates trusted for push services (TLS-intercepting proxies, tests).'),
   webPushVapidPublicKey: optStr('WEB_PUSH_VAPID_PUBLIC_KEY', 'VAPID public key (base64url) for Web Push; with the private key and subject it enables Web Push. Generate with `npx web-push generate-vapid-keys`.'),
   webPushVapidPrivateKey: optStr('WEB_PUSH_VAPID_PRIVATE_KEY', 'VAPID private key (base64url) for Web Push.'),
@@ -104,7 +104,7 @@ export const CONFIG_DEFINITIONS = {
   fcmTokenUrl: optStr('FCM_TOKEN_URL', 'OAuth2 token endpoint; default: token_uri of the service account, else https://oauth2.googleapis.com/token.'),
   fcmUrl: str('FCM_URL', 'https://fcm.googleapis.com', 'FCM API origin (messages are POSTed to <FCM_URL>/v1/projects/<id>/messages:send).'),
   redisUrl: optStr('REDIS_URL', 'Redis for PUSH_DRIVER=sama-queue, e.g. redis://127.0.0.1:6379.'),
-  samaPushQueueName: str('SAMA_NATIVE_PUSH_QUEUE_NAME', 'push_notifications', 'Bull queue SAMA\'s push daemon consumes (PUSH_DRIVER=sama-queue).'),
+  samaPushQueueName: str('SAMA_NATIVE_PUSH_QUEUE_NAME', 'push_notifications', 'Queue SAMA\'s push daemon consumes (PUSH_DRIVER=sama-queue; the daemon\'s SAMA_PUSH_QUEUE_NAME); keys `bull:<name>:*`.'),
 } as const;
 
 type Defs = typeof CONFIG_DEFINITIONS;

@@ -12,16 +12,16 @@ if (skip) console.log(`# skipping SAMA push queue tests: ${skip}`);
 const web: PushSubscriptionRecord = { _id: newId(), organization_id: newId(), user_id: newId(), platform: 'web', device_udid: 'tab', web_endpoint: 'https://push.example/x', web_key_auth: 'auth', web_key_p256dh: 'p256', device_token: null, created_at: 1_700_000_000_000, updated_at: 1_700_000_000_500 };
 const ios: PushSubscriptionRecord = { ...web, _id: newId(), platform: 'ios', device_udid: 'phone', web_endpoint: null, web_key_auth: null, web_key_p256dh: null, device_token: 'abcd' };
 
-describe('SAMA push daemon queue (Bull layout in Redis)', { skip: skip ?? false }, () => {
+describe('SAMA push daemon queue (Bull 4 and BullMQ 5 layout in Redis)', { skip: skip ?? false }, () => {
   let redis: TestRedis;
   before(async () => {
     redis = await TestRedis.start();
   });
   after(() => redis.stop());
 
-  it('adds one job per push with the daemon\'s data, Bull\'s hash fields, FIFO wait list and waiting notice', async () => {
+  it('adds one job per push with the daemon\'s data, the hash fields and options both libraries read, FIFO wait list, marker, events and waiting notice', async () => {
     const queue = `q${newId()}`;
-    const sender = new SamaQueueSender({ redisUrl: redis.url, queueName: queue, timeoutMs: 2000, onError: () => undefined });
+    const sender = new SamaQueueSender({ redisUrl: redis.url, queueName: queue, timeoutMs: 2000, attempts: 4, backoffMs: 1000, onError: () => undefined });
     const r = redis.client();
     const sub = redis.client();
     const notices: [string, string][] = [];
@@ -38,7 +38,10 @@ describe('SAMA push daemon queue (Bull layout in Redis)', { skip: skip ?? false 
       assert.equal(job.delay, '0');
       assert.equal(job.priority, '0');
       const opts = JSON.parse(job.opts!);
-      assert.deepEqual(opts, { attempts: 1, delay: 0, timestamp: Number(job.timestamp) });
+      assert.deepEqual(opts, { attempts: 4, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true, delay: 0, timestamp: Number(job.timestamp) });
+      assert.deepEqual(await r.zrange(`bull:${queue}:marker`, '0', '-1', 'WITHSCORES'), ['0', '0'], 'BullMQ\'s base marker wakes a blocked worker');
+      const events = (await r.xrange(`bull:${queue}:events`, '-', '+')).map(([, f]) => f);
+      assert.deepEqual(events, [['event', 'added', 'jobId', '1', 'name', '__default__'], ['event', 'waiting', 'jobId', '1']]);
       const data = JSON.parse(job.data!);
       assert.equal(Buffer.from(data.message, 'base64').toString(), payload);
       assert.deepEqual(data.devices, [
@@ -52,10 +55,22 @@ describe('SAMA push daemon queue (Bull layout in Redis)', { skip: skip ?? false 
       assert.equal(notices.length, 2);
       assert.match(notices[0]![0], new RegExp(`^bull:${queue}:waiting@[0-9a-f-]{36}$`));
       assert.deepEqual(notices.map((n) => n[1]), ['1', '2']);
+      await r.del(`bull:${queue}:marker`);
       await r.set(`bull:${queue}:meta-paused`, '1');
-      await sender.send([web], '{"title":"while paused"}');
-      assert.deepEqual(await r.lrange(`bull:${queue}:paused`, 0, -1), ['3']);
+      await sender.send([web], '{"title":"while paused (Bull 4)"}');
+      await r.del(`bull:${queue}:meta-paused`);
+      await r.hset(`bull:${queue}:meta`, 'paused', '1');
+      await sender.send([web], '{"title":"while paused (BullMQ)"}');
+      assert.deepEqual(await r.lrange(`bull:${queue}:paused`, 0, -1), ['4', '3']);
       assert.deepEqual(await r.lrange(`bull:${queue}:wait`, 0, -1), ['2', '1']);
+      assert.equal(await r.exists(`bull:${queue}:marker`), 0, 'no marker while paused');
+      // BullMQ's global concurrency: at the limit, the job waits without waking a worker
+      await r.hdel(`bull:${queue}:meta`, 'paused');
+      await r.hset(`bull:${queue}:meta`, 'concurrency', '1');
+      await r.lpush(`bull:${queue}:active`, '2');
+      await sender.send([web], '{"title":"at the concurrency limit"}');
+      assert.deepEqual(await r.lrange(`bull:${queue}:wait`, 0, -1), ['5', '2', '1']);
+      assert.equal(await r.exists(`bull:${queue}:marker`), 0, 'no marker at the concurrency limit');
     } finally {
       await sender.close();
       r.disconnect();
@@ -63,9 +78,13 @@ describe('SAMA push daemon queue (Bull layout in Redis)', { skip: skip ?? false 
     }
   });
 
+  it('refuses fewer than one attempt per job', () => {
+    for (const attempts of [0, 1.5]) assert.throws(() => new SamaQueueSender({ redisUrl: redis.url, queueName: 'q', timeoutMs: 300, attempts, backoffMs: 1000, onError: () => undefined }), RangeError);
+  });
+
   it('reports a retry when Redis cannot be reached', async () => {
     const errors: Error[] = [];
-    const sender = new SamaQueueSender({ redisUrl: `redis://127.0.0.1:${await freePort()}`, queueName: 'nowhere', timeoutMs: 300, onError: (e) => errors.push(e) });
+    const sender = new SamaQueueSender({ redisUrl: `redis://127.0.0.1:${await freePort()}`, queueName: 'nowhere', timeoutMs: 300, attempts: 1, backoffMs: 1000, onError: (e) => errors.push(e) });
     try {
       const out = await sender.send([web], '{}');
       assert.equal(out[0]?.kind, 'retry');
