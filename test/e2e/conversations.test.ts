@@ -44,6 +44,40 @@ describe('conversation packets', () => {
     await Promise.all([ca.close(), cb.close(), cc.close()]);
   });
 
+  it('renames a group sent with an empty participants object (as SAMA\'s web client does), changing nothing else', async () => {
+    const org = await server.createOrg();
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => server.createUser(org)));
+    const ca = await server.loggedIn(a!);
+    const cb = await server.loggedIn(b!);
+    const cc = await server.loggedIn(c!);
+    const cid = (await ca.request('conversation_create', { type: 'g', name: 'Old name', participants: [b!._id, c!._id] })).conversation._id as string;
+    await Promise.all([cb, cc].map((x) => x.next((f) => f.system_message?.x?.conversation_created !== undefined)));
+    // byte for byte what the web client sends
+    ca.sendRaw(`{"request":{"conversation_update":{"id":"${cid}","name":"New name","participants":{}},"id":"rename-1"}}`);
+    const reply = await ca.next((f) => f.response?.id === 'rename-1');
+    assert.equal(reply.response.error, undefined);
+    assert.equal(reply.response.conversation._id, cid);
+    assert.equal(reply.response.conversation.name, 'New name');
+    for (const other of [cb, cc]) {
+      const ev = await other.next((f) => f.system_message?.x?.conversation_updated !== undefined);
+      assert.equal(ev.system_message._id, cid);
+      assert.equal(ev.system_message.from, a!._id);
+      assert.equal(ev.system_message.x.conversation_updated.name, 'New name');
+    }
+    // the same with an empty admins object, changing the description
+    const desc = await ca.request('conversation_update', { id: cid, description: 'About', participants: {}, admins: {} });
+    assert.equal(desc.conversation.description, 'About');
+    for (const other of [cb, cc]) assert.equal((await other.next((f) => f.system_message?.x?.conversation_updated !== undefined)).system_message.x.conversation_updated.description, 'About');
+    // nobody was added, removed or kicked, and the roles stayed
+    const membership = (f: Frame): boolean => f.message?.x?.type !== undefined || f.system_message?.x?.conversation_kicked !== undefined || f.system_message?.x?.conversation_updated !== undefined;
+    for (const x of [ca, cb, cc]) assert.deepEqual(await x.collect(membership), []);
+    const members = await cb.request('get_participants_by_cids', { cids: [cid] });
+    assert.deepEqual([...(members.conversations[cid] as string[])].sort(), [a!._id, b!._id, c!._id].sort());
+    assert.deepEqual((await ca.request('get_admins_by_cids', { cids: [cid] })).conversations, { [cid]: [a!._id] });
+    assert.deepEqual(((await cb.request('message_list', { cid })).messages as Frame[]).map((m) => m.x?.type), []);
+    await Promise.all([ca.close(), cb.close(), cc.close()]);
+  });
+
   it('hands over ownership when the owner leaves and deletes a conversation left empty', async () => {
     const org = await server.createOrg();
     // created one after the other: b's id sorts before c's, so b is the oldest remaining member

@@ -6,7 +6,7 @@ import { conversationPushPayload } from '../../domain/push.js';
 import { displayName } from '../../domain/users.js';
 import { storeSystemMessage } from '../../domain/messages.js';
 import { participantMessage } from '../../domain/participant-messages.js';
-import { Errors, bareError, samaError } from '../../protocol/errors.js';
+import { Errors, samaError } from '../../protocol/errors.js';
 import { IdString, ImageObject } from '../../protocol/schemas.js';
 import { LimitError, type ConversationPatch } from '../../store/store.js';
 import { defineHandler } from '../define.js';
@@ -26,7 +26,8 @@ const schema = Type.Object(
 );
 
 /**
- * `conversation_update` (protocol.md §3.4, §5.6). Groups and channels: owner or admins only;
+ * `conversation_update` (protocol.md §3.4, §5.6). An empty `participants` or `admins` object
+ * (`{}`, as SAMA's web client sends with every rename) means "no change", as in SAMA. Groups and channels: owner or admins only;
  * private chats: members only, and only the plain fields (SAMA checks no membership there).
  * Added users get `conversation_updated`, removed ones `conversation_kicked`, everyone the
  * participant messages; a conversation left empty is deleted (`{deleted: true}`), and a removed
@@ -40,10 +41,6 @@ export const conversationUpdate = defineHandler({
   async handle(input, { deps, session, now }) {
     const { store, config } = deps;
     const { orgId, userId, deviceId } = session;
-    for (const key of ['participants', 'admins'] as const) {
-      const ch = input[key];
-      if (ch && ch.add === undefined && ch.remove === undefined) throw bareError(`"${key}" must contain at least one of [add, remove]`);
-    }
     let conv = await store.conversations.byId(orgId, input.id);
     if (!conv) throw samaError(Errors.badRequest);
     const me = await store.participants.get(conv._id, userId);
