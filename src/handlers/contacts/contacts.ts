@@ -19,8 +19,9 @@ type ContactInput = Static<typeof ContactBody>;
 
 /** Applies contact_add's rules (protocol.md §3.2) and builds the record. */
 function newContact(input: ContactInput, orgId: string, ownerId: string, now: number): ContactRecord {
-  if (input.first_name === undefined && input.last_name === undefined) throw samaError(Errors.contactNameMissed);
+  // SAMA checks e-mail/phone before the name.
   if (input.email === undefined && input.phone === undefined) throw samaError(Errors.contactEmailOrPhoneMissed);
+  if (input.first_name === undefined && input.last_name === undefined) throw samaError(Errors.contactNameMissed);
   return { _id: newId(), organization_id: orgId, user_id: ownerId, first_name: input.first_name ?? null, last_name: input.last_name ?? null, company: input.company ?? null, email: input.email ?? null, phone: input.phone ?? null, created_at: now, updated_at: now };
 }
 

@@ -6,7 +6,10 @@ import { IdString } from '../../protocol/schemas.js';
 import type { AuthedContext } from '../define.js';
 import { defineHandler } from '../define.js';
 
-const schema = Type.Object({ cids: Type.Array(IdString, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false });
+const schema = Type.Object({ cids: Type.Array(IdString, { maxItems: 100 }) }, { additionalProperties: false });
+
+/** SAMA's error for a missing or malformed `cids`; more than Parley's 100 is the validator's text. */
+const cidsErrors = { missing: Errors.cidsRequired, invalid: Errors.cidsRequired };
 
 /** Builds `{users, conversations: {cid: [userIds]}}` for the conversations `pick` keeps. */
 async function byCids(ctx: AuthedContext, cids: readonly string[], adminsOnly: boolean): Promise<Record<string, unknown>> {
@@ -40,7 +43,7 @@ export const getParticipantsByCids = defineHandler({
   kind: 'get_participants_by_cids',
   auth: true,
   schema,
-  errors: { fields: { cids: Errors.cidsRequired } },
+  errors: { fields: { cids: cidsErrors } },
   async handle(input, ctx) {
     return { response: await byCids(ctx, input.cids, false) };
   },
@@ -51,7 +54,7 @@ export const getAdminsByCids = defineHandler({
   kind: 'get_admins_by_cids',
   auth: true,
   schema,
-  errors: { fields: { cids: Errors.cidsRequired } },
+  errors: { fields: { cids: cidsErrors } },
   async handle(input, ctx) {
     return { response: await byCids(ctx, input.cids, true) };
   },

@@ -12,7 +12,7 @@ import { defineHandler, type AuthedContext } from '../define.js';
 
 const schema = Type.Object(
   {
-    type: Type.Optional(Type.String({ maxLength: 16 })),
+    type: Type.Union([Type.Literal('u'), Type.Literal('g'), Type.Literal('c')]),
     name: Type.Optional(Type.String({ maxLength: 255 })),
     description: Type.Optional(Type.String({ maxLength: 255 })),
     participants: Type.Optional(Type.Array(IdString, { maxItems: 1000 })),
@@ -24,7 +24,7 @@ const schema = Type.Object(
   { additionalProperties: false },
 );
 
-const TYPES: readonly string[] = ['u', 'g', 'c'];
+const named = (input: Readonly<Record<string, unknown>>): boolean => input.type === 'g' || input.type === 'c';
 
 /** Finds or creates the private conversation between the caller and `opponentId`. */
 async function privateConversation(ctx: AuthedContext, opponentId: string, encrypted: boolean): Promise<{ conv: ConversationRecord; created: boolean }> {
@@ -57,12 +57,19 @@ export const conversationCreate = defineHandler({
   kind: 'conversation_create',
   auth: true,
   schema,
+  // SAMA checks the fields in this order and answers each one's failures with its own error.
+  errors: {
+    fields: {
+      type: { missing: Errors.conversationTypeMissed, invalid: Errors.incorrectType },
+      name: (input) => (named(input) ? Errors.conversationNameMissing : undefined),
+      participants: { missing: Errors.selectAtLeastOneUser, invalid: Errors.selectAtLeastOneUser, tooMany: Errors.tooManyUsersGroup },
+    },
+    requiredWhen: { name: named },
+  },
   async handle(input, ctx) {
     const { store, config } = ctx.deps;
     const { orgId, userId, deviceId } = ctx.session;
-    if (input.type === undefined) throw samaError(Errors.conversationTypeMissed);
-    if (!TYPES.includes(input.type)) throw samaError(Errors.incorrectType);
-    const type = input.type as ConversationType;
+    const type: ConversationType = input.type;
     if (type !== 'u' && (input.name === undefined || input.name.trim() === '')) throw samaError(Errors.conversationNameMissing);
     const requested = input.participants ?? [];
     if (type !== 'c' && requested.length === 0) throw samaError(Errors.selectAtLeastOneUser);

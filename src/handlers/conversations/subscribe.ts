@@ -7,11 +7,15 @@ import { defineHandler } from '../define.js';
 
 const schema = Type.Object({ cid: IdString }, { additionalProperties: false });
 
+/** No `cid` names no channel: the same 400 as an unknown one (protocol.md §3.4). */
+const errors = { fields: { cid: { missing: Errors.badRequest } } };
+
 /** `conversation_subscribe` (protocol.md §3.4): anyone in the organization joins a channel; idempotent; capped. */
 export const conversationSubscribe = defineHandler({
   kind: 'conversation_subscribe',
   auth: true,
   schema,
+  errors,
   orderingKey: (input) => input.cid,
   async handle(input, { deps, session, now }) {
     const conv = await deps.store.conversations.byId(session.orgId, input.cid);
@@ -31,6 +35,7 @@ export const conversationUnsubscribe = defineHandler({
   kind: 'conversation_unsubscribe',
   auth: true,
   schema,
+  errors,
   orderingKey: (input) => input.cid,
   async handle(input, { deps, session, now }) {
     const { store } = deps;

@@ -28,10 +28,9 @@ export const createFiles = defineHandler({
 export const getFileUrls = defineHandler({
   kind: 'get_file_urls',
   auth: true,
-  schema: Type.Object({ file_ids: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: true }),
-  errors: { fields: { file_ids: Errors.fileIdsMissed } },
+  schema: Type.Object({ file_ids: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10 }) }, { additionalProperties: true }),
+  errors: { fields: { file_ids: { missing: Errors.fileIdsMissed, invalid: Errors.fileIdsMissed, tooMany: Errors.fileIdsExceeded } } },
   async handle(input, { deps, session, now }) {
-    if (input.file_ids.length > 10) throw samaError(Errors.fileIdsExceeded);
     const file_urls = await deps.files.downloadUrls(session.orgId, session.userId, input.file_ids, now);
     return { response: { file_urls } };
   },

@@ -14,7 +14,8 @@ export const messageDecryptionFailed = defineHandler({
   kind: 'message_decryption_failed',
   auth: true,
   schema,
-  errors: { fields: { cid: Errors.cidRequired, ids: Errors.messageIdMissed } },
+  // SAMA has no catalogued error for `ids`: its failures are the validator's text.
+  errors: { fields: { cid: Errors.cidRequired } },
   async handle(input, { deps, session, now }) {
     const { store } = deps;
     const { conversation } = await requireMember(store, session.orgId, input.cid, session.userId);

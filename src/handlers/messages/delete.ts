@@ -8,7 +8,7 @@ const schema = Type.Object(
   {
     cid: IdString,
     ids: Type.Array(IdString, { minItems: 1, maxItems: 100 }),
-    type: Type.Optional(Type.String({ maxLength: 16 })),
+    type: Type.Union([Type.Literal('myself'), Type.Literal('all')]),
   },
   { additionalProperties: false },
 );
@@ -23,12 +23,11 @@ export const messageDelete = defineHandler({
   kind: 'message_delete',
   auth: true,
   schema,
-  errors: { fields: { cid: Errors.cidRequired, ids: Errors.messageIdMissed } },
+  // Fields are checked in the order of protocol.md's table: cid, ids, type.
+  errors: { fields: { cid: Errors.cidRequired, type: { missing: Errors.messageTypeMissed, invalid: Errors.incorrectType }, ids: Errors.messageIdMissed } },
   orderingKey: (input) => input.cid,
   async handle(input, { deps, session }) {
     const { store } = deps;
-    if (input.type === undefined) throw samaError(Errors.messageTypeMissed);
-    if (input.type !== 'myself' && input.type !== 'all') throw samaError(Errors.incorrectType);
     const { conversation, membership } = await requireMember(store, session.orgId, input.cid, session.userId);
     if (input.type === 'myself') {
       await store.messages.hideFor(session.orgId, conversation._id, input.ids, session.userId);

@@ -17,7 +17,7 @@ export const opLogList = defineHandler({
   kind: 'op_log_list',
   auth: true,
   schema,
-  errors: { any: Errors.gtOrLtMissed },
+  errors: { fields: { created_at: Errors.gtOrLtMissed } },
   async handle(input, { deps, session, now }) {
     const gt = dateValueMs(input.created_at?.gt);
     const lt = dateValueMs(input.created_at?.lt);

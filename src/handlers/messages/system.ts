@@ -23,7 +23,8 @@ export const systemMessage = defineHandler({
   kind: 'system_message',
   auth: true,
   schema,
-  errors: { fields: { id: Errors.incorrectMessageId, x: Errors.xRequired, uids: Errors.uidsMaxLength, cid: Errors.cidOrUidsRequired } },
+  // Only too many `uids` is catalogued; other `cid`/`uids` type errors are the validator's text.
+  errors: { fields: { id: Errors.incorrectMessageId, uids: { tooMany: Errors.uidsMaxLength }, x: Errors.xRequired } },
   async handle(input, { deps, session, now }) {
     const { store } = deps;
     if ((input.cid === undefined) === (input.uids === undefined)) throw samaError(Errors.cidOrUidsRequired);

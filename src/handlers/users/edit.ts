@@ -31,6 +31,7 @@ export const userEdit = defineHandler({
   kind: 'user_edit',
   auth: true,
   schema,
+  errors: { fields: { current_password: Errors.wrongCurrentPassword } },
   async handle(input, { deps, session, now }) {
     const user = await deps.store.users.byId(session.orgId, session.userId);
     if (!user) throw samaError(Errors.forbidden);
