@@ -90,6 +90,8 @@ function fieldOrder(schema: TSchema): ReadonlyMap<string, number> {
   return new Map(Object.keys(props ?? {}).map((k, i) => [k, i]));
 }
 
+const MAX_RANKED_FAILURES = 256;
+
 /**
  * The failure SAMA's validator would report first: it checks the declared fields in
  * declaration order, then undeclared keys. TypeBox lists missing fields and undeclared keys
@@ -100,7 +102,11 @@ function firstFailure(check: TypeCheck<TSchema>, value: unknown, order: Readonly
   const rank = (f: Failure): number => (f.segments[0] === undefined ? -1 : (order.get(f.segments[0]) ?? order.size));
   let best = missing;
   let bestRank = best ? rank(best) : Infinity;
+  let seen = 0;
   for (const err of check.Errors(value)) {
+    // A hostile frame can hold a million bad items; ranking the first few hundred failures is
+    // enough to find the field SAMA reports, and bounds the work one bad packet costs.
+    if (++seen > MAX_RANKED_FAILURES) break;
     const failure = { segments: pathSegments(err), err };
     const r = rank(failure);
     if (r < bestRank) {
