@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { ConfigError, isClustered, loadConfig, type Config } from './config/config.js';
 import { join } from 'node:path';
 import { DeliveryService } from './domain/delivery.js';
 import { FileService } from './domain/files.js';
@@ -31,6 +31,7 @@ import { adminOrganizationRoutes } from './transport/routes/admin-organization.j
 import { authRoutes } from './transport/routes/auth.js';
 import { localFileRoutes } from './transport/routes/files.js';
 import { LocalSessions } from './transport/sessions.js';
+import { joinCluster, type ClusterMembership } from './main-cluster.js';
 import { attachWebSocket } from './transport/ws.js';
 
 /** A running node. */
@@ -139,11 +140,24 @@ function hostForUrl(host: string): string {
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
   // Push credentials are checked before anything is opened: a bad key stops start-up cleanly.
   const pushSenders = await createPushSenders(config, log);
-  // One node owns every write, so reads of conversations, memberships, blocks and users are cached.
-  const store = cachedStore(await openStore(config, log));
+  const clustered = isClustered(config);
+  // A single node owns every write, so reads of conversations, memberships, blocks and users are
+  // cached. In a cluster another node may change them at any time: every read goes to PostgreSQL.
+  const rawStore = await openStore(config, log);
+  const store = clustered ? rawStore : cachedStore(rawStore);
   await ensureDefaultOrganization(store.organizations, Date.now());
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);
+  metrics.nameNode(config.nodeId ?? '');
+  // Cluster mode: sessions, presence and deliveries reach every node through Redis.
+  let cluster: ClusterMembership | undefined;
+  try {
+    cluster = clustered ? await joinCluster(config, sessions, metrics, log) : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const directory = cluster?.sessions ?? sessions;
   metrics.trackPushOutbox(() => store.pushOutbox.count());
   const limiters = new LoginThrottle(
     {
@@ -157,8 +171,9 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     },
     (reason) => metrics.loginsThrottled.inc({ reason }),
   );
-  const presence = new Presence(store, sessions, sessions, log);
-  sessions.listen(presence);
+  const presence = new Presence(store, directory, directory, log);
+  if (cluster) cluster.sessions.listen({ online: (s) => presence.online(s), offline: (s, t, recorded) => (recorded ? presence.offline(s) : presence.offlineElsewhere(s, t)) });
+  else sessions.listen(presence);
   let listeningPort = config.port;
   const anyAddress = config.host === '0.0.0.0' || config.host === '::';
   // Without PUBLIC_URL, file URLs name this machine as `localhost` (what the README shows, and a
@@ -178,9 +193,9 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     passwords: createPasswordHasher({ memoryKib: config.passwordHashMemoryKib, passes: config.passwordHashPasses }),
     mailer: await createMailer(config),
     limiters,
-    sessions,
+    sessions: directory,
     presence,
-    delivery: new DeliveryService(sessions, store.opLog, config.operationsLogExpiresIn * 1000, log, store.pushOutbox),
+    delivery: new DeliveryService(directory, store.opLog, config.operationsLogExpiresIn * 1000, log, store.pushOutbox),
     files,
     log,
   };
@@ -189,7 +204,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");
   }
   let ready = false;
-  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready }, [
+  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready, busHealthy: cluster ? () => cluster.healthy() : undefined }, [
     adminOrganizationRoutes,
     authRoutes,
     adminMessageRoutes,
@@ -240,7 +255,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   pushWorker?.start();
 
   ready = true;
-  log.info({ port, store: store.dialect, files: storage.driver, push: pushSenders.map((s) => s.name) }, 'parley listening');
+  log.info({ port, node: config.nodeId, cluster: clustered, store: store.dialect, files: storage.driver, push: pushSenders.map((s) => s.name) }, 'parley listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -252,6 +267,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([dispatcher.idle(), grace]);
       await ws.close();
+      await cluster?.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed; other nodes will notice when the heartbeat lapses'));
       await app.close();
       await pushWorker?.stop();
       await store.close();

@@ -115,6 +115,8 @@ export class RedisRegistry implements SessionRegistry {
   static async connect(opts: RedisRegistryOptions): Promise<RedisRegistry> {
     const r = new RedisRegistry(opts);
     await r.redis.connect();
+    // A node that restarts under the same NODE_ID has none of its old sockets.
+    await r.redis.del(r.key(`sessions:${opts.nodeId}`));
     await r.beat();
     r.heartbeat = setInterval(() => void r.beat().catch((err: unknown) => opts.onError?.(err as Error)), Math.max(10, Math.floor(opts.ttlMs / 3)));
     r.heartbeat.unref();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -103,7 +104,10 @@ export const CONFIG_DEFINITIONS = {
   fcmProjectId: optStr('FCM_PROJECT_ID', 'Firebase project ID; default: project_id of the service account.'),
   fcmTokenUrl: optStr('FCM_TOKEN_URL', 'OAuth2 token endpoint; default: token_uri of the service account, else https://oauth2.googleapis.com/token.'),
   fcmUrl: str('FCM_URL', 'https://fcm.googleapis.com', 'FCM API origin (messages are POSTed to <FCM_URL>/v1/projects/<id>/messages:send).'),
-  redisUrl: optStr('REDIS_URL', 'Redis for PUSH_DRIVER=sama-queue, e.g. redis://127.0.0.1:6379.'),
+  redisUrl: optStr('REDIS_URL', 'Redis, e.g. redis://127.0.0.1:6379. With DATABASE_URL the node joins the cluster of every node on that Redis and database (README: Running several nodes); with the embedded store only for PUSH_DRIVER=sama-queue.'),
+  nodeId: optStr('NODE_ID', 'Name of this node in the cluster, logs, /health and /metrics. Unset: the host name and a random suffix, new at every start.'),
+  clusterNodeTtlMs: int('CLUSTER_NODE_TTL_MS', 6000, 'A node that has not renewed its heartbeat for this long is dead: its users go offline on every node. Heartbeats go out every third of it.', 300),
+  clusterReconcileMs: int('CLUSTER_RECONCILE_MS', 2000, 'How often a node rebuilds its view of the other nodes from the registry in Redis (repairing lost bus events) and reaps dead nodes, ms.', 100),
   samaPushQueueName: str('SAMA_NATIVE_PUSH_QUEUE_NAME', 'push_notifications', 'Queue SAMA\'s push daemon consumes (PUSH_DRIVER=sama-queue; the daemon\'s SAMA_PUSH_QUEUE_NAME); keys `bull:<name>:*`.'),
 } as const;
 
@@ -179,6 +183,29 @@ function checkPushSettings(out: Record<string, unknown>): void {
 }
 
 /**
+ * Cluster mode (REDIS_URL with DATABASE_URL) needs what every node must share set explicitly: a
+ * secret generated per node would make one node refuse the tokens, cookies and file URLs of
+ * another. The embedded store cannot be shared, so REDIS_URL with it is refused unless it only
+ * serves SAMA's push queue.
+ */
+function checkClusterSettings(out: Record<string, unknown>): void {
+  if (out.redisUrl === undefined) return;
+  if (out.databaseUrl === undefined) {
+    if (out.pushDriver === 'sama-queue') return;
+    throw new ConfigError('REDIS_URL makes this node join a cluster, and a cluster needs PostgreSQL (DATABASE_URL): the embedded store serves one node. Set DATABASE_URL, or unset REDIS_URL.');
+  }
+  const shared: [string, unknown][] = [['JWT_ACCESS_SECRET', out.jwtAccessSecret], ['COOKIE_SECRET', out.cookieSecret]];
+  if (out.storageDriver === 'local') shared.push(['FILE_URL_SECRET', out.fileUrlSecret]);
+  const missing = shared.filter(([, v]) => v === undefined).map(([name]) => name);
+  if (missing.length > 0) throw new ConfigError(`Cluster mode (REDIS_URL with DATABASE_URL) needs ${missing.join(', ')} set to the same value on every node; generated per node they would not be shared.`);
+}
+
+/** True when this node is one of a cluster (REDIS_URL with DATABASE_URL). */
+export function isClustered(config: Config): boolean {
+  return config.redisUrl !== undefined && config.databaseUrl !== undefined;
+}
+
+/**
  * Loads the configuration from `env` (normally process.env). Throws ConfigError on any bad value.
  * Secrets left unset are generated once and kept in DATA_DIR (never a fixed default).
  */
@@ -198,6 +225,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`DATABASE_URL must be a postgres:// URL (unset it for the embedded store), got "${dbUrl.replace(/\/\/[^@]*@/, '//***@')}"`);
   }
   checkPushSettings(out);
+  checkClusterSettings(out);
+  out.nodeId ??= `${hostname()}-${randomBytes(3).toString('hex')}`;
   out.dataDir = resolve(out.dataDir as string);
   if (!out.jwtAccessSecret || !out.cookieSecret || !out.fileUrlSecret) {
     const secrets = loadOrCreateSecrets(out.dataDir as string);

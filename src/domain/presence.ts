@@ -73,6 +73,15 @@ export class Presence {
       });
   }
 
+  /**
+   * Last device of a user gone on another node, which recorded `t` as their last activity (cluster
+   * mode): watchers here are told, and the user's own watch here ends.
+   */
+  offlineElsewhere(session: Session, t: number): void {
+    this.unsubscribe(session.orgId, session.userId);
+    if (!this.sessions.isOnline(session.orgId, session.userId)) void this.notify(session.orgId, session.userId, t);
+  }
+
   private async notify(orgId: string, userId: string, value: number): Promise<void> {
     const watchers = this.watchersOf.get(key(orgId, userId));
     if (!watchers || watchers.size === 0) return;

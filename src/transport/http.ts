@@ -18,6 +18,8 @@ export interface HttpContext {
   readonly log: Logger;
   /** False while starting or shutting down (drives /readyz). */
   readonly isReady: () => boolean;
+  /** Cluster mode: false while Redis cannot be reached (drives /readyz). */
+  readonly busHealthy?: () => boolean;
 }
 
 /** A route plugin: registers its routes on the app. Feature areas add theirs through main.ts. */
@@ -98,10 +100,11 @@ export async function buildHttpApp(ctx: HttpContext, routes: readonly HttpRoutes
     return sendHttpError(reply, ctx, err);
   });
 
-  app.get('/health', () => ({ status: 'ok', hostname: ctx.config.nodeName }));
+  app.get('/health', () => ({ status: 'ok', hostname: ctx.config.nodeName, node_id: ctx.config.nodeId }));
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     if (!ctx.isReady()) return reply.code(503).send({ status: 'not ready' });
+    if (ctx.busHealthy && !ctx.busHealthy()) return reply.code(503).send({ status: 'redis unreachable' });
     try {
       await ctx.deps.store.ping();
     } catch (err) {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BusObserver } from '../bus/bus.js';
 
 /** The series one packet kind updates on every request. */
 export interface PacketMetrics {
@@ -34,7 +35,39 @@ export class Metrics {
   });
   readonly badFrames = new Counter({ name: 'parley_bad_frames_total', help: 'Frames rejected before dispatch, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
 
+  readonly busMessages = new Counter({ name: 'parley_bus_messages_total', help: 'Bus payloads by direction (published | received) and topic kind (sessions | node).', labelNames: ['direction', 'topic'] as const, registers: [this.registry] });
+  readonly busBytes = new Counter({ name: 'parley_bus_bytes_total', help: 'Bus payload bytes by direction (published | received).', labelNames: ['direction'] as const, registers: [this.registry] });
+  readonly busLag = new Histogram({
+    name: 'parley_bus_lag_seconds',
+    help: 'Time from publish on one node to receipt on this node (clocks of different machines included).',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+  readonly busHandlerErrors = new Counter({ name: 'parley_bus_handler_errors_total', help: 'Bus payloads whose handling threw.', registers: [this.registry] });
+
   private readonly perPacket = new Map<string, PacketMetrics>();
+
+  /** Counts bus traffic and lag (cluster mode). */
+  busObserver(): BusObserver {
+    const kind = (topic: string): string => (topic.startsWith('node:') ? 'node' : topic);
+    return {
+      published: (topic, bytes) => {
+        this.busMessages.inc({ direction: 'published', topic: kind(topic) });
+        this.busBytes.inc({ direction: 'published' }, bytes);
+      },
+      received: (topic, bytes, lagMs) => {
+        this.busMessages.inc({ direction: 'received', topic: kind(topic) });
+        this.busBytes.inc({ direction: 'received' }, bytes);
+        this.busLag.observe(Math.max(0, lagMs) / 1000);
+      },
+      handlerFailed: () => this.busHandlerErrors.inc(),
+    };
+  }
+
+  /** Names this node (`parley_node_info{node="…"} 1`), so dashboards can tell nodes apart. */
+  nameNode(nodeId: string): void {
+    new Gauge({ name: 'parley_node_info', help: 'Always 1; its label names this node (NODE_ID).', labelNames: ['node'] as const, registers: [this.registry] }).set({ node: nodeId }, 1);
+  }
 
   /**
    * The labelled series of one packet kind, looked up once per kind: resolving labels on every

@@ -18,6 +18,22 @@ export interface PresenceListener {
 }
 
 /**
+ * Told of every change to this node's bound devices, one device at a time (the cluster layer
+ * mirrors them into the registry and onto the bus). Called synchronously, after the change.
+ */
+export interface DeviceListener {
+  bound(session: Session): void;
+  /**
+   * `userStays`: the user remains signed in (the socket re-bound as the same user, or the device
+   * moved to another node), so the device's end is no sign-out.
+   */
+  unbound(session: Session, userStays: boolean): void;
+  inactive(session: Session, value: boolean): void;
+  /** `dropUser` / `dropOtherDevices` ran here: sockets of the user elsewhere must close too. */
+  userDropped(orgId: string, userId: string, keepDeviceId: string | undefined, code: number, reason: string): void;
+}
+
+/**
  * The sockets bound to sessions on this node, indexed by user and device. A second socket that
  * binds the same (user, device) replaces the first, which is closed (SAMA leaves it half-alive;
  * protocol.md §2.4 Parley note).
@@ -26,11 +42,17 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
   /** organization → user → device → socket. Nested maps: lookups on the delivery path build no key strings. */
   private readonly byOrg = new Map<string, Map<string, Map<string, Connection>>>();
   private listeners: PresenceListener[] = [];
+  private deviceListener: DeviceListener | undefined;
   private readonly inactive = new WeakSet<Connection>();
 
   /** Registers a presence listener (presence feature, metrics). */
   listen(l: PresenceListener): void {
     this.listeners.push(l);
+  }
+
+  /** Sets the one listener told of every device change (the cluster layer). */
+  listenDevices(l: DeviceListener): void {
+    this.deviceListener = l;
   }
 
   /**
@@ -42,7 +64,7 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
   bind(conn: Connection, session: Session): void {
     const old = conn.session;
     const sameUser = old !== undefined && old.orgId === session.orgId && old.userId === session.userId;
-    if (old) this.detach(conn, !sameUser);
+    if (old) this.detach(conn, !sameUser, sameUser);
     let users = this.byOrg.get(session.orgId);
     if (!users) this.byOrg.set(session.orgId, (users = new Map<string, Map<string, Connection>>()));
     let devices = users.get(session.userId);
@@ -54,10 +76,12 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     const previous = devices.get(session.deviceId);
     if (previous && previous !== conn) {
       previous.session = undefined;
+      this.inactive.delete(previous);
       previous.close(4000, 'replaced by a newer connection of the same device');
     }
     devices.set(session.deviceId, conn);
     conn.session = session;
+    this.deviceListener?.bound(session);
     if (first && !sameUser) for (const l of this.listeners) l.online(session);
   }
 
@@ -70,7 +94,7 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
    * Takes `conn` out of the index; when it was its user's last device and `announce` is set, the
    * listeners hear that the user went offline.
    */
-  private detach(conn: Connection, announce: boolean): void {
+  private detach(conn: Connection, announce: boolean, userStays = false): void {
     const session = conn.session;
     if (!session) return;
     conn.session = undefined;
@@ -78,6 +102,8 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     const devices = users?.get(session.userId);
     if (!users || !devices || devices.get(session.deviceId) !== conn) return;
     devices.delete(session.deviceId);
+    this.inactive.delete(conn);
+    this.deviceListener?.unbound(session, userStays);
     if (devices.size === 0) {
       users.delete(session.userId);
       if (users.size === 0) this.byOrg.delete(session.orgId);
@@ -89,11 +115,35 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
   dropUser(orgId: string, userId: string, keep?: Connection): void {
     this.closeOthers(orgId, userId, keep, 4001, 'user deleted');
     if (keep?.session?.orgId === orgId && keep.session.userId === userId) this.unbind(keep);
+    this.deviceListener?.userDropped(orgId, userId, undefined, 4001, 'user deleted');
   }
 
   /** Closes (4002) and unbinds the other sockets of `conn`'s user; `conn` stays bound. */
   dropOtherDevices(conn: Connection): void {
-    if (conn.session) this.closeOthers(conn.session.orgId, conn.session.userId, conn, 4002, 'password changed');
+    const s = conn.session;
+    if (!s) return;
+    this.closeOthers(s.orgId, s.userId, conn, 4002, 'password changed');
+    this.deviceListener?.userDropped(s.orgId, s.userId, s.deviceId, 4002, 'password changed');
+  }
+
+  /**
+   * Closes the sockets of a user here on another node's word: all of them, or all but
+   * `keepDeviceId`'s, or only `onlyDeviceId`'s. With `code` 4000 (the device connected on another
+   * node) the user is still online, so nobody hears "offline"; otherwise it is a sign-out.
+   */
+  closeForCluster(orgId: string, userId: string, opts: { keepDeviceId?: string; onlyDeviceId?: string; code: number; reason: string }): void {
+    for (const [deviceId, conn] of [...this.devices(orgId, userId)]) {
+      if (deviceId === opts.keepDeviceId || (opts.onlyDeviceId !== undefined && deviceId !== opts.onlyDeviceId)) continue;
+      this.detach(conn, opts.code !== 4000, opts.code === 4000);
+      conn.close(opts.code, opts.reason);
+    }
+  }
+
+  /** Every session bound here, with its background flag (to write the registry again). */
+  boundSessions(): { session: Session; inactive: boolean }[] {
+    const out: { session: Session; inactive: boolean }[] = [];
+    for (const users of this.byOrg.values()) for (const devices of users.values()) for (const conn of devices.values()) if (conn.session) out.push({ session: conn.session, inactive: this.inactive.has(conn) });
+    return out;
   }
 
   /** Unbinds and closes every socket of the user except `keep`. */
@@ -109,6 +159,7 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
   setInactive(conn: Connection, value: boolean): void {
     if (value) this.inactive.add(conn);
     else this.inactive.delete(conn);
+    if (conn.session) this.deviceListener?.inactive(conn.session, value);
   }
 
   needsPush(orgId: string, userId: string): boolean {

@@ -1,0 +1,344 @@
+import type { Logger } from 'pino';
+import type { Bus, BusEnvelope } from '../bus/bus.js';
+import type { SessionRegistry } from '../bus/registry.js';
+import type { LiveDirectory } from '../domain/delivery.js';
+import type { Session, SessionDirectory } from '../domain/session.js';
+import { unixSeconds } from '../domain/users.js';
+import type { DeviceListener, LocalSessions } from './sessions.js';
+
+/** Told when a user comes online anywhere in the cluster, or leaves the last node. */
+export interface ClusterPresenceListener {
+  online(session: Session): void;
+  /** `recorded`: this node wrote the user's `recent_activity` (`t`); else another node did. */
+  offline(session: Session, t: number, recorded: boolean): void;
+}
+
+export interface ClusterSessionsOptions {
+  /** How often the view of other nodes is rebuilt from the registry and dead nodes reaped, ms. */
+  readonly reconcileMs: number;
+}
+
+/** The topic every node hears: session changes and forced disconnects. */
+export const SESSIONS_TOPIC = 'sessions';
+/** A node's own topic: deliveries for sockets bound there. */
+export const nodeTopic = (nodeId: string): string => `node:${nodeId}`;
+
+/** What a node says on the sessions topic. Short keys: these go out on every sign-in and out. */
+type SessionEvent =
+  | { t: 'bind'; o: string; u: string; d: string; i: boolean }
+  | { t: 'unbind'; o: string; u: string; d: string; stay: boolean; ra: number }
+  | { t: 'inactive'; o: string; u: string; d: string; i: boolean }
+  | { t: 'drop'; o: string; u: string; keep?: string; only?: string; c: number; r: string }
+  | { t: 'end'; o: string; u: string; d: string }
+  | { t: 'leave' };
+
+/** Deliveries for one node: each item is one encoded packet and the users it goes to there. */
+interface DeliverEvent {
+  readonly items: { readonly b: string; readonly to: readonly (readonly [string, string, string | null])[] }[];
+}
+
+interface RemoteDevice {
+  readonly nodeId: string;
+  inactive: boolean;
+  /** When an event or a registry snapshot last said the device is there, ms. */
+  seenAt: number;
+}
+
+/**
+ * This node's sockets plus the cluster: the session directory and live directory handlers and
+ * deliveries use when several nodes share one PostgreSQL and Redis (design.md, "Cluster").
+ *
+ * - Local sockets stay in LocalSessions. Every change to them goes to the registry (Redis, the
+ *   truth other nodes rebuild from) and onto the bus's sessions topic (so they hear at once).
+ * - Other nodes' devices are kept here as a view: updated from the sessions topic, rebuilt from
+ *   the registry every `reconcileMs` (which also drops nodes whose heartbeat lapsed and repairs
+ *   any event the at-most-once bus lost). State owned by the bus port: nothing here is durable.
+ * - A packet for a user reaches the sockets here directly and the user's sockets elsewhere
+ *   through one bus payload per node per event-loop turn.
+ * - Online status, `online_list` and the push decision are cluster-wide; a user's first device
+ *   anywhere and last device everywhere are reported to ClusterPresenceListeners.
+ */
+export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceListener {
+  /** org → user → device → where it is connected (other nodes only). */
+  private readonly remote = new Map<string, Map<string, Map<string, RemoteDevice>>>();
+  /** Users whose last remote device ended with "stays online": their next bind is no news. */
+  private readonly staying = new Set<string>();
+  private readonly listeners: ClusterPresenceListener[] = [];
+  /** node → packet bytes → recipients, sent at the end of this event-loop turn. */
+  private outbox = new Map<string, Map<string, [string, string, string | null][]>>();
+  private flushQueued = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly unsubscribes: (() => Promise<void>)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly local: LocalSessions,
+    private readonly bus: Bus,
+    private readonly registry: SessionRegistry,
+    private readonly log: Logger,
+    private readonly opts: ClusterSessionsOptions,
+  ) {}
+
+  get nodeId(): string {
+    return this.bus.nodeId;
+  }
+
+  /** Subscribes to the bus, loads the view of other nodes and starts reconciling. */
+  async start(): Promise<void> {
+    this.local.listenDevices(this);
+    this.local.listen({
+      online: (s) => {
+        if (!this.hasRemote(s.orgId, s.userId)) this.emitOnline(s);
+      },
+      offline: (s) => {
+        if (!this.hasRemote(s.orgId, s.userId)) this.emitOffline(s, unixSeconds(Date.now()), true);
+      },
+    });
+    this.unsubscribes.push(await this.bus.subscribe(SESSIONS_TOPIC, (e) => this.onSessionEvent(e)));
+    this.unsubscribes.push(await this.bus.subscribe(nodeTopic(this.nodeId), (e) => this.onDeliver(e)));
+    await this.reconcile();
+    this.timer = setInterval(() => void this.reconcile(), this.opts.reconcileMs);
+    this.timer.unref();
+  }
+
+  /** Registers a listener for cluster-wide presence changes. */
+  listen(l: ClusterPresenceListener): void {
+    this.listeners.push(l);
+  }
+
+  // ── SessionDirectory ───────────────────────────────────────────────────────────────────────
+
+  isOnline(orgId: string, userId: string): boolean {
+    return this.local.isOnline(orgId, userId) || this.hasRemote(orgId, userId);
+  }
+
+  onlineUserIds(orgId: string): string[] {
+    const ids = new Set(this.local.onlineUserIds(orgId));
+    for (const u of this.remote.get(orgId)?.keys() ?? []) ids.add(u);
+    return [...ids];
+  }
+
+  needsPush(orgId: string, userId: string): boolean {
+    const remote = this.remote.get(orgId)?.get(userId);
+    const here = this.local.devices(orgId, userId).size > 0;
+    if (!remote || remote.size === 0) return this.local.needsPush(orgId, userId);
+    for (const d of remote.values()) if (d.inactive) return true;
+    return here ? this.local.needsPush(orgId, userId) : false;
+  }
+
+  endDevice(orgId: string, userId: string, deviceId: string): void {
+    if (this.local.devices(orgId, userId).has(deviceId)) this.local.endDevice(orgId, userId, deviceId);
+    else this.publish({ t: 'end', o: orgId, u: userId, d: deviceId });
+  }
+
+  // ── LiveDirectory ──────────────────────────────────────────────────────────────────────────
+
+  sendToUser(orgId: string, userId: string, bytes: string, exceptDeviceId?: string): boolean {
+    const here = this.local.sendToUser(orgId, userId, bytes, exceptDeviceId);
+    const remote = this.remote.get(orgId)?.get(userId);
+    if (!remote || remote.size === 0) return here;
+    const nodes = new Set<string>();
+    for (const [deviceId, d] of remote) if (deviceId !== exceptDeviceId) nodes.add(d.nodeId);
+    for (const nodeId of nodes) this.queue(nodeId, bytes, [orgId, userId, exceptDeviceId ?? null]);
+    return true;
+  }
+
+  private queue(nodeId: string, bytes: string, target: [string, string, string | null]): void {
+    let byBytes = this.outbox.get(nodeId);
+    if (!byBytes) this.outbox.set(nodeId, (byBytes = new Map<string, [string, string, string | null][]>()));
+    let targets = byBytes.get(bytes);
+    if (!targets) byBytes.set(bytes, (targets = []));
+    targets.push(target);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** One bus payload per node for everything queued this turn, in the order it was queued. */
+  private flush(): void {
+    this.flushQueued = false;
+    const outbox = this.outbox;
+    this.outbox = new Map();
+    for (const [nodeId, byBytes] of outbox) {
+      const event: DeliverEvent = { items: [...byBytes].map(([b, to]) => ({ b, to })) };
+      void this.bus.publish(nodeTopic(nodeId), JSON.stringify(event));
+    }
+  }
+
+  private onDeliver(e: BusEnvelope): void {
+    let event: DeliverEvent;
+    try {
+      event = JSON.parse(e.payload) as DeliverEvent;
+    } catch (err) {
+      this.log.warn({ err, from: e.from }, 'undecodable cluster delivery');
+      return;
+    }
+    for (const item of event.items) for (const [orgId, userId, except] of item.to) this.local.sendToUser(orgId, userId, item.b, except ?? undefined);
+  }
+
+  // ── DeviceListener: this node's changes go to the registry and the bus ──────────────────────
+
+  bound(s: Session): void {
+    const inactive = false;
+    this.registry.register(s, inactive).catch((err: unknown) => this.log.warn({ err }, 'registry write failed'));
+    this.publish({ t: 'bind', o: s.orgId, u: s.userId, d: s.deviceId, i: inactive });
+  }
+
+  unbound(s: Session, userStays: boolean): void {
+    this.registry.unregister(s).catch((err: unknown) => this.log.warn({ err }, 'registry write failed'));
+    this.publish({ t: 'unbind', o: s.orgId, u: s.userId, d: s.deviceId, stay: userStays, ra: unixSeconds(Date.now()) });
+  }
+
+  inactive(s: Session, value: boolean): void {
+    this.registry.register(s, value).catch((err: unknown) => this.log.warn({ err }, 'registry write failed'));
+    this.publish({ t: 'inactive', o: s.orgId, u: s.userId, d: s.deviceId, i: value });
+  }
+
+  userDropped(orgId: string, userId: string, keepDeviceId: string | undefined, code: number, reason: string): void {
+    this.publish({ t: 'drop', o: orgId, u: userId, ...(keepDeviceId === undefined ? {} : { keep: keepDeviceId }), c: code, r: reason });
+  }
+
+  private publish(event: SessionEvent): void {
+    void this.bus.publish(SESSIONS_TOPIC, JSON.stringify(event));
+  }
+
+  // ── Other nodes' changes ────────────────────────────────────────────────────────────────────
+
+  private onSessionEvent(e: BusEnvelope): void {
+    if (e.from === this.nodeId) return;
+    let ev: SessionEvent;
+    try {
+      ev = JSON.parse(e.payload) as SessionEvent;
+    } catch (err) {
+      this.log.warn({ err, from: e.from }, 'undecodable cluster session event');
+      return;
+    }
+    switch (ev.t) {
+      case 'bind':
+        this.addRemote(e.from, ev.o, ev.u, ev.d, ev.i);
+        // The same device signing in on another node takes over: the socket here closes, and
+        // the user is still online (protocol.md §2.4 Parley note, across nodes).
+        if (this.local.devices(ev.o, ev.u).has(ev.d)) this.local.closeForCluster(ev.o, ev.u, { onlyDeviceId: ev.d, code: 4000, reason: 'replaced by a newer connection of the same device' });
+        break;
+      case 'unbind':
+        this.removeRemote(e.from, ev.o, ev.u, ev.d, ev.stay, ev.ra, false);
+        break;
+      case 'inactive': {
+        const d = this.remote.get(ev.o)?.get(ev.u)?.get(ev.d);
+        if (d?.nodeId === e.from) {
+          d.inactive = ev.i;
+          d.seenAt = Date.now();
+        }
+        break;
+      }
+      case 'drop':
+        this.local.closeForCluster(ev.o, ev.u, { keepDeviceId: ev.keep, onlyDeviceId: ev.only, code: ev.c, reason: ev.r });
+        break;
+      case 'end':
+        this.local.endDevice(ev.o, ev.u, ev.d);
+        break;
+      case 'leave':
+        this.dropNode(e.from);
+        break;
+    }
+  }
+
+  private hasRemote(orgId: string, userId: string): boolean {
+    return (this.remote.get(orgId)?.get(userId)?.size ?? 0) > 0;
+  }
+
+  private addRemote(nodeId: string, orgId: string, userId: string, deviceId: string, inactive: boolean, seenAt = Date.now()): void {
+    let users = this.remote.get(orgId);
+    if (!users) this.remote.set(orgId, (users = new Map<string, Map<string, RemoteDevice>>()));
+    let devices = users.get(userId);
+    if (!devices) users.set(userId, (devices = new Map<string, RemoteDevice>()));
+    const wasOnline = devices.size > 0 || this.local.isOnline(orgId, userId);
+    devices.set(deviceId, { nodeId, inactive, seenAt });
+    const key = `${orgId}\n${userId}`;
+    if (this.staying.delete(key)) return;
+    if (!wasOnline) this.emitOnline({ orgId, userId, deviceId });
+  }
+
+  private removeRemote(nodeId: string, orgId: string, userId: string, deviceId: string, stay: boolean, t: number, recorded: boolean): void {
+    const users = this.remote.get(orgId);
+    const devices = users?.get(userId);
+    if (!users || devices?.get(deviceId)?.nodeId !== nodeId) return;
+    devices.delete(deviceId);
+    if (devices.size > 0) return;
+    users.delete(userId);
+    if (users.size === 0) this.remote.delete(orgId);
+    if (this.local.isOnline(orgId, userId)) return;
+    if (stay) this.staying.add(`${orgId}\n${userId}`);
+    else this.emitOffline({ orgId, userId, deviceId }, t, recorded);
+  }
+
+  /** Forgets a node that left or died, announcing its users offline where that is news. */
+  private dropNode(nodeId: string): void {
+    for (const [orgId, users] of [...this.remote]) {
+      for (const [userId, devices] of [...users]) {
+        for (const [deviceId, d] of [...devices]) {
+          if (d.nodeId !== nodeId) continue;
+          this.removeRemote(nodeId, orgId, userId, deviceId, false, unixSeconds(Date.now()), false);
+        }
+      }
+    }
+  }
+
+  /**
+   * Repairs the view of other nodes from the registry. Devices the snapshot shows are confirmed
+   * (added, and announced online, if an event was lost). A device is dropped — its user announced
+   * offline where that is news — when its node's heartbeat lapsed, or when neither an event nor
+   * this or the previous snapshot has confirmed it (so a registry write still on its way does not
+   * count as a sign-out). Dead nodes' entries are reaped here too; the node that reaps a user
+   * records their `recent_activity`.
+   */
+  private async reconcile(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const started = Date.now();
+      const reaped = await this.registry.reapDead();
+      const reapedUsers = new Set<string>();
+      for (const r of reaped) for (const s of r.sessions) reapedUsers.add(`${s.orgId}\n${s.userId}`);
+      const [snapshot, live] = await Promise.all([this.registry.snapshot(), this.registry.liveNodes()]);
+      for (const s of snapshot) if (s.nodeId !== this.nodeId) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
+      const alive = new Set(live);
+      // Two periods: the previous snapshot may have been taken a little more than one period ago.
+      const stale = started - 2 * this.opts.reconcileMs;
+      const t = unixSeconds(Date.now());
+      for (const [orgId, users] of [...this.remote]) {
+        for (const [userId, devices] of [...users]) {
+          for (const [deviceId, d] of [...devices]) {
+            if (alive.has(d.nodeId) && d.seenAt >= stale) continue;
+            this.removeRemote(d.nodeId, orgId, userId, deviceId, false, t, reapedUsers.has(`${orgId}\n${userId}`));
+          }
+        }
+      }
+      this.staying.clear();
+    } catch (err) {
+      this.log.warn({ err }, 'cluster view could not be rebuilt from the registry; retrying');
+    }
+  }
+
+  /** Writes this node's sessions to the registry again (it lost them: a Redis restart). */
+  async republish(): Promise<void> {
+    await this.registry.republish(this.local.boundSessions());
+  }
+
+  private emitOnline(s: Session): void {
+    for (const l of this.listeners) l.online(s);
+  }
+
+  private emitOffline(s: Session, t: number, recorded: boolean): void {
+    for (const l of this.listeners) l.offline(s, t, recorded);
+  }
+
+  /** Leaves the cluster at once: other nodes forget this node's sessions without waiting. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.flush();
+    await this.bus.publish(SESSIONS_TOPIC, JSON.stringify({ t: 'leave' } satisfies SessionEvent));
+    for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined);
+  }
+}
