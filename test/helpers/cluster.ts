@@ -15,7 +15,7 @@ export function clusterUnavailable(): string | undefined {
 export class TestCluster {
   private constructor(
     readonly nodes: TestServer[],
-    readonly redis: TestRedis,
+    private currentRedis: TestRedis,
     readonly env: Record<string, string>,
   ) {}
 
@@ -38,6 +38,15 @@ export class TestCluster {
     return new TestCluster(nodes, redis, shared);
   }
 
+  get redis(): TestRedis {
+    return this.currentRedis;
+  }
+
+  /** Stops Redis and starts an empty one on the same port, as a Redis restart does. */
+  async restartRedis(): Promise<void> {
+    this.currentRedis = await this.currentRedis.restart();
+  }
+
   node(i: number): TestServer {
     const n = this.nodes[i];
     if (!n) throw new Error(`no node ${String(i)}`);
@@ -46,6 +55,6 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     for (const n of this.nodes) await n.stop();
-    await this.redis.stop();
+    await this.currentRedis.stop();
   }
 }
