@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
-import { ConfigError, isClustered, loadConfig, type Config } from './config/config.js';
+import { availableParallelism } from 'node:os';
+import { ConfigError, isClustered, loadConfig, workerCount, type Config } from './config/config.js';
 import { join } from 'node:path';
 import { DeliveryService } from './domain/delivery.js';
 import { FileService } from './domain/files.js';
@@ -32,6 +33,7 @@ import { authRoutes } from './transport/routes/auth.js';
 import { localFileRoutes } from './transport/routes/files.js';
 import { LocalSessions } from './transport/sessions.js';
 import { joinCluster, type ClusterMembership } from './main-cluster.js';
+import { isWorker, runWorkers } from './main-workers.js';
 import { attachWebSocket } from './transport/ws.js';
 
 /** A running node. */
@@ -290,6 +292,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = pino({ level: config.logLevel });
+  const workers = workerCount(config, availableParallelism());
+  if (workers > 0 && !isWorker()) {
+    runWorkers(config, workers, log);
+    return;
+  }
   const node = await startParley(config, log);
   const stop = (signal: string): void => {
     log.info({ signal }, 'shutting down');

@@ -107,6 +107,7 @@ export const CONFIG_DEFINITIONS = {
   redisUrl: optStr('REDIS_URL', 'Redis, e.g. redis://127.0.0.1:6379. With DATABASE_URL the node joins the cluster of every node on that Redis and database (README: Running several nodes); with the embedded store only for PUSH_DRIVER=sama-queue.'),
   nodeId: optStr('NODE_ID', 'Name of this node in the cluster, logs, /health and /metrics. Unset: the host name and a random suffix, new at every start.'),
   clusterNodeTtlMs: int('CLUSTER_NODE_TTL_MS', 6000, 'A node that has not renewed its heartbeat for this long is dead: its users go offline on every node. Heartbeats go out every third of it.', 300),
+  clusterWorkers: str('CLUSTER_WORKERS', '0', 'Run this many nodes as worker processes sharing the port (node:cluster), each a cluster node with its own NODE_ID (<NODE_ID>-w<n>); auto = one per CPU core. Needs cluster mode (REDIS_URL with DATABASE_URL). 0 = one process.'),
   clusterReconcileMs: int('CLUSTER_RECONCILE_MS', 2000, 'How often a node rebuilds its view of the other nodes from the registry in Redis (repairing lost bus events) and reaps dead nodes, ms.', 100),
   samaPushQueueName: str('SAMA_NATIVE_PUSH_QUEUE_NAME', 'push_notifications', 'Queue SAMA\'s push daemon consumes (PUSH_DRIVER=sama-queue; the daemon\'s SAMA_PUSH_QUEUE_NAME); keys `bull:<name>:*`.'),
 } as const;
@@ -200,6 +201,11 @@ function checkClusterSettings(out: Record<string, unknown>): void {
   if (missing.length > 0) throw new ConfigError(`Cluster mode (REDIS_URL with DATABASE_URL) needs ${missing.join(', ')} set to the same value on every node; generated per node they would not be shared.`);
 }
 
+/** How many worker processes CLUSTER_WORKERS asks for (0: this process is the node). */
+export function workerCount(config: Config, cores: number): number {
+  return config.clusterWorkers === 'auto' ? cores : Number(config.clusterWorkers);
+}
+
 /** True when this node is one of a cluster (REDIS_URL with DATABASE_URL). */
 export function isClustered(config: Config): boolean {
   return config.redisUrl !== undefined && config.databaseUrl !== undefined;
@@ -226,6 +232,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   checkPushSettings(out);
   checkClusterSettings(out);
+  const workers = out.clusterWorkers as string;
+  if (!/^(auto|\d+)$/.test(workers)) throw new ConfigError(`CLUSTER_WORKERS must be auto or a whole number, got "${workers}"`);
+  if (workers !== '0' && (out.redisUrl === undefined || out.databaseUrl === undefined)) throw new ConfigError('CLUSTER_WORKERS runs several nodes, which needs cluster mode: set REDIS_URL and DATABASE_URL (PostgreSQL).');
   out.nodeId ??= `${hostname()}-${randomBytes(3).toString('hex')}`;
   out.dataDir = resolve(out.dataDir as string);
   if (!out.jwtAccessSecret || !out.cookieSecret || !out.fileUrlSecret) {
