@@ -174,7 +174,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     (reason) => metrics.loginsThrottled.inc({ reason }),
   );
   const presence = new Presence(store, directory, directory, log);
-  if (cluster) cluster.sessions.listen({ online: (s) => presence.online(s), offline: (s, t, recorded) => (recorded ? presence.offline(s) : presence.offlineElsewhere(s, t)) });
+  if (cluster) cluster.sessions.listen({ online: (s) => presence.online(s), offline: (s, t) => presence.offlineElsewhere(s, t), ended: (s, t) => presence.recordEnded(s, t) });
   else sessions.listen(presence);
   let listeningPort = config.port;
   const anyAddress = config.host === '0.0.0.0' || config.host === '::';

@@ -74,12 +74,18 @@ export class Presence {
   }
 
   /**
-   * Last device of a user gone on another node, which recorded `t` as their last activity (cluster
-   * mode): watchers here are told, and the user's own watch here ends.
+   * Cluster mode: the user's last device everywhere is gone (at `t`): watchers here are told, and
+   * the user's own watch here ends. Recording the time is `recordEnded`'s, done by the node where
+   * the session ended.
    */
   offlineElsewhere(session: Session, t: number): void {
     this.unsubscribe(session.orgId, session.userId);
     if (!this.sessions.isOnline(session.orgId, session.userId)) void this.notify(session.orgId, session.userId, t);
+  }
+
+  /** Cluster mode: a session of the user ended here at `t`; it becomes their last activity. */
+  recordEnded(session: Session, t: number): void {
+    this.store.users.setRecentActivity(session.orgId, session.userId, t).catch((err: unknown) => this.log.warn({ err }, 'could not record last activity'));
   }
 
   private async notify(orgId: string, userId: string, value: number): Promise<void> {

@@ -8,9 +8,15 @@ import type { DeviceListener, LocalSessions } from './sessions.js';
 
 /** Told when a user comes online anywhere in the cluster, or leaves the last node. */
 export interface ClusterPresenceListener {
+  /** The user's first device anywhere connected. */
   online(session: Session): void;
-  /** `recorded`: this node wrote the user's `recent_activity` (`t`); else another node did. */
-  offline(session: Session, t: number, recorded: boolean): void;
+  /** The user's last device everywhere is gone; `t` is when (unix seconds). Tell watchers here. */
+  offline(session: Session, t: number): void;
+  /**
+   * A session of the user ended at `t` on this node (or on a dead node this node reaped): record
+   * it as the user's last activity. Called whether or not the user is still online elsewhere.
+   */
+  ended(session: Session, t: number): void;
 }
 
 export interface ClusterSessionsOptions {
@@ -91,7 +97,9 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
         if (!this.hasRemote(s.orgId, s.userId)) this.emitOnline(s);
       },
       offline: (s) => {
-        if (!this.hasRemote(s.orgId, s.userId)) this.emitOffline(s, unixSeconds(Date.now()), true);
+        const t = unixSeconds(Date.now());
+        for (const l of this.listeners) l.ended(s, t);
+        if (!this.hasRemote(s.orgId, s.userId)) this.emitOffline(s, t);
       },
     });
     this.unsubscribes.push(await this.bus.subscribe(SESSIONS_TOPIC, (e) => this.onSessionEvent(e)));
@@ -260,7 +268,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     if (!wasOnline) this.emitOnline({ orgId, userId, deviceId });
   }
 
-  private removeRemote(nodeId: string, orgId: string, userId: string, deviceId: string, stay: boolean, t: number, recorded: boolean): void {
+  /** `reaped`: this node reaped the device's dead node, so it records the user's last activity. */
+  private removeRemote(nodeId: string, orgId: string, userId: string, deviceId: string, stay: boolean, t: number, reaped: boolean): void {
     const users = this.remote.get(orgId);
     const devices = users?.get(userId);
     if (!users || devices?.get(deviceId)?.nodeId !== nodeId) return;
@@ -270,7 +279,10 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     if (users.size === 0) this.remote.delete(orgId);
     if (this.local.isOnline(orgId, userId)) return;
     if (stay) this.staying.add(`${orgId}\n${userId}`);
-    else this.emitOffline({ orgId, userId, deviceId }, t, recorded);
+    else {
+      if (reaped) for (const l of this.listeners) l.ended({ orgId, userId, deviceId }, t);
+      this.emitOffline({ orgId, userId, deviceId }, t);
+    }
   }
 
   /** Forgets a node that left or died, announcing its users offline where that is news. */
@@ -329,8 +341,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     for (const l of this.listeners) l.online(s);
   }
 
-  private emitOffline(s: Session, t: number, recorded: boolean): void {
-    for (const l of this.listeners) l.offline(s, t, recorded);
+  private emitOffline(s: Session, t: number): void {
+    for (const l of this.listeners) l.offline(s, t);
   }
 
   /** Leaves the cluster at once: other nodes forget this node's sessions without waiting. */

@@ -75,6 +75,12 @@ describe('three nodes on one PostgreSQL and Redis', { skip: skip ?? false }, () 
     await t2.close();
     const [off] = await activityOf(cw, t, 2000);
     assert.ok(off !== undefined && off > 0);
+    // The time is recorded, so a later read agrees with the notice.
+    const recorded = Date.now() + 2000;
+    while ((await cw.request('user_last_activity', { ids: [t._id] })).last_activity[t._id] !== off) {
+      assert.ok(Date.now() < recorded, 'last activity not recorded');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.equal((await onN3.request('online_list', { count: true })).count, 1);
     await cw.close();
     await onN3.close();
