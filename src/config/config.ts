@@ -64,7 +64,7 @@ export const CONFIG_DEFINITIONS = {
   conversationNotificationsEnabled: bool('CONVERSATION_NOTIFICATIONS_ENABLED', true, 'Send conversation events and participant system messages.'),
   conversationDisableChannelsLogic: bool('CONVERSATION_DISABLE_CHANNELS_LOGIC', false, 'Turn off channel restrictions.'),
   operationsLogExpiresIn: int('OPERATIONS_LOG_EXPIRES_IN', 1209600, 'Operations-log retention, seconds.', 1),
-  publicUrl: optStr('PUBLIC_URL', 'Base URL clients reach this node at (e.g. https://chat.example.com), used in the local file driver\'s URLs. Unset: http://localhost:<port>.'),
+  publicUrl: optStr('PUBLIC_URL', 'Base URL clients reach this node at (e.g. https://chat.example.com), used in the local file driver\'s URLs. Unset: http://localhost:<port> when listening on every address, else http://<BIND_HOST>:<port>.'),
   storageDriver: oneOf('STORAGE_DRIVER', ['local', 's3', 'minio', 'spaces'] as const, 'local', 'Where file bytes live: local (DATA_DIR/files, served by Parley) or an S3-compatible service (s3, minio, spaces: all use the S3_* settings).'),
   fileUploadUrlExpiresIn: int('FILE_UPLOAD_URL_EXPIRES_IN', 3600, 'Upload URL lifetime, seconds.', 1, 604800),
   fileDownloadUrlExpiresIn: int('FILE_DOWNLOAD_URL_EXPIRES_IN', 86400, 'Minimum download URL lifetime, seconds (URLs are reused for up to an hour more, so clients can cache).', 1, 518400),
