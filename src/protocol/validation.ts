@@ -39,7 +39,9 @@ function toSamaError(err: ValueError | undefined, mapping: ErrorMapping): SamaEr
   if (!err) return bareError('"value" is invalid');
   const segments = err.path.split('/').filter((s) => s.length > 0);
   const top = segments[0];
-  if (top !== undefined && mapping.fields?.[top]) return samaError(mapping.fields[top]);
+  // Own keys only: a field named "toString" or "__proto__" must not find Object.prototype's.
+  const mapped = top !== undefined && mapping.fields !== undefined && Object.hasOwn(mapping.fields, top) ? mapping.fields[top] : undefined;
+  if (mapped !== undefined) return samaError(mapped);
   return bareError(describe(err, segments));
 }
 
