@@ -3,7 +3,8 @@ import { startEjabberd } from './lib/ejabberd.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
 import { ProcSampler, procStats } from './lib/proc-stats.js';
 import { startProsody } from './lib/prosody.js';
-import { createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
+import { runFuzz } from '../test/fuzz/driver.js';
+import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { WorkerPool } from './lib/workers.js';
 import { seedHistory } from './seed.js';
 
@@ -23,6 +24,12 @@ export interface ScenarioOptions {
   readonly warmupSec?: number;
   /** The XMPP servers the `xmpp` scenario compares Parley with (`--server`). */
   readonly xmppServers?: readonly XmppServerName[];
+  /** Packets the `fuzz` scenario sends (`--packets`). */
+  readonly packets?: number;
+  /** The fuzz scenario's PRNG seed (`--seed`); random when absent. */
+  readonly seed?: number;
+  /** Kill-restart trials of the `crash` scenario (`--trials`). */
+  readonly trials?: number;
 }
 
 /** The XMPP servers the bench can start, by name. */
@@ -298,6 +305,24 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       const srv = sampler.stop();
       for (const cl of clients) cl.close();
       return { concurrency: clients.length, loginsPerSec: Math.round(done / secs), latency: summarize(lat), serverCpuCores: Math.round(srv.cpuCores * 100) / 100 };
+    } finally {
+      await server.stop();
+    }
+  },
+
+  /**
+   * The hostile-client fuzz of test/fuzz at length (default 1,000,000 packets): every reply
+   * SAMA-shaped, no 500, no crash, pings on another socket answered within 1 s.
+   */
+  async fuzz(o) {
+    const seed = o.seed ?? Math.floor(Math.random() * 4294967296);
+    process.stderr.write(`fuzz seed ${seed}\n`);
+    const server = await startParley({ ...FAST_HASH, LOGIN_RATE_LIMIT_PER_LOGIN: '1000000', ...storeEnv(o) });
+    try {
+      const report = await runFuzz({ wsUrl: server.wsUrl, httpUrl: server.httpUrl, adminKey: ADMIN_KEY }, { packets: o.packets ?? 1_000_000, seed, progress: (line) => process.stderr.write(`${line}\n`) });
+      const alive = (await fetch(`${server.httpUrl}/readyz`).then((r) => r.status, () => 0)) === 200;
+      const passed = alive && report.violationCount === 0 && report.pings.maxMs < 1000 && Object.keys(report.noReply).length === 0;
+      return { passed, serverAlive: alive, ...report };
     } finally {
       await server.stop();
     }
