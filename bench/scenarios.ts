@@ -3,7 +3,10 @@ import { startEjabberd } from './lib/ejabberd.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
 import { ProcSampler, procStats } from './lib/proc-stats.js';
 import { startProsody } from './lib/prosody.js';
+import { join, resolve } from 'node:path';
 import { runFuzz } from '../test/fuzz/driver.js';
+import { TestPostgres } from '../test/helpers/postgres.js';
+import { crashTrial, sumTrials, type CrashTrialResult } from '../test/process/crash-trial.js';
 import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { WorkerPool } from './lib/workers.js';
 import { seedHistory } from './seed.js';
@@ -55,6 +58,7 @@ export interface StepResult {
   held: boolean;
 }
 
+const ROOT = resolve(import.meta.dirname, '..');
 const FAST_HASH = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' };
 const PASSWORD = 'bench-password';
 const MiB = 2 ** 20;
@@ -326,6 +330,34 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
     } finally {
       await server.stop();
     }
+  },
+
+  /**
+   * Kill-restart trials (test/process/crash-trial.ts) against the built server: SIGKILL under
+   * load at a random moment, restart, resend unacknowledged messages with the same ids; counts
+   * acknowledged messages checked, lost and duplicated. PostgreSQL: a throwaway server, one fresh
+   * database per trial.
+   */
+  async crash(o) {
+    const trials = o.trials ?? 100;
+    const seed = o.seed ?? Math.floor(Math.random() * 1e9);
+    const pgServer = o.store === 'postgres' ? await TestPostgres.start() : undefined;
+    const server = [process.execPath, join(ROOT, 'dist', 'main.js')];
+    const results: CrashTrialResult[] = [];
+    const failed: CrashTrialResult[] = [];
+    const t0 = performance.now();
+    try {
+      for (let i = 0; i < trials; i++) {
+        const r = await crashTrial({ server, seed: seed + i, databaseUrl: pgServer ? await pgServer.createDatabase() : undefined });
+        results.push(r);
+        if (r.lost + r.duplicated + r.mismatched + r.errors > 0) failed.push(r);
+        if ((i + 1) % 10 === 0 || i + 1 === trials) process.stderr.write(`crash ${o.store}: ${i + 1}/${trials} trials, ${JSON.stringify(sumTrials(results))}, failed ${failed.length}\n`);
+      }
+    } finally {
+      await pgServer?.stop();
+    }
+    const times = results.map((r) => r.elapsedMs).sort((a, b) => a - b);
+    return { firstSeed: seed, ...sumTrials(results), failedTrials: failed, trialMs: { median: times[Math.floor(times.length / 2)] ?? 0, max: times[times.length - 1] ?? 0 }, totalSec: Math.round((performance.now() - t0) / 1000) };
   },
 
   /** Start-up to ready on an empty data dir, several times. */
