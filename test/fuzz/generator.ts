@@ -212,7 +212,8 @@ function mutate(rng: Rng, body: unknown, mutation: (typeof MUTATIONS)[number]): 
 function serialise(rng: Rng, value: unknown): string {
   const text = JSON.stringify(value);
   if (!text.includes('\\u0001deep\\u0001')) return text;
-  const depth = rng.chance(0.1) ? rng.int(20_000, 100_000) : rng.int(200, 5_000);
+  const roll = rng.next();
+  const depth = roll < 0.3 ? rng.int(5, 60) : roll < 0.4 ? rng.int(20_000, 100_000) : rng.int(65, 5_000);
   const [open, close] = rng.chance(0.5) ? ['[', ']'] : ['{"a":', '}'];
   return text.replace(`"\\u0001deep\\u0001"`, `${open.repeat(depth)}1${close.repeat(depth)}`);
 }
