@@ -1,5 +1,6 @@
 import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import type { RegisteredHandler } from '../../src/handlers/define.js';
+import { MAX_NESTING } from '../../src/protocol/envelope.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -209,13 +210,16 @@ function mutate(rng: Rng, body: unknown, mutation: (typeof MUTATIONS)[number]): 
   }
 }
 
-function serialise(rng: Rng, value: unknown): string {
+/** The frame's text, and whether the server refuses it undecoded (no id in the reply then). */
+function serialise(rng: Rng, value: unknown): { text: string; tooDeep: boolean } {
   const text = JSON.stringify(value);
-  if (!text.includes('\\u0001deep\\u0001')) return text;
+  if (!text.includes('\\u0001deep\\u0001')) return { text, tooDeep: false };
   const roll = rng.next();
   const depth = roll < 0.3 ? rng.int(5, 60) : roll < 0.4 ? rng.int(20_000, 100_000) : rng.int(65, 5_000);
   const [open, close] = rng.chance(0.5) ? ['[', ']'] : ['{"a":', '}'];
-  return text.replace(`"\\u0001deep\\u0001"`, `${open.repeat(depth)}1${close.repeat(depth)}`);
+  // The marker's own containers add a few levels; count them in so the estimate errs high.
+  const tooDeep = depth + 8 > MAX_NESTING;
+  return { text: text.replace(`"\\u0001deep\\u0001"`, `${open.repeat(depth)}1${close.repeat(depth)}`), tooDeep };
 }
 
 /** Frames that are not packets: bad JSON, binary, empty, non-objects, broken envelopes. */
@@ -265,8 +269,8 @@ export function nextPacket(rng: Rng, handlers: readonly RegisteredHandler[], poo
     envelope = outerId === undefined ? { request: { [handler.kind]: body } } : { request: { [handler.kind]: body, id: outerId } };
     if (outerId !== id) anonymous = true;
   }
-  const data = serialise(rng, envelope);
-  // A frame over the server's size limit is answered 413 without any id.
-  if (data.length > 250_000 && Buffer.byteLength(data) > 1_000_000) anonymous = true;
+  const { text: data, tooDeep } = serialise(rng, envelope);
+  // A frame over the server's size or nesting limit is answered 413 / 400 without any id.
+  if (tooDeep || (data.length > 250_000 && Buffer.byteLength(data) > 1_000_000)) anonymous = true;
   return { label: handler.kind, data, ids, anonymous, maySilent: SILENT_KINDS.has(handler.kind), sessionChanging: SESSION_KINDS.has(handler.kind) };
 }
