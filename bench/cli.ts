@@ -25,12 +25,15 @@ const { positionals, values } = parseArgs({
     'server-env': { type: 'string' },
     warmup: { type: 'string' },
     server: { type: 'string', default: 'both' },
+    packets: { type: 'string' },
+    seed: { type: 'string' },
+    trials: { type: 'string' },
   },
 });
 const name = positionals[0] ?? '';
 const scenario = scenarios[name];
 if (!scenario) {
-  process.stderr.write(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--store sqlite|postgres] [--workers N] [--duration s] [--rates r1,r2,...] [--server prosody|ejabberd|both (xmpp)] ...\n`);
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--store sqlite|postgres] [--workers N] [--duration s] [--rates r1,r2,...] [--server prosody|ejabberd|both (xmpp)] [--packets N --seed S (fuzz)] [--trials N (crash)] ...\n`);
   process.exit(2);
 }
 const xmppServers: XmppServerName[] = values.server === 'both' ? ['prosody', 'ejabberd'] : [values.server as XmppServerName];
@@ -53,6 +56,9 @@ const opts: ScenarioOptions = {
   rates: values.rates?.split(',').map(Number),
   warmupSec: values.warmup !== undefined ? Number(values.warmup) : undefined,
   xmppServers,
+  packets: values.packets !== undefined ? Number(values.packets) : undefined,
+  seed: values.seed !== undefined ? Number(values.seed) : undefined,
+  trials: values.trials !== undefined ? Number(values.trials) : undefined,
   serverEnv: Object.fromEntries((values['server-env'] ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
 };
 const started = new Date();

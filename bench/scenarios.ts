@@ -3,7 +3,11 @@ import { startEjabberd } from './lib/ejabberd.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
 import { ProcSampler, procStats } from './lib/proc-stats.js';
 import { startProsody } from './lib/prosody.js';
-import { createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
+import { join, resolve } from 'node:path';
+import { runFuzz } from '../test/fuzz/driver.js';
+import { TestPostgres } from '../test/helpers/postgres.js';
+import { crashTrial, sumTrials, type CrashTrialResult } from '../test/process/crash-trial.js';
+import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { WorkerPool } from './lib/workers.js';
 import { seedHistory } from './seed.js';
 
@@ -23,6 +27,12 @@ export interface ScenarioOptions {
   readonly warmupSec?: number;
   /** The XMPP servers the `xmpp` scenario compares Parley with (`--server`). */
   readonly xmppServers?: readonly XmppServerName[];
+  /** Packets the `fuzz` scenario sends (`--packets`). */
+  readonly packets?: number;
+  /** The fuzz scenario's PRNG seed (`--seed`); random when absent. */
+  readonly seed?: number;
+  /** Kill-restart trials of the `crash` scenario (`--trials`). */
+  readonly trials?: number;
 }
 
 /** The XMPP servers the bench can start, by name. */
@@ -48,6 +58,7 @@ export interface StepResult {
   held: boolean;
 }
 
+const ROOT = resolve(import.meta.dirname, '..');
 const FAST_HASH = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' };
 const PASSWORD = 'bench-password';
 const MiB = 2 ** 20;
@@ -301,6 +312,52 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
     } finally {
       await server.stop();
     }
+  },
+
+  /**
+   * The hostile-client fuzz of test/fuzz at length (default 1,000,000 packets): every reply
+   * SAMA-shaped, no 500, no crash, pings on another socket answered within 1 s.
+   */
+  async fuzz(o) {
+    const seed = o.seed ?? Math.floor(Math.random() * 4294967296);
+    process.stderr.write(`fuzz seed ${seed}\n`);
+    const server = await startParley({ ...FAST_HASH, LOGIN_RATE_LIMIT_PER_LOGIN: '1000000', ...storeEnv(o) });
+    try {
+      const report = await runFuzz({ wsUrl: server.wsUrl, httpUrl: server.httpUrl, adminKey: ADMIN_KEY }, { packets: o.packets ?? 1_000_000, seed, progress: (line) => process.stderr.write(`${line}\n`) });
+      const alive = (await fetch(`${server.httpUrl}/readyz`).then((r) => r.status, () => 0)) === 200;
+      const passed = alive && report.violationCount === 0 && report.pings.maxMs < 1000 && Object.keys(report.noReply).length === 0;
+      return { passed, serverAlive: alive, ...report };
+    } finally {
+      await server.stop();
+    }
+  },
+
+  /**
+   * Kill-restart trials (test/process/crash-trial.ts) against the built server: SIGKILL under
+   * load at a random moment, restart, resend unacknowledged messages with the same ids; counts
+   * acknowledged messages checked, lost and duplicated. PostgreSQL: a throwaway server, one fresh
+   * database per trial.
+   */
+  async crash(o) {
+    const trials = o.trials ?? 100;
+    const seed = o.seed ?? Math.floor(Math.random() * 1e9);
+    const pgServer = o.store === 'postgres' ? await TestPostgres.start() : undefined;
+    const server = [process.execPath, join(ROOT, 'dist', 'main.js')];
+    const results: CrashTrialResult[] = [];
+    const failed: CrashTrialResult[] = [];
+    const t0 = performance.now();
+    try {
+      for (let i = 0; i < trials; i++) {
+        const r = await crashTrial({ server, seed: seed + i, databaseUrl: pgServer ? await pgServer.createDatabase() : undefined });
+        results.push(r);
+        if (r.lost + r.duplicated + r.mismatched + r.errors > 0) failed.push(r);
+        if ((i + 1) % 10 === 0 || i + 1 === trials) process.stderr.write(`crash ${o.store}: ${i + 1}/${trials} trials, ${JSON.stringify(sumTrials(results))}, failed ${failed.length}\n`);
+      }
+    } finally {
+      await pgServer?.stop();
+    }
+    const times = results.map((r) => r.elapsedMs).sort((a, b) => a - b);
+    return { firstSeed: seed, ...sumTrials(results), failedTrials: failed, trialMs: { median: times[Math.floor(times.length / 2)] ?? 0, max: times[times.length - 1] ?? 0 }, totalSec: Math.round((performance.now() - t0) / 1000) };
   },
 
   /** Start-up to ready on an empty data dir, several times. */

@@ -111,4 +111,28 @@ describe('OrderedPipeline', () => {
     await assert.rejects(other, /finish failed/);
     assert.equal(q.size, 0);
   });
+
+  // Found by the fuzz test: a pipelined start that failed while an earlier task was still
+  // finishing left a rejected promise with no handler for a while, and Node ended the process.
+  it('does not leave a failed start unhandled while an earlier task is still finishing', async () => {
+    const q = new OrderedPipeline();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let release!: () => void;
+      const slowFinish = new Promise<void>((r) => (release = r));
+      const first = q.run('k', true, (sequenced) => (sequenced(), Promise.resolve(1)), () => slowFinish);
+      const second = q.run('k', true, () => Promise.reject(new Error('bad second')), () => Promise.resolve());
+      const secondResult = second.then(() => 'ok', (err: Error) => err.message);
+      await tick(20);
+      release();
+      await first;
+      assert.equal(await secondResult, 'bad second');
+      await tick(5);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

@@ -37,6 +37,10 @@ export class OrderedPipeline {
       void settled(w).then(sequenced);
       return w;
     });
+    // `work` may fail before the earlier finishes are done and `done` picks it up: mark it
+    // handled now, or Node would end the process for an unhandled rejection (the failure still
+    // reaches the caller through `done`).
+    void settled(work);
     const done = prev.finishTail.then(() => work).then(finish);
     const state: KeyState = { startTail: mayStartNext, finishTail: settled(done) };
     this.keys.set(key, state);

@@ -18,7 +18,32 @@ export interface DecodedPacket {
 }
 
 /** Why a frame could not be decoded at all. */
-export type DecodeFailure = 'invalid_json' | 'not_a_packet';
+export type DecodeFailure = 'invalid_json' | 'not_a_packet' | 'too_deep';
+
+/**
+ * Deepest nesting of arrays and objects a frame may have. No SAMA packet needs more than a few
+ * levels; a free-form field (`x`, attachment extras) nested thousands deep would be stored and
+ * then overflow the stack when a reply or delivery serialises it.
+ */
+export const MAX_NESTING = 64;
+
+/** True when `text` nests arrays/objects deeper than `limit` (brackets inside strings ignored). */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  if (text.length <= limit * 2) return false; // needs limit+1 openers and as many closers
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
 
 /**
  * A decoded packet, or why decoding failed together with the frame's head (its packet name and
@@ -42,8 +67,9 @@ function packetKey(obj: Record<string, unknown>): string | undefined {
 
 const notAPacket: DecodeResult = { ok: false, reason: 'not_a_packet', head: { name: undefined, id: undefined, bare: false, bodyId: undefined } };
 
-/** Decodes one text frame into a packet; never throws. */
+/** Decodes one text frame into a packet; never throws. Frames nested deeper than MAX_NESTING are refused. */
 export function decodeFrame(text: string): DecodeResult {
+  if (nestsDeeperThan(text, MAX_NESTING)) return { ok: false, reason: 'too_deep', head: readFrameHead(text) };
   let raw: unknown;
   try {
     raw = JSON.parse(text);

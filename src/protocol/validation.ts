@@ -140,7 +140,8 @@ function toSamaError(failure: Failure | undefined, mapping: ErrorMapping, value:
   if (mapping.any) return samaError(mapping.any);
   if (!failure) return bareError('"value" is invalid');
   const top = failure.segments[0];
-  const field = top === undefined ? undefined : mapping.fields?.[top];
+  // Own keys only: a field named "toString" or "__proto__" must not find Object.prototype's.
+  const field = top !== undefined && mapping.fields !== undefined && Object.hasOwn(mapping.fields, top) ? mapping.fields[top] : undefined;
   const mapped = typeof field === 'function' ? field(isRecord(value) ? value : {}) : field;
   if (mapped) {
     const entry = isCatalogEntry(mapped) ? mapped : mapped[failureKind(failure)];

@@ -25,6 +25,28 @@ describe('envelope and dispatch over a real WebSocket', () => {
     await c.close();
   });
 
+  // Found by the fuzz test: a message whose `x` nested thousands deep was stored and acked, and
+  // its delivery then overflowed the stack in JSON.stringify, so the recipients never got it.
+  it('refuses frames nested deeper than 64 levels with 400, and delivers messages nested less', async () => {
+    const org = await server.createOrg();
+    const [a, b] = [await server.createUser(org), await server.createUser(org)];
+    const ca = await server.loggedIn(a);
+    const cb = await server.loggedIn(b);
+    const cid = (await ca.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
+    const nested = (depth: number): string => `${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    ca.sendRaw(`{"message":{"id":"deep1","cid":"${cid}","body":"hi","x":${nested(5000)}}}`);
+    assert.deepEqual(await ca.next(), { response: { error: { status: 400, message: 'Bad request - invalid data format' } } });
+    ca.sendRaw(`{"request":{"ping":${'['.repeat(100_000)}${']'.repeat(100_000)},"id":"p1"}}`);
+    assert.deepEqual(await ca.next(), { response: { error: { status: 400, message: 'Bad request - invalid data format' } } });
+    // Brackets inside strings do not count.
+    ca.sendRaw(`{"message":{"id":"deep2","cid":"${cid}","body":"${'['.repeat(500)}","x":${nested(50)}}}`);
+    assert.equal((await ca.next((f) => f.ask !== undefined)).ask.mid, 'deep2');
+    const got = await cb.next((f) => f.message !== undefined);
+    assert.equal(got.message.body, '['.repeat(500));
+    assert.deepEqual(await ca.request('ping'), { id: 'r3', pong: {} });
+    await Promise.all([ca.close(), cb.close()]);
+  });
+
   it('answers an unknown packet with 404 Route not found in the request envelope', async () => {
     const c = await server.client();
     c.send({ request: { no_such_packet: {}, id: 'x1' } });

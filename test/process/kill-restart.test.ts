@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TestClient } from '../helpers/client.js';
 import { TestPostgres } from '../helpers/postgres.js';
-import { freePort, spawnScript, waitReady, type Proc } from './helpers.js';
+import { crashTrial, sumTrials, type CrashTrialResult } from './crash-trial.js';
+import { freePort, ROOT, spawnScript, waitReady, type Proc } from './helpers.js';
 
 const ADMIN = 'kill-test-admin';
 
@@ -75,5 +76,36 @@ describe('an ack means durable', () => {
   it('keeps every acknowledged message across kill -9 (PostgreSQL)', { skip: skip ?? false }, async () => {
     const pg = await TestPostgres.shared();
     assert.ok((await ackedSurviveKill({ DATABASE_URL: await pg.createDatabase() })) >= 300);
+  });
+});
+
+/**
+ * Crash trials (bounded here; `npm run bench -- crash --trials N` runs many): kill -9 under load
+ * from three clients at a random moment, restart, resend the unacknowledged messages with the same
+ * ids; every acknowledged message is stored exactly once, no client id twice.
+ */
+describe('crash trials: acked is stored once, retries by message id are idempotent', () => {
+  const server = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'main.ts')];
+  const check = (results: CrashTrialResult[]): void => {
+    const sum = sumTrials(results);
+    console.log(`# crash trials (seeds ${results.map((r) => r.seed).join(',')}): ${JSON.stringify(sum)}`);
+    assert.equal(sum.lost, 0, 'acknowledged messages lost');
+    assert.equal(sum.duplicated, 0, 'client ids stored twice');
+    assert.equal(sum.mismatched, 0, 'acks naming another server id than the stored one');
+    assert.equal(sum.errors, 0, 'errors or unacknowledged resends');
+    assert.ok((sum.checked ?? 0) > 0 && (sum.ackedBeforeKill ?? 0) > 0, 'nothing was acknowledged before the kills');
+  };
+
+  it('3 trials on embedded SQLite', { timeout: 120_000 }, async () => {
+    const base = Math.floor(Math.random() * 1e6);
+    const results: CrashTrialResult[] = [];
+    for (let i = 0; i < 3; i++) results.push(await crashTrial({ server, seed: base + i }));
+    check(results);
+  });
+
+  const skip = TestPostgres.unavailable();
+  it('1 trial on PostgreSQL', { skip: skip ?? false, timeout: 120_000 }, async () => {
+    const pg = await TestPostgres.shared();
+    check([await crashTrial({ server, seed: Math.floor(Math.random() * 1e6), databaseUrl: await pg.createDatabase() })]);
   });
 });
