@@ -34,8 +34,9 @@ describe('envelope and dispatch over a real WebSocket', () => {
     const cb = await server.loggedIn(b);
     const cid = (await ca.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
     const nested = (depth: number): string => `${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    // The reply carries the id when it can be read from the frame's start.
     ca.sendRaw(`{"message":{"id":"deep1","cid":"${cid}","body":"hi","x":${nested(5000)}}}`);
-    assert.deepEqual(await ca.next(), { response: { error: { status: 400, message: 'Bad request - invalid data format' } } });
+    assert.deepEqual(await ca.next(), { message: { id: 'deep1', error: { status: 400, message: 'Bad request - invalid data format' } } });
     ca.sendRaw(`{"request":{"ping":${'['.repeat(100_000)}${']'.repeat(100_000)},"id":"p1"}}`);
     assert.deepEqual(await ca.next(), { response: { error: { status: 400, message: 'Bad request - invalid data format' } } });
     // Brackets inside strings do not count.
