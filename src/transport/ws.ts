@@ -1,20 +1,35 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Session } from '../domain/session.js';
 import { encodeError } from '../protocol/envelope.js';
 import { Errors, samaError } from '../protocol/errors.js';
+import type { TrustedProxies } from './client-address.js';
+import { ConnectionGate, type Refusal } from './connection-gate.js';
 import type { Dispatcher } from './dispatch.js';
+import { FrameScheduler } from './frame-lanes.js';
 import type { Metrics } from './metrics.js';
 import type { Connection, LocalSessions } from './sessions.js';
 
 export interface WsOptions {
-  /** Frames above this size are answered with 413 and dropped; the socket stays open. */
+  /** Largest frame; a longer one is refused by the WebSocket layer from its header (never read whole): 413 reply, then close 1009. */
   readonly maxFrameBytes: number;
-  /** A socket whose unsent backlog passes this is closed (1013) instead of buffering without end. */
-  readonly maxBufferedBytes?: number;
+  /** A socket whose unsent backlog passes this when something more is sent is closed (1013). */
+  readonly maxBufferedBytes: number;
+  /** Unsent output above which a socket's next frames wait for it to drain. */
+  readonly outputBudgetBytes: number;
+  /** Requests of one socket handled at once; more wait (and the socket is not read meanwhile). */
+  readonly maxInFlight: number;
   /** Ping interval in ms; a socket silent since the previous ping is terminated. 0 = off. */
-  readonly heartbeatIntervalMs?: number;
+  readonly heartbeatIntervalMs: number;
+  /** A socket with no session this long after opening (or after logging out) is closed with 4003. 0 = off. */
+  readonly authTimeoutMs: number;
+  /** Caps on open connections (0 = none); beyond them upgrades are answered 503 / 429. */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  /** Peers allowed to name the client's address in X-Forwarded-For. */
+  readonly proxies: TrustedProxies;
 }
 
 /** The WebSocket side of the shared HTTP port. */
@@ -24,35 +39,81 @@ export interface WsTransport {
   readonly connectionCount: number;
 }
 
+/** Close code and reason of a socket that did not log in in time (Parley's own code). */
+export const AUTH_TIMEOUT_CLOSE = { code: 4003, reason: 'authentication timeout' } as const;
+
+const TOO_LARGE_REPLY = encodeError(undefined, samaError(Errors.payloadTooLarge));
+
+/**
+ * The ws library closes a socket with 1009 as soon as a frame header announces more than
+ * `maxPayload` (nothing of the payload is kept). This subclass sends the SAMA 413 reply just
+ * before that close frame, so clients still see `Payload too large.`.
+ */
+class FrameLimitedSocket extends WebSocket {
+  override close(code?: number, data?: string | Buffer): void {
+    if (code === 1009 && this.readyState === WebSocket.OPEN) {
+      this.send(TOO_LARGE_REPLY);
+      super.close(1009, Errors.payloadTooLarge.message);
+      return;
+    }
+    super.close(code, data);
+  }
+}
+
+const REFUSALS: Record<Refusal, { status: string; body: string }> = {
+  total: { status: '503 Service Unavailable', body: 'Too many connections.' },
+  shutting_down: { status: '503 Service Unavailable', body: 'Server shutting down.' },
+  per_address: { status: '429 Too Many Requests', body: Errors.tooManyRequests.message },
+};
+
+/** Answers a refused upgrade with a plain HTTP error and closes the TCP socket. */
+function refuse(socket: Duplex, refusal: Refusal): void {
+  const { status, body } = REFUSALS[refusal];
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n\r\n${body}`);
+}
+
 /**
  * Attaches the WebSocket API to `server` (any path upgrades, protocol.md §1.1). Each socket's
- * frames go to the dispatcher concurrently; replies are matched by id on the client side.
+ * frames go through a lane (frame-lanes.ts): bounded in flight, bounded output, fair between
+ * sockets; replies are matched by id on the client side.
  */
 export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions: LocalSessions, metrics: Metrics, log: Logger, opts: WsOptions): WsTransport {
-  // The hard cap protects memory; frames between the soft and hard caps get a protocol error.
-  const hardCap = Math.max(16 * 1024 * 1024, opts.maxFrameBytes * 4);
-  const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: hardCap, perMessageDeflate: false, clientTracking: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false, clientTracking: true, WebSocket: FrameLimitedSocket });
+  const gate = new ConnectionGate({ maxTotal: opts.maxConnections, maxPerAddress: opts.maxConnectionsPerAddress });
+  const scheduler = new FrameScheduler(
+    { maxInFlight: opts.maxInFlight, outputBudgetBytes: opts.outputBudgetBytes },
+    { delayed: (reason) => metrics.framesDelayed.inc({ reason }), dropped: (n) => metrics.framesDropped.inc({ reason: 'socket_closed' }, n) },
+  );
+  const addresses = new WeakMap<IncomingMessage, string>();
   let nextId = 1;
   let accepting = true;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (!accepting) {
-      socket.destroy();
+    socket.on('error', (err) => log.debug({ err }, 'socket error during upgrade'));
+    const address = opts.proxies.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+    const refusal = accepting ? gate.take(address) : 'shutting_down';
+    if (refusal !== undefined) {
+      metrics.connectionsRefused.inc({ reason: refusal });
+      refuse(socket, refusal);
       return;
     }
+    socket.once('close', () => gate.release(address));
+    addresses.set(req, address);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   };
   server.on('upgrade', onUpgrade);
 
   // Heartbeat: every interval, sockets that did not answer the last ping are terminated (their
-  // 'close' then unbinds the session, so presence goes offline), the rest are pinged again.
+  // 'close' then unbinds the session, so presence goes offline), the rest are pinged again. A
+  // client that stopped reading never sees the ping, so this also ends sockets stuck on backpressure.
   const alive = new WeakSet<WebSocket>();
   const heartbeat =
-    (opts.heartbeatIntervalMs ?? 0) > 0
+    opts.heartbeatIntervalMs > 0
       ? setInterval(() => {
           for (const ws of wss.clients) {
             if (!alive.has(ws)) {
+              metrics.connectionsDropped.inc({ reason: 'heartbeat' });
               ws.terminate();
               continue;
             }
@@ -76,13 +137,42 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       corked = false;
       socket.uncork();
     };
+    let session: Session | undefined;
+    let closed = false;
+    let authTimer: NodeJS.Timeout | undefined;
+    const armAuthTimer = (): void => {
+      if (opts.authTimeoutMs <= 0 || closed || authTimer !== undefined) return;
+      authTimer = setTimeout(() => {
+        metrics.connectionsDropped.inc({ reason: 'auth_timeout' });
+        ws.close(AUTH_TIMEOUT_CLOSE.code, AUTH_TIMEOUT_CLOSE.reason);
+      }, opts.authTimeoutMs);
+      authTimer.unref();
+    };
+    const lane = scheduler.lane({
+      run: (frame) => dispatcher.handleFrame(conn, frame.toString('utf8')),
+      bufferedAmount: () => ws.bufferedAmount,
+      pause: () => ws.pause(),
+      resume: () => ws.resume(),
+    });
     const conn: Connection = {
       id: nextId++,
-      address: req.socket.remoteAddress ?? 'unknown',
-      session: undefined,
+      address: addresses.get(req) ?? 'unknown',
+      get session() {
+        return session;
+      },
+      // Binding a session stops the authentication deadline; losing it (logout) starts it again.
+      set session(value) {
+        session = value;
+        if (value === undefined) armAuthTimer();
+        else {
+          clearTimeout(authTimer);
+          authTimer = undefined;
+        }
+      },
       send(data) {
-        if (ws.readyState !== ws.OPEN) return;
-        if (ws.bufferedAmount > maxBuffered) {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        if (ws.bufferedAmount > opts.maxBufferedBytes) {
+          metrics.connectionsDropped.inc({ reason: 'slow_consumer' });
           ws.close(1013, 'client too slow');
           return;
         }
@@ -92,23 +182,29 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
           process.nextTick(uncork);
         }
         ws.send(data);
+        lane.noteSent(data.length);
       },
       close(code, reason) {
         ws.close(code, reason);
       },
     };
+    armAuthTimer();
+    socket.on('drain', () => lane.drained());
     ws.on('message', (data: RawData) => {
       alive.add(ws);
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      if (bytes.length > opts.maxFrameBytes) {
-        metrics.badFrames.inc({ reason: 'too_large' });
-        conn.send(encodeError(undefined, samaError(Errors.payloadTooLarge)));
-        return;
-      }
-      void dispatcher.handleFrame(conn, bytes.toString('utf8'));
+      lane.push(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
     });
-    ws.on('error', (err) => log.debug({ err, conn: conn.id }, 'websocket error'));
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        metrics.badFrames.inc({ reason: 'too_large' });
+        metrics.connectionsDropped.inc({ reason: 'frame_too_large' });
+      }
+      log.debug({ err, conn: conn.id }, 'websocket error');
+    });
     ws.on('close', () => {
+      closed = true;
+      clearTimeout(authTimer);
+      lane.close();
       metrics.connections.dec();
       sessions.unbind(conn);
     });

@@ -1,0 +1,229 @@
+/**
+ * Bounded, fair work per WebSocket. Each socket gets a lane: its frames start in arrival order,
+ * at most `maxInFlight` at a time, and only while the socket's unsent output is within
+ * `outputBudgetBytes` — counting the replies still being built at the size of the largest recent
+ * reply. A frame that may not start waits in the lane, and a lane with a backlog stops reading
+ * its socket (TCP backpressure), so a client that pipelines thousands of requests holds a few
+ * frames in memory, not thousands of replies.
+ *
+ * Fairness: a frame that arrives on an idle lane starts at once. Every other frame is started by
+ * one scheduler for all lanes, from a `setImmediate` pass that takes lanes round-robin and starts
+ * only as many frames as fit in a few milliseconds (measured on the previous pass), so the event
+ * loop gets back to other sockets' input between passes however busy one socket is.
+ */
+
+/** The limits every lane applies. */
+export interface LaneLimits {
+  readonly maxInFlight: number;
+  readonly outputBudgetBytes: number;
+}
+
+/** What a lane drives: one socket and the dispatcher behind it. */
+export interface LaneIo {
+  /** Handles one frame to completion; never rejects. */
+  run(frame: Buffer): Promise<void>;
+  /** Bytes queued on the socket and not yet handed to the kernel. */
+  bufferedAmount(): number;
+  /** Stops / restarts reading the socket. */
+  pause(): void;
+  resume(): void;
+}
+
+/** Why a frame had to wait: the socket's in-flight cap, or its output budget. */
+export type DelayReason = 'in_flight' | 'output';
+
+/** Counters the scheduler reports to (metrics). */
+export interface LaneEvents {
+  /** A frame arrived while its lane was at a limit (ordinary pipelining is not counted). */
+  delayed(reason: DelayReason): void;
+  /** Waiting frames discarded because their socket closed. */
+  dropped(count: number): void;
+}
+
+/** A backlog this large (frames or bytes) stops reading the socket until it has been worked off. */
+const PAUSE_BYTES = 64 * 1024;
+/** Reply-size estimate of a lane that has sent nothing yet, and its floor. */
+const INITIAL_ESTIMATE = 16 * 1024;
+const MIN_ESTIMATE = 256;
+
+/** Starts queued frames of all lanes fairly; see the module comment. */
+export class FrameScheduler {
+  private readonly ready = new Set<FrameLane>();
+  private scheduled = false;
+  private passSize: number;
+  private passId = 0;
+  private passStart = 0;
+  private passStarted = 0;
+  private measured = true;
+
+  constructor(
+    readonly limits: LaneLimits,
+    readonly events: LaneEvents,
+    /** Target time per pass (ms) and most frames one pass may start. */
+    private readonly pass = { sliceMs: 4, maxFrames: 256 },
+  ) {
+    this.passSize = pass.maxFrames;
+  }
+
+  /** A new lane for one socket. */
+  lane(io: LaneIo): FrameLane {
+    return new FrameLane(this, io);
+  }
+
+  /** @internal A lane has a frame that may start. */
+  wake(lane: FrameLane): void {
+    this.ready.add(lane);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.pump);
+    }
+  }
+
+  /** @internal A closed lane leaves the rotation. */
+  forget(lane: FrameLane): void {
+    this.ready.delete(lane);
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    // No measurement arrived since the last pass: it (and its promise continuations) took less
+    // than a timer tick, so the next one may start more frames.
+    if (!this.measured) this.passSize = Math.min(this.pass.maxFrames, this.passSize * 2);
+    const id = ++this.passId;
+    const start = performance.now();
+    let started = 0;
+    // Round-robin: a lane that still has runnable frames goes to the back of the set.
+    for (const lane of this.ready) {
+      if (started >= this.passSize) break;
+      this.ready.delete(lane);
+      if (!lane.startNext()) continue;
+      started += 1;
+      if (lane.runnable()) this.ready.add(lane);
+    }
+    if (this.ready.size > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.pump);
+    }
+    if (started === 0) return;
+    // Work started here mostly runs in promise continuations right after this callback; a 0 ms
+    // timer fires at the start of the next loop iteration, so it measures this pass with them.
+    this.measured = false;
+    this.passStart = start;
+    this.passStarted = started;
+    setTimeout(() => this.measure(id), 0);
+  };
+
+  private measure(id: number): void {
+    if (id !== this.passId) return;
+    this.measured = true;
+    const perFrame = (performance.now() - this.passStart) / this.passStarted;
+    this.passSize = Math.max(1, Math.min(this.pass.maxFrames, Math.floor(this.pass.sliceMs / Math.max(perFrame, 0.001))));
+  }
+}
+
+/** One socket's frames; created by FrameScheduler.lane. */
+export class FrameLane {
+  private queue: Buffer[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private paused = false;
+  private closed = false;
+  private estimate = INITIAL_ESTIMATE;
+
+  constructor(
+    private readonly scheduler: FrameScheduler,
+    private readonly io: LaneIo,
+  ) {}
+
+  /** Frames waiting to start. */
+  get backlog(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** A frame read from the socket. */
+  push(frame: Buffer): void {
+    if (this.closed) return;
+    const blocked = this.blockedBy();
+    if (this.backlog === 0 && this.inFlight === 0 && blocked === undefined) {
+      this.start(frame);
+      return;
+    }
+    if (blocked !== undefined) this.scheduler.events.delayed(blocked);
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    if (!this.paused && (this.backlog >= this.scheduler.limits.maxInFlight || this.queuedBytes >= PAUSE_BYTES)) {
+      this.paused = true;
+      this.io.pause();
+    }
+    if (blocked === undefined) this.scheduler.wake(this);
+  }
+
+  /** Records a frame sent on the socket: replies are assumed as large as the largest recent one. */
+  noteSent(bytes: number): void {
+    this.estimate = Math.max(bytes, MIN_ESTIMATE, this.estimate * 0.9);
+  }
+
+  /** The socket's output drained: waiting frames may start. */
+  drained(): void {
+    if (!this.closed && this.runnable()) this.scheduler.wake(this);
+  }
+
+  /** The socket closed: waiting frames are dropped (replies could not be sent anyway). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.backlog > 0) this.scheduler.events.dropped(this.backlog);
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.scheduler.forget(this);
+  }
+
+  /** @internal True when a waiting frame may start now. */
+  runnable(): boolean {
+    return !this.closed && this.backlog > 0 && this.blockedBy() === undefined;
+  }
+
+  /** @internal Starts the oldest waiting frame if allowed; false if not. */
+  startNext(): boolean {
+    if (!this.runnable()) return false;
+    const frame = this.queue[this.head] as Buffer;
+    this.queue[this.head] = EMPTY;
+    this.head += 1;
+    this.queuedBytes -= frame.length;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+      if (this.paused) {
+        this.paused = false;
+        this.io.resume();
+      }
+    }
+    this.start(frame);
+    return true;
+  }
+
+  private blockedBy(): DelayReason | undefined {
+    const { maxInFlight, outputBudgetBytes } = this.scheduler.limits;
+    if (this.inFlight >= maxInFlight) return 'in_flight';
+    const buffered = this.io.bufferedAmount();
+    if (buffered > outputBudgetBytes) return 'output';
+    // Replies being built count at the estimate; one request may always run on its own.
+    if (this.inFlight > 0 && buffered + (this.inFlight + 1) * this.estimate > outputBudgetBytes) return 'output';
+    return undefined;
+  }
+
+  private start(frame: Buffer): void {
+    this.inFlight += 1;
+    const done = (): void => {
+      this.inFlight -= 1;
+      // Never started from here: a chain of completions would run one socket's frames back to
+      // back without returning to the event loop. The scheduler's next pass starts them.
+      if (this.runnable()) this.scheduler.wake(this);
+    };
+    void this.io.run(frame).then(done, done);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
