@@ -42,8 +42,7 @@ export interface LaneEvents {
 
 /** A backlog this large (frames or bytes) stops reading the socket until it has been worked off. */
 const PAUSE_BYTES = 64 * 1024;
-/** Reply-size estimate of a lane that has sent nothing yet, and its floor. */
-const INITIAL_ESTIMATE = 16 * 1024;
+/** Floor of a lane's reply-size estimate. A new lane assumes a quarter of the budget (so at most four requests build replies before the first size is known). */
 const MIN_ESTIMATE = 256;
 
 /** Starts queued frames of all lanes fairly; see the module comment. */
@@ -129,12 +128,14 @@ export class FrameLane {
   private inFlight = 0;
   private paused = false;
   private closed = false;
-  private estimate = INITIAL_ESTIMATE;
+  private estimate: number;
 
   constructor(
     private readonly scheduler: FrameScheduler,
     private readonly io: LaneIo,
-  ) {}
+  ) {
+    this.estimate = scheduler.limits.outputBudgetBytes / 4;
+  }
 
   /** Frames waiting to start. */
   get backlog(): number {
@@ -149,7 +150,9 @@ export class FrameLane {
       this.start(frame);
       return;
     }
-    if (blocked !== undefined) this.scheduler.events.delayed(blocked);
+    // Frames ahead of this one count against the in-flight cap too: they will start first.
+    const reason = blocked ?? (this.inFlight + this.backlog >= this.scheduler.limits.maxInFlight ? 'in_flight' : undefined);
+    if (reason !== undefined) this.scheduler.events.delayed(reason);
     this.queue.push(frame);
     this.queuedBytes += frame.length;
     if (!this.paused && (this.backlog >= this.scheduler.limits.maxInFlight || this.queuedBytes >= PAUSE_BYTES)) {
