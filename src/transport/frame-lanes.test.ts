@@ -92,7 +92,7 @@ describe('frame lanes', () => {
     assert.equal(sock.running, 1);
   });
 
-  it('starts an idle socket\'s frame at once while another socket has a backlog', async () => {
+  it('starts an idle socket\'s frame at once while another socket has a backlog', () => {
     const { s } = scheduler(2);
     const busy = new Socket();
     const busyLane = s.lane(busy);

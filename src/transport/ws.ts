@@ -198,6 +198,14 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         metrics.badFrames.inc({ reason: 'too_large' });
         metrics.connectionsDropped.inc({ reason: 'frame_too_large' });
+        // The 413 and the 1009 close frame are queued. The rest of the frame is never read: the
+        // socket stops reading (after ws's own resume on the next tick), sends FIN once they are
+        // written, and is destroyed a second later (the client's reply to the close cannot be
+        // read without reading the frame first).
+        process.nextTick(() => {
+          socket.pause();
+          socket.end(() => setTimeout(() => socket.destroy(), 1000).unref());
+        });
       }
       log.debug({ err, conn: conn.id }, 'websocket error');
     });
@@ -218,7 +226,11 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       accepting = false;
       clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
-      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+      // Sockets already closing (a refused frame, a slow consumer) are not waited for.
+      for (const ws of wss.clients) {
+        if (ws.readyState === WebSocket.CLOSING) ws.terminate();
+        else ws.close(1001, 'server shutting down');
+      }
       return new Promise((resolve) => {
         const deadline = setTimeout(() => {
           for (const ws of wss.clients) ws.terminate();
