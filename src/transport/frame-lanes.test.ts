@@ -5,6 +5,7 @@ import { FrameScheduler, type DelayReason, type LaneIo } from './frame-lanes.js'
 
 /** A socket stand-in whose requests finish when the test says so. */
 class Socket implements LaneIo {
+  /** Stands for the dispatcher: the frame runs until the test finishes it. */
   buffered = 0;
   paused = false;
   started: string[] = [];
@@ -13,7 +14,7 @@ class Socket implements LaneIo {
     this.started.push(frame.toString());
     return new Promise((resolve) => this.finishers.push(resolve));
   }
-  bufferedAmount(): number {
+  get bufferedAmount(): number {
     return this.buffered;
   }
   pause(): void {
@@ -44,7 +45,7 @@ describe('frame lanes', () => {
   it('runs at most maxInFlight frames of a socket, in arrival order, and stops reading it meanwhile', async () => {
     const { s, delayed } = scheduler(4);
     const sock = new Socket();
-    const lane = s.lane(sock);
+    const lane = s.lane(sock, (f) => sock.run(f));
     lane.noteSent(100); // small replies: the in-flight cap is the limit, not the output estimate
     for (let i = 0; i < 12; i++) lane.noteSent(100);
     for (const f of frames(50)) lane.push(f);
@@ -66,7 +67,7 @@ describe('frame lanes', () => {
   it('holds frames while unsent output is over budget and starts them when it drains', async () => {
     const { s, delayed } = scheduler(16, 64 * 1024);
     const sock = new Socket();
-    const lane = s.lane(sock);
+    const lane = s.lane(sock, (f) => sock.run(f));
     sock.buffered = 100 * 1024;
     for (const f of frames(3)) lane.push(f);
     await tick();
@@ -81,7 +82,7 @@ describe('frame lanes', () => {
   it('counts replies being built at the largest recent reply size', async () => {
     const { s } = scheduler(16, 1 << 20);
     const sock = new Socket();
-    const lane = s.lane(sock);
+    const lane = s.lane(sock, (f) => sock.run(f));
     lane.noteSent(900 * 1024); // one reply of 900 KB seen: only one request at a time now
     for (const f of frames(5)) lane.push(f);
     await tick();
@@ -95,10 +96,10 @@ describe('frame lanes', () => {
   it('starts an idle socket\'s frame at once while another socket has a backlog', () => {
     const { s } = scheduler(2);
     const busy = new Socket();
-    const busyLane = s.lane(busy);
+    const busyLane = s.lane(busy, (f) => busy.run(f));
     for (const f of frames(100, 'b')) busyLane.push(f);
     const idle = new Socket();
-    s.lane(idle).push(Buffer.from('ping'));
+    s.lane(idle, (f) => idle.run(f)).push(Buffer.from('ping'));
     assert.deepEqual(idle.started, ['ping'], 'no waiting behind the busy socket');
   });
 
@@ -106,8 +107,8 @@ describe('frame lanes', () => {
     const { s } = scheduler(1);
     const a = new Socket();
     const b = new Socket();
-    const la = s.lane(a);
-    const lb = s.lane(b);
+    const la = s.lane(a, (f) => a.run(f));
+    const lb = s.lane(b, (f) => b.run(f));
     for (const f of frames(5, 'a')) la.push(f);
     for (const f of frames(5, 'b')) lb.push(f);
     for (let i = 0; i < 3; i++) {
@@ -122,7 +123,7 @@ describe('frame lanes', () => {
   it('drops the backlog of a closed socket and counts it', async () => {
     const { s, dropped } = scheduler(1);
     const sock = new Socket();
-    const lane = s.lane(sock);
+    const lane = s.lane(sock, (f) => sock.run(f));
     for (const f of frames(10)) lane.push(f);
     lane.close();
     sock.finish();

@@ -18,16 +18,17 @@ export interface LaneLimits {
   readonly outputBudgetBytes: number;
 }
 
-/** What a lane drives: one socket and the dispatcher behind it. */
+/** The socket a lane drives (a ws WebSocket is one). */
 export interface LaneIo {
-  /** Handles one frame to completion; never rejects. */
-  run(frame: Buffer): Promise<void>;
   /** Bytes queued on the socket and not yet handed to the kernel. */
-  bufferedAmount(): number;
+  readonly bufferedAmount: number;
   /** Stops / restarts reading the socket. */
   pause(): void;
   resume(): void;
 }
+
+/** Handles one frame to completion; never rejects. */
+export type RunFrame = (frame: Buffer) => Promise<void>;
 
 /** Why a frame had to wait: the socket's in-flight cap, or its output budget. */
 export type DelayReason = 'in_flight' | 'output';
@@ -64,9 +65,9 @@ export class FrameScheduler {
     this.passSize = pass.maxFrames;
   }
 
-  /** A new lane for one socket. */
-  lane(io: LaneIo): FrameLane {
-    return new FrameLane(this, io);
+  /** A new lane for one socket whose frames `run` handles. */
+  lane(io: LaneIo, run: RunFrame): FrameLane {
+    return new FrameLane(this, io, run);
   }
 
   /** @internal A lane has a frame that may start. */
@@ -133,6 +134,7 @@ export class FrameLane {
   constructor(
     private readonly scheduler: FrameScheduler,
     private readonly io: LaneIo,
+    private readonly run: RunFrame,
   ) {
     this.estimate = scheduler.limits.outputBudgetBytes / 4;
   }
@@ -210,7 +212,7 @@ export class FrameLane {
   private blockedBy(): DelayReason | undefined {
     const { maxInFlight, outputBudgetBytes } = this.scheduler.limits;
     if (this.inFlight >= maxInFlight) return 'in_flight';
-    const buffered = this.io.bufferedAmount();
+    const buffered = this.io.bufferedAmount;
     if (buffered > outputBudgetBytes) return 'output';
     // Replies being built count at the estimate; one request may always run on its own.
     if (this.inFlight > 0 && buffered + (this.inFlight + 1) * this.estimate > outputBudgetBytes) return 'output';
@@ -225,7 +227,7 @@ export class FrameLane {
       // back without returning to the event loop. The scheduler's next pass starts them.
       if (this.runnable()) this.scheduler.wake(this);
     };
-    void this.io.run(frame).then(done, done);
+    void this.run(frame).then(done, done);
   }
 }
 

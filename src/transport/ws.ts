@@ -2,7 +2,6 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Session } from '../domain/session.js';
 import { encodeError } from '../protocol/envelope.js';
 import { Errors, samaError } from '../protocol/errors.js';
 import type { TrustedProxies } from './client-address.js';
@@ -23,13 +22,18 @@ export interface WsOptions {
   readonly maxInFlight: number;
   /** Ping interval in ms; a socket silent since the previous ping is terminated. 0 = off. */
   readonly heartbeatIntervalMs: number;
-  /** A socket with no session this long after opening (or after logging out) is closed with 4003. 0 = off. */
+  /** A socket with no session this long after opening (or after logging out) is closed with 4003 (checked by a sweep, so up to a second later). 0 = off. */
   readonly authTimeoutMs: number;
   /** Caps on open connections (0 = none); beyond them upgrades are answered 503 / 429. */
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
   /** Peers allowed to name the client's address in X-Forwarded-For. */
   readonly proxies: TrustedProxies;
+}
+
+/** A connection as ws.ts tracks it: since when it has had no session (-1: it has one). */
+interface WsConnection extends Connection {
+  unboundSince: number;
 }
 
 /** The WebSocket side of the shared HTTP port. */
@@ -67,8 +71,9 @@ const REFUSALS: Record<Refusal, { status: string; body: string }> = {
 };
 
 /** Answers a refused upgrade with a plain HTTP error and closes the TCP socket. */
-function refuse(socket: Duplex, refusal: Refusal): void {
+function refuse(socket: Duplex, refusal: Refusal, log: Logger): void {
   const { status, body } = REFUSALS[refusal];
+  socket.on('error', (err) => log.debug({ err }, 'refused socket failed'));
   socket.once('finish', () => socket.destroy());
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${String(Buffer.byteLength(body))}\r\n\r\n${body}`);
 }
@@ -90,12 +95,11 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
   let accepting = true;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', (err) => log.debug({ err }, 'socket error during upgrade'));
     const address = opts.proxies.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']);
     const refusal = accepting ? gate.take(address) : 'shutting_down';
     if (refusal !== undefined) {
       metrics.connectionsRefused.inc({ reason: refusal });
-      refuse(socket, refusal);
+      refuse(socket, refusal, log);
       return;
     }
     socket.once('close', () => gate.release(address));
@@ -124,6 +128,28 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       : undefined;
   heartbeat?.unref();
 
+  // Authentication deadline: a sweep over the sockets notes when each was last seen without a
+  // session (at open, or after logout) and closes those past the deadline. One timer for all
+  // sockets keeps idle connections small; the deadline is kept to within a sweep interval.
+  const connOf = new WeakMap<WebSocket, WsConnection>();
+  const authSweep =
+    opts.authTimeoutMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const ws of wss.clients) {
+            const conn = connOf.get(ws);
+            if (conn === undefined) continue;
+            if (conn.session !== undefined) conn.unboundSince = -1;
+            else if (conn.unboundSince < 0) conn.unboundSince = now;
+            else if (now - conn.unboundSince >= opts.authTimeoutMs && ws.readyState === WebSocket.OPEN) {
+              metrics.connectionsDropped.inc({ reason: 'auth_timeout' });
+              ws.close(AUTH_TIMEOUT_CLOSE.code, AUTH_TIMEOUT_CLOSE.reason);
+            }
+          }
+        }, Math.max(50, Math.min(1000, Math.floor(opts.authTimeoutMs / 4))))
+      : undefined;
+  authSweep?.unref();
+
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     metrics.connections.inc();
     alive.add(ws);
@@ -137,38 +163,12 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       corked = false;
       socket.uncork();
     };
-    let session: Session | undefined;
-    let closed = false;
-    let authTimer: NodeJS.Timeout | undefined;
-    const armAuthTimer = (): void => {
-      if (opts.authTimeoutMs <= 0 || closed || authTimer !== undefined) return;
-      authTimer = setTimeout(() => {
-        metrics.connectionsDropped.inc({ reason: 'auth_timeout' });
-        ws.close(AUTH_TIMEOUT_CLOSE.code, AUTH_TIMEOUT_CLOSE.reason);
-      }, opts.authTimeoutMs);
-      authTimer.unref();
-    };
-    const lane = scheduler.lane({
-      run: (frame) => dispatcher.handleFrame(conn, frame.toString('utf8')),
-      bufferedAmount: () => ws.bufferedAmount,
-      pause: () => ws.pause(),
-      resume: () => ws.resume(),
-    });
-    const conn: Connection = {
+    const lane = scheduler.lane(ws, (frame) => dispatcher.handleFrame(conn, frame.toString('utf8')));
+    const conn: WsConnection = {
       id: nextId++,
       address: addresses.get(req) ?? 'unknown',
-      get session() {
-        return session;
-      },
-      // Binding a session stops the authentication deadline; losing it (logout) starts it again.
-      set session(value) {
-        session = value;
-        if (value === undefined) armAuthTimer();
-        else {
-          clearTimeout(authTimer);
-          authTimer = undefined;
-        }
-      },
+      session: undefined,
+      unboundSince: Date.now(),
       send(data) {
         if (ws.readyState !== WebSocket.OPEN) return;
         if (ws.bufferedAmount > opts.maxBufferedBytes) {
@@ -188,7 +188,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
         ws.close(code, reason);
       },
     };
-    armAuthTimer();
+    connOf.set(ws, conn);
     socket.on('drain', () => lane.drained());
     ws.on('message', (data: RawData) => {
       alive.add(ws);
@@ -210,8 +210,6 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       log.debug({ err, conn: conn.id }, 'websocket error');
     });
     ws.on('close', () => {
-      closed = true;
-      clearTimeout(authTimer);
       lane.close();
       metrics.connections.dec();
       sessions.unbind(conn);
@@ -225,6 +223,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
     close() {
       accepting = false;
       clearInterval(heartbeat);
+      clearInterval(authSweep);
       server.off('upgrade', onUpgrade);
       // Sockets already closing (a refused frame, a slow consumer) are not waited for.
       for (const ws of wss.clients) {

@@ -53,6 +53,26 @@ describe('limits on what one client may hold', () => {
     await c.close();
   });
 
+  it('answers a start-up burst and 50 pipelined messages in order with the default limits', async () => {
+    const orgId = await server.createOrg();
+    const [a, b] = [await server.createUser(orgId), await server.createUser(orgId)];
+    const c = await server.loggedIn(a);
+    const peer = await server.loggedIn(b);
+    const cid = (await c.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
+    const startup = ['conversation_list', 'user_last_activity', 'ping', 'contact_list', 'ping'].map((name, i) => ({ request: { [name]: {}, id: `s${String(i)}` } }));
+    for (const frame of startup) c.send(frame);
+    for (let i = 0; i < 50; i++) c.send({ message: { id: `p${String(i)}`, cid, body: `n${String(i)}` } });
+    const acks: string[] = [];
+    for (let i = 0; i < 50; i++) acks.push((await c.next((f) => f.ask !== undefined, 10_000)).ask.mid as string);
+    assert.deepEqual(acks, Array.from({ length: 50 }, (_, i) => `p${String(i)}`));
+    for (let i = 0; i < startup.length; i++) await c.next((f) => f.response?.id === `s${String(i)}`);
+    const bodies: string[] = [];
+    for (let i = 0; i < 50; i++) bodies.push((await peer.next((f) => f.message?.cid === cid)).message.body as string);
+    assert.deepEqual(bodies, Array.from({ length: 50 }, (_, i) => `n${String(i)}`));
+    await c.close();
+    await peer.close();
+  });
+
   it('closes a socket that does not log in within WS_AUTH_TIMEOUT_MS with 4003, and not one that did', async () => {
     const s = await TestServer.start({ WS_AUTH_TIMEOUT_MS: '300', PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' });
     try {
