@@ -50,7 +50,7 @@ export const CONFIG_DEFINITIONS = {
   wsMaxInFlight: int('WS_MAX_IN_FLIGHT', 16, 'Requests of one socket handled at once; later frames wait (the socket is not read meanwhile), none are refused.', 1, 10000),
   wsOutputBudgetBytes: int('WS_OUTPUT_BUDGET_BYTES', 1048576, 'Unsent output (replies and events not yet taken by the client) above which a socket\'s next requests wait until it drains; replies being built count at the size of the socket\'s largest recent frame.', 65536),
   wsMaxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 8388608, 'Unsent output at which a socket that stopped reading is closed (1013) instead of buffering more.', 65536),
-  wsAuthTimeoutMs: int('WS_AUTH_TIMEOUT_MS', 60000, 'A socket that has no logged-in session this long after opening (or after user_logout) is closed with 4003 "authentication timeout". 0 = never.', 0),
+  wsAuthTimeoutMs: int('WS_AUTH_TIMEOUT_MS', 60000, 'A socket that has no logged-in session this long after opening (or after user_logout) is closed with 4003 "authentication timeout" (checked about once a second). 0 = never.', 0),
   wsMaxConnections: int('WS_MAX_CONNECTIONS', 50000, 'Open WebSocket connections per node; beyond it upgrades are answered HTTP 503. 0 = no cap.', 0),
   wsMaxConnectionsPerAddress: int('WS_MAX_CONNECTIONS_PER_ADDRESS', 1000, 'Open WebSocket connections per client address (see TRUSTED_PROXIES); beyond it upgrades are answered HTTP 429. 0 = no cap.', 0),
   trustedProxies: str('TRUSTED_PROXIES', '', 'Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (for per-address limits, WebSocket and HTTP). Empty: the socket peer is the client.'),
