@@ -103,6 +103,23 @@ describe('frame lanes', () => {
     assert.deepEqual(idle.started, ['ping'], 'no waiting behind the busy socket');
   });
 
+  it('starts idle sockets\' frames inline only for a slice of each turn, then in the next pass', async () => {
+    const { s } = scheduler(4);
+    const heavy = new Socket();
+    const slowRun = (f: Buffer): Promise<void> => {
+      const until = performance.now() + 10; // a frame that keeps the event loop 10 ms
+      while (performance.now() < until);
+      return heavy.run(f);
+    };
+    s.lane(heavy, slowRun).push(Buffer.from('h'));
+    const next = new Socket();
+    s.lane(next, (f) => next.run(f)).push(Buffer.from('n'));
+    assert.deepEqual(heavy.started, ['h']);
+    assert.deepEqual(next.started, [], 'the turn\'s slice is used up');
+    await tick();
+    assert.deepEqual(next.started, ['n']);
+  });
+
   it('takes sockets with backlogs in turn', async () => {
     const { s } = scheduler(1);
     const a = new Socket();

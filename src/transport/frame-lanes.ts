@@ -6,7 +6,8 @@
  * its socket (TCP backpressure), so a client that pipelines thousands of requests holds a few
  * frames in memory, not thousands of replies.
  *
- * Fairness: a frame that arrives on an idle lane starts at once. Every other frame is started by
+ * Fairness: a frame that arrives on an idle lane starts at once, unless frames started that way
+ * have already taken a slice of this turn of the event loop. Every other frame is started by
  * one scheduler for all lanes, from a `setImmediate` pass that takes lanes round-robin and starts
  * only as many frames as fit in a few milliseconds (measured on the previous pass), so the event
  * loop gets back to other sockets' input between passes however busy one socket is.
@@ -45,16 +46,27 @@ export interface LaneEvents {
 const PAUSE_BYTES = 64 * 1024;
 /** Floor of a lane's reply-size estimate. A new lane assumes a quarter of the budget (so at most four requests build replies before the first size is known). */
 const MIN_ESTIMATE = 256;
+/**
+ * Frames the first pass after a pause may start: the cost of frames is unknown then, and a pass
+ * of heavy ones (say 900 KB replies) would keep the event loop for their sum. Cheap passes double it.
+ */
+const SLOW_START = 4;
 
 /** Starts queued frames of all lanes fairly; see the module comment. */
 export class FrameScheduler {
+  /** Lanes whose waiting frame arrived while they were idle: served before the busy ones. */
+  private readonly fresh = new Set<FrameLane>();
   private readonly ready = new Set<FrameLane>();
+  /** When the first frame started inline in this turn of the event loop (-1: none yet). */
+  private windowStart = -1;
   private scheduled = false;
   private passSize: number;
   private passId = 0;
   private passStart = 0;
   private passStarted = 0;
   private measured = true;
+  /** When the last pass ran: after a pause the pass size starts small again (slow start). */
+  private lastPass = 0;
 
   constructor(
     readonly limits: LaneLimits,
@@ -62,7 +74,7 @@ export class FrameScheduler {
     /** Target time per pass (ms) and most frames one pass may start. */
     private readonly pass = { sliceMs: 4, maxFrames: 256 },
   ) {
-    this.passSize = pass.maxFrames;
+    this.passSize = SLOW_START;
   }
 
   /** A new lane for one socket whose frames `run` handles. */
@@ -70,9 +82,29 @@ export class FrameScheduler {
     return new FrameLane(this, io, run);
   }
 
-  /** @internal A lane has a frame that may start. */
-  wake(lane: FrameLane): void {
-    this.ready.add(lane);
+  /**
+   * @internal True while frames started inline in this turn of the event loop (with their
+   * promise continuations, which run after each socket's read callback) have taken less than a
+   * slice: many sockets whose first frames are heavy cannot each start one in the same turn.
+   */
+  inlineAllowed(): boolean {
+    const now = performance.now();
+    if (this.windowStart < 0) {
+      this.windowStart = now;
+      setImmediate(this.closeWindow);
+      return true;
+    }
+    return now - this.windowStart < this.pass.sliceMs;
+  }
+
+  private readonly closeWindow = (): void => {
+    this.windowStart = -1;
+  };
+
+  /** @internal A lane has a frame that may start; `idle`: the lane had nothing running or waiting. */
+  wake(lane: FrameLane, idle = false): void {
+    if (idle && !this.ready.has(lane)) this.fresh.add(lane);
+    else this.ready.add(lane);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.pump);
@@ -81,6 +113,7 @@ export class FrameScheduler {
 
   /** @internal A closed lane leaves the rotation. */
   forget(lane: FrameLane): void {
+    this.fresh.delete(lane);
     this.ready.delete(lane);
   }
 
@@ -88,19 +121,24 @@ export class FrameScheduler {
     this.scheduled = false;
     // No measurement arrived since the last pass: it (and its promise continuations) took less
     // than a timer tick, so the next one may start more frames.
-    if (!this.measured) this.passSize = Math.min(this.pass.maxFrames, this.passSize * 2);
-    const id = ++this.passId;
     const start = performance.now();
+    if (start - this.lastPass > 50) this.passSize = Math.min(this.passSize, SLOW_START);
+    else if (!this.measured) this.passSize = Math.min(this.pass.maxFrames, this.passSize * 2);
+    this.lastPass = start;
+    const id = ++this.passId;
     let started = 0;
-    // Round-robin: a lane that still has runnable frames goes to the back of the set.
-    for (const lane of this.ready) {
-      if (started >= this.passSize) break;
-      this.ready.delete(lane);
-      if (!lane.startNext()) continue;
-      started += 1;
-      if (lane.runnable()) this.ready.add(lane);
+    // Lanes that were idle first, then round-robin: a lane that still has runnable frames goes
+    // to the back of the busy set.
+    for (const set of [this.fresh, this.ready]) {
+      for (const lane of set) {
+        if (started >= this.passSize) break;
+        set.delete(lane);
+        if (!lane.startNext()) continue;
+        started += 1;
+        if (lane.runnable()) this.ready.add(lane);
+      }
     }
-    if (this.ready.size > 0 && !this.scheduled) {
+    if (this.fresh.size + this.ready.size > 0 && !this.scheduled) {
       this.scheduled = true;
       setImmediate(this.pump);
     }
@@ -148,7 +186,8 @@ export class FrameLane {
   push(frame: Buffer): void {
     if (this.closed) return;
     const blocked = this.blockedBy();
-    if (this.backlog === 0 && this.inFlight === 0 && blocked === undefined) {
+    const idle = this.backlog === 0 && this.inFlight === 0;
+    if (idle && blocked === undefined && this.scheduler.inlineAllowed()) {
       this.start(frame);
       return;
     }
@@ -161,7 +200,7 @@ export class FrameLane {
       this.paused = true;
       this.io.pause();
     }
-    if (blocked === undefined) this.scheduler.wake(this);
+    if (blocked === undefined) this.scheduler.wake(this, idle);
   }
 
   /** Records a frame sent on the socket: replies are assumed as large as the largest recent one. */
