@@ -23,6 +23,7 @@ import { PushWorker } from './push/worker.js';
 import { cachedStore } from './store/cache/cached-store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
+import { TrustedProxies } from './transport/client-address.js';
 import { Dispatcher } from './transport/dispatch.js';
 import { buildHttpApp } from './transport/http.js';
 import { Metrics } from './transport/metrics.js';
@@ -213,7 +214,17 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     adminActivityRoutes,
     ...(storage instanceof LocalObjectStorage ? [localFileRoutes(storage)] : []),
   ]);
-  const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, { maxFrameBytes: config.maxFrameBytes, heartbeatIntervalMs: config.heartbeatIntervalMs });
+  const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, {
+    maxFrameBytes: config.maxFrameBytes,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    maxInFlight: config.wsMaxInFlight,
+    outputBudgetBytes: config.wsOutputBudgetBytes,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    authTimeoutMs: config.wsAuthTimeoutMs,
+    maxConnections: config.wsMaxConnections,
+    maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
+    proxies: new TrustedProxies(config.trustedProxies),
+  });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;

@@ -60,8 +60,9 @@ export async function startParley(env: Record<string, string> = {}, dataDir = mk
   const t0 = performance.now();
   // BENCH_NODE_ARGS passes node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=prof".
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // Every generator connection comes from 127.0.0.1: the login and connection caps per address are lifted.
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'main.js')], {
-    env: { PATH: process.env.PATH ?? '', APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', HTTP_ADMIN_API_KEY: ADMIN_KEY, LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000', ...env },
+    env: { PATH: process.env.PATH ?? '', APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', HTTP_ADMIN_API_KEY: ADMIN_KEY, LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000', WS_MAX_CONNECTIONS_PER_ADDRESS: '0', WS_MAX_CONNECTIONS: '0', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const httpUrl = `http://127.0.0.1:${port}`;

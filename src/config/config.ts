@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { loadOrCreateSecrets } from './secrets.js';
@@ -46,7 +47,16 @@ export const CONFIG_DEFINITIONS = {
   corsOrigin: str('CORS_ORIGIN', '*', 'Value of Access-Control-Allow-Origin (comma-separated list allowed).'),
   heartbeatIntervalMs: int('WS_HEARTBEAT_INTERVAL_MS', 25000, 'WebSocket ping interval; a socket that has not answered the previous ping by the next one is dropped (so presence never stays online for a vanished client). 0 turns it off.', 0),
   watchdogPingIntervalMs: int('WATCHDOG_PING_SOCKET_INTERVAL', 0, 'SAMA\'s application-level keep-alive: every this many ms each authenticated socket gets {"response":{"ping":{}}} (no reply expected). 0 = off; WebSocket pings (WS_HEARTBEAT_INTERVAL_MS) find dead sockets either way.', 0),
-  maxFrameBytes: int('WS_MAX_FRAME_BYTES', 1048576, 'Largest accepted WebSocket frame; larger frames get 413 and are dropped.', 1024),
+  maxFrameBytes: int('WS_MAX_FRAME_BYTES', 1048576, 'Largest accepted WebSocket frame. A longer one up to twice this is read and answered 413 Payload too large. with its request id, the socket staying open; beyond twice this it is refused from its header, never read: 413, then close 1009. Also the HTTP body limit.', 1024),
+  wsMaxInFlight: int('WS_MAX_IN_FLIGHT', 16, 'Requests of one socket handled at once; later frames wait (the socket is not read meanwhile), none are refused.', 1, 10000),
+  wsOutputBudgetBytes: int('WS_OUTPUT_BUDGET_BYTES', 1048576, 'Unsent output (replies and events not yet taken by the client) above which a socket\'s next requests wait until it drains; replies being built count at the size of the socket\'s largest recent frame.', 65536),
+  wsMaxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 8388608, 'Unsent output at which a socket that stopped reading is closed (1013) instead of buffering more.', 65536),
+  wsAuthTimeoutMs: int('WS_AUTH_TIMEOUT_MS', 60000, 'A socket that has no logged-in session this long after opening (or after user_logout) is closed with 4003 "authentication timeout" (checked about once a second). 0 = never.', 0),
+  wsMaxConnections: int('WS_MAX_CONNECTIONS', 50000, 'Open WebSocket connections per node; beyond it upgrades are answered HTTP 503. 0 = no cap.', 0),
+  wsMaxConnectionsPerAddress: int('WS_MAX_CONNECTIONS_PER_ADDRESS', 1000, 'Open WebSocket connections per client address (see TRUSTED_PROXIES); beyond it upgrades are answered HTTP 429. 0 = no cap.', 0),
+  trustedProxies: str('TRUSTED_PROXIES', '', 'Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (for per-address limits, WebSocket and HTTP). Empty: the socket peer is the client.'),
+  messageMaxXBytes: int('MESSAGE_MAX_X_BYTES', 65536, 'Largest `x` (custom fields) of a stored message, as JSON bytes; larger is answered 413 Payload too large.', 2),
+  messageMaxAttachmentsBytes: int('MESSAGE_MAX_ATTACHMENTS_BYTES', 65536, 'Largest `attachments` array of a stored message, as JSON bytes; larger is answered 413 Payload too large.', 2),
   smtpUrl: optStr('SMTP_URL', 'SMTP server for password-reset codes, e.g. smtp://user:pass@host:587. Unset: user_send_otp answers an error.'),
   mailFrom: str('MAIL_FROM', 'Parley <no-reply@localhost>', 'Sender address of password-reset mails.'),
   otpExpiresIn: int('SERVICE_OTP_TOKEN_EXPIRES_IN', 900, 'Password-reset code lifetime, seconds.', 1),
@@ -183,6 +193,16 @@ function checkPushSettings(out: Record<string, unknown>): void {
   if (out.redisUrl !== undefined && !/^rediss?:\/\//.test(out.redisUrl as string)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
 }
 
+/** Each comma-separated entry must be an IP address or an IP/prefix CIDR range. */
+function checkAddressList(name: string, value: string): void {
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [addr = '', prefix] = entry.split('/');
+    const family = isIP(addr);
+    const bitsOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+    if (family === 0 || !bitsOk) throw new ConfigError(`${name}: "${entry}" is not an IP address or CIDR range`);
+  }
+}
+
 /**
  * Cluster mode (REDIS_URL with DATABASE_URL) needs what every node must share set explicitly: a
  * secret generated per node would make one node refuse the tokens, cookies and file URLs of
@@ -248,6 +268,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     const missing = needed.filter(([, v]) => v === undefined).map(([name]) => name);
     if (missing.length > 0) throw new ConfigError(`STORAGE_DRIVER=${String(out.storageDriver)} needs ${missing.join(', ')}`);
   }
+  checkAddressList('TRUSTED_PROXIES', out.trustedProxies as string);
   const publicUrl = out.publicUrl as string | undefined;
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
   return Object.freeze(out) as Config;

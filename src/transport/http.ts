@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { HandlerDeps } from '../handlers/define.js';
 import { Errors, SamaError, samaError } from '../protocol/errors.js';
+import { TrustedProxies } from './client-address.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Metrics } from './metrics.js';
 
@@ -81,7 +82,15 @@ function acceptBodiesLikeSama(app: FastifyInstance): void {
 /** Builds the Fastify app with the common routes plus `routes` from feature areas. */
 export async function buildHttpApp(ctx: HttpContext, routes: readonly HttpRoutes[]): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = ctx.log;
-  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: ctx.config.maxFrameBytes, return503OnClosing: true });
+  // req.ip comes from X-Forwarded-For only through configured proxies (TRUSTED_PROXIES), as for WebSockets.
+  const proxies = new TrustedProxies(ctx.config.trustedProxies);
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.maxFrameBytes,
+    return503OnClosing: true,
+    trustProxy: proxies.fastifyTrust,
+  });
   const origins = ctx.config.corsOrigin.split(',').map((s) => s.trim()).filter(Boolean);
   await app.register(cors, {
     origin: origins.includes('*') ? '*' : origins,

@@ -44,6 +44,25 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly busHandlerErrors = new Counter({ name: 'parley_bus_handler_errors_total', help: 'Bus payloads whose handling threw.', registers: [this.registry] });
+  readonly framesDelayed = new Counter({
+    name: 'parley_ws_frames_delayed_total',
+    help: 'Frames that arrived while their socket was at a limit and had to wait (in_flight: WS_MAX_IN_FLIGHT requests running; output: unsent replies above WS_OUTPUT_BUDGET_BYTES). The socket is not read while frames wait.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly framesDropped = new Counter({ name: 'parley_ws_frames_dropped_total', help: 'Frames that were waiting to be handled when their socket closed, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly connectionsRefused = new Counter({
+    name: 'parley_ws_connections_refused_total',
+    help: 'WebSocket upgrades refused, by reason (total: WS_MAX_CONNECTIONS reached, answered 503; per_address: WS_MAX_CONNECTIONS_PER_ADDRESS reached, answered 429; shutting_down: 503).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionsDropped = new Counter({
+    name: 'parley_ws_connections_dropped_total',
+    help: 'WebSocket connections the server closed, by reason (auth_timeout: no login within WS_AUTH_TIMEOUT_MS, 4003; slow_consumer: unsent output above WS_MAX_BUFFERED_BYTES, 1013; frame_too_large: a frame above WS_MAX_FRAME_BYTES, 1009; heartbeat: no pong).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   private readonly perPacket = new Map<string, PacketMetrics>();
 

@@ -65,14 +65,14 @@ describe('envelope and dispatch over a real WebSocket', () => {
     await c.close();
   });
 
-  it('answers an oversized frame with 413 and keeps the socket open', async () => {
+  it('answers an oversized frame with 413, then closes the socket with 1009', async () => {
     const s = await TestServer.start({ WS_MAX_FRAME_BYTES: '2048' });
     try {
       const c = await s.client();
+      assert.deepEqual(await c.request('ping'), { id: 'r1', pong: {} });
       c.sendRaw(JSON.stringify({ request: { ping: { pad: 'x'.repeat(5000) }, id: 'big' } }));
       assert.deepEqual(await c.next(), { response: { error: { status: 413, message: 'Payload too large.' } } });
-      assert.deepEqual(await c.request('ping'), { id: 'r1', pong: {} });
-      await c.close();
+      assert.deepEqual(await c.closed, { code: 1009, reason: 'Payload too large.' });
     } finally {
       await s.stop();
     }

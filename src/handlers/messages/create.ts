@@ -60,6 +60,9 @@ export const messageCreate = defineHandler({
     const { store, config } = deps;
     const { orgId, userId, deviceId } = session;
     if (input.body === undefined && input.attachments === undefined) throw bareError('"value" must contain at least one of [body, attachments]');
+    // Every stored byte is read back by each message_list page that includes it: x and the
+    // attachment metadata are capped (SAMA has no cap; Parley note in docs/decisions.md).
+    if (jsonBytes(input.x) > config.messageMaxXBytes || jsonBytes(input.attachments) > config.messageMaxAttachmentsBytes) throw samaError(Errors.payloadTooLarge);
     const conv = await store.conversations.byId(orgId, input.cid);
     if (!conv) throw samaError(Errors.conversationNotFound);
     const deliver: Delivery[] = [];
@@ -119,3 +122,8 @@ export const messageCreate = defineHandler({
     return { packet: ask, deliver };
   },
 });
+
+/** Size of a value as stored (JSON, UTF-8); 0 when absent. */
+function jsonBytes(value: unknown): number {
+  return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
+}
