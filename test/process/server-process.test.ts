@@ -13,7 +13,10 @@ describe('the server as a process', () => {
     const proc = spawnScript('src/main.ts', [], { APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', HOSTNAME: 'node-under-test' });
     try {
       await waitReady(port, proc);
-      assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/health`)).json(), { status: 'ok', hostname: 'node-under-test' });
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { status: string; hostname: string; node_id: string };
+      assert.equal(health.status, 'ok');
+      assert.equal(health.hostname, 'node-under-test');
+      assert.match(health.node_id, /-[0-9a-f]{6}$/, 'a generated node id');
       const c = await TestClient.open(`ws://127.0.0.1:${port}/`);
       const created = await c.request('user_create', { organization_id: 'default', login: 'first-user', password: 'pw-first', email: 'first@example.com' });
       assert.equal(created.user.login, 'first-user');
