@@ -54,10 +54,12 @@ describe('GroupCommitter', () => {
     const gc = new GroupCommitter(rec.write, { minIntervalMs: 30 });
     const all: Promise<number>[] = [];
     // One item every 5 ms for 100 ms: without the interval each would mostly go alone.
+    const t0 = performance.now();
     for (let i = 0; i < 20; i++) {
       all.push(gc.submit(i));
       await new Promise((r) => setTimeout(r, 5));
     }
+    const elapsed = performance.now() - t0;
     assert.deepEqual(await Promise.all(all), Array.from({ length: 20 }, (_, i) => i * 2));
     assert.deepEqual(rec.batches.flat(), Array.from({ length: 20 }, (_, i) => i));
     for (let k = 1; k < rec.starts.length; k++) {
@@ -66,7 +68,10 @@ describe('GroupCommitter', () => {
       const gap = (rec.starts[k] as number) - (rec.starts[k - 1] as number);
       assert.ok(gap >= 25, `batch ${k} started ${gap.toFixed(1)} ms after the previous one`);
     }
-    assert.ok(rec.batches.length <= 6, `${rec.batches.length} batches for 20 items over ~100 ms`);
+    // At most one batch per interval of the time the items took to arrive (about 100 ms, more on
+    // a loaded machine), plus the last; without the interval it would be about 20.
+    const bound = Math.ceil(elapsed / 30) + 1;
+    assert.ok(rec.batches.length <= Math.min(bound, 12), `${rec.batches.length} batches for 20 items over ${elapsed.toFixed(0)} ms`);
     await gc.idle();
   });
 });
