@@ -9,20 +9,25 @@ const skip = TestRedis.unavailable();
 if (skip) console.log(`# skipping SAMA push queue end-to-end test: ${skip}`);
 
 describe('PUSH_DRIVER=sama-queue', { skip: skip ?? false }, () => {
-  let redis: TestRedis;
+  let redis: TestRedis | undefined;
   let server: TestServer;
-  let daemon: QueueConsumer;
+  let daemon: QueueConsumer | undefined;
   const jobs: any[] = [];
   before(async () => {
     redis = await TestRedis.start();
-    server = await TestServer.start({ PUSH_DRIVER: 'sama-queue', REDIS_URL: redis.url, SAMA_NATIVE_PUSH_QUEUE_NAME: 'parley_e2e', PUSH_POLL_INTERVAL_MS: '20' });
+    // On PostgreSQL (the --postgres pass) REDIS_URL also makes the node a cluster node, which
+    // needs the shared secrets set.
+    server = await TestServer.start({ PUSH_DRIVER: 'sama-queue', REDIS_URL: redis.url, SAMA_NATIVE_PUSH_QUEUE_NAME: 'parley_e2e', PUSH_POLL_INTERVAL_MS: '20', JWT_ACCESS_SECRET: 'queue-jwt', COOKIE_SECRET: 'queue-cookie', FILE_URL_SECRET: 'queue-file' });
     // SAMA's daemon 0.3.0 is a BullMQ 5 worker with default settings on this queue.
     daemon = await QueueConsumer.start('bullmq', redis.url, 'parley_e2e', (data) => void jobs.push(data));
   });
   after(async () => {
-    await daemon.close();
-    await server.stop();
-    await redis.stop();
+    try {
+      await daemon?.close();
+      await server?.stop();
+    } finally {
+      await redis?.stop();
+    }
   });
 
   it('hands a message for an offline subscriber to the daemon, which takes it and leaves no secret behind', async () => {
@@ -38,6 +43,7 @@ describe('PUSH_DRIVER=sama-queue', { skip: skip ?? false }, () => {
     await cb.request('push_subscription_create', { platform: 'android', device_udid: 'phone', device_token: 'fcm-token-b' });
     await cb.close();
     const ca = await server.loggedIn(a);
+    assert.ok(redis && daemon);
     const r = redis.client();
     try {
       // a private chat: its creation is not pushed, so the message is the only job
