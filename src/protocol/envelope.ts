@@ -28,7 +28,7 @@ export type DecodeFailure = 'invalid_json' | 'not_a_packet' | 'too_deep';
 export const MAX_NESTING = 64;
 
 /** True when `text` nests arrays/objects deeper than `limit` (brackets inside strings ignored). */
-function nestsDeeperThan(text: string, limit: number): boolean {
+export function nestsDeeperThan(text: string, limit: number): boolean {
   if (text.length <= limit * 2) return false; // needs limit+1 openers and as many closers
   let depth = 0;
   let inString = false;

@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { HandlerDeps } from '../handlers/define.js';
+import { MAX_NESTING, nestsDeeperThan } from '../protocol/envelope.js';
 import { Errors, SamaError, samaError } from '../protocol/errors.js';
 import { TrustedProxies } from './client-address.js';
 import type { Dispatcher } from './dispatch.js';
@@ -54,7 +55,7 @@ export function requireAdmin(req: FastifyRequest, ctx: HttpContext): void {
  * SDK posts `/logout` as JSON with no body at all). JSON that is not an object is `{}` too, so a
  * route always sees an object. Unlike SAMA, a non-empty body that is not JSON is refused with 400
  * "Bad request - invalid data format" rather than silently read as `{}`: the client has a bug
- * worth seeing. Bodies stay capped at the frame limit; routes with their own parsers (local file
+ * worth seeing; so is one nested deeper than MAX_NESTING. Bodies stay capped at the frame limit; routes with their own parsers (local file
  * uploads) override these in their scope.
  */
 function acceptBodiesLikeSama(app: FastifyInstance): void {
@@ -67,6 +68,8 @@ function acceptBodiesLikeSama(app: FastifyInstance): void {
     }
     let parsed: unknown;
     try {
+      // Nested too deep, as for WebSocket frames: a body that would overflow the stack later.
+      if (nestsDeeperThan(raw, MAX_NESTING)) throw new RangeError('nested too deep');
       parsed = JSON.parse(raw);
     } catch {
       done(samaError(Errors.invalidDataFormat));

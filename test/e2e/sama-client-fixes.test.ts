@@ -148,6 +148,8 @@ describe('what SAMA clients hit: HTTP bodies', () => {
     assert.equal(await broken.text(), 'Bad request - invalid data format');
     const array = await post('/login', { type: 'application/json', body: '["device_id"]' });
     assert.equal(array.status, 422);
+    const deep = await post('/login', { type: 'application/json', body: `{"device_id":"d","x":${'['.repeat(100)}${']'.repeat(100)}}` });
+    assert.equal(deep.status, 400);
   });
 
   it('logs a device out when the body is empty, as the SDK sends it', async () => {
