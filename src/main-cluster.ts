@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { RedisBus } from './bus/redis-bus.js';
 import { RedisRegistry } from './bus/redis-registry.js';
+import { RedisThrottleStore } from './bus/redis-throttle.js';
+import type { ThrottleStore } from './domain/throttle-store.js';
+import { Redis } from 'ioredis';
 import { ClusterSessions } from './transport/cluster-sessions.js';
 import type { Metrics } from './transport/metrics.js';
 import type { LocalSessions } from './transport/sessions.js';
@@ -9,6 +12,8 @@ import type { LocalSessions } from './transport/sessions.js';
 /** The parts a node adds to itself when it joins a cluster (REDIS_URL with DATABASE_URL). */
 export interface ClusterMembership {
   readonly sessions: ClusterSessions;
+  /** Login-throttle state shared by every node. */
+  readonly throttleStore: ThrottleStore;
   /** False while Redis cannot be reached; /readyz reports it. */
   healthy(): boolean;
   /** Leaves the cluster: other nodes forget this node's sessions at once. */
@@ -38,7 +43,11 @@ export async function joinCluster(config: Config, local: LocalSessions, metrics:
   };
   const bus = await RedisBus.connect({ url, nodeId, observer: metrics.busObserver(), onError });
   let registry: RedisRegistry | undefined;
+  // Commands fail fast while Redis is away (the throttle then lets attempts through).
+  const throttleRedis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1000, retryStrategy: (n) => Math.min(50 * n, 1000) });
+  throttleRedis.on('error', onError);
   try {
+    await throttleRedis.connect();
     registry = await RedisRegistry.connect({ url, nodeId, ttlMs: config.clusterNodeTtlMs, onError, onLost });
     const sessions = new ClusterSessions(local, bus, registry, log, { reconcileMs: config.clusterReconcileMs });
     late.sessions = sessions;
@@ -46,6 +55,7 @@ export async function joinCluster(config: Config, local: LocalSessions, metrics:
     const reg = registry;
     return {
       sessions,
+      throttleStore: new RedisThrottleStore(throttleRedis),
       healthy: () => {
         const ok = bus.healthy;
         if (ok) warned = false;
@@ -55,10 +65,12 @@ export async function joinCluster(config: Config, local: LocalSessions, metrics:
         await sessions.close();
         await reg.close();
         await bus.close();
+        await throttleRedis.quit().catch(() => throttleRedis.disconnect());
       },
     };
   } catch (err) {
     await registry?.close().catch(() => undefined);
+    throttleRedis.disconnect();
     await bus.close();
     throw err;
   }

@@ -11,6 +11,7 @@ import { ensureDefaultOrganization } from './domain/organizations.js';
 import { Presence } from './domain/presence.js';
 import { createPasswordHasher } from './domain/passwords.js';
 import { LoginThrottle } from './domain/login-throttle.js';
+import { MemoryThrottleStore } from './domain/throttle-store.js';
 import { TokenService } from './domain/tokens.js';
 import { LocalObjectStorage } from './files/local-storage.js';
 import { S3ObjectStorage } from './files/s3-storage.js';
@@ -162,6 +163,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   }
   const directory = cluster?.sessions ?? sessions;
   metrics.trackPushOutbox(() => store.pushOutbox.count());
+  const throttleStore = cluster?.throttleStore ?? new MemoryThrottleStore();
   const limiters = new LoginThrottle(
     {
       perPair: config.loginAttemptsPerLogin,
@@ -172,7 +174,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       windowMs: config.loginRateLimitWindowS * 1000,
       knownTtlMs: config.jwtRefreshTokenExpiresIn * 1000,
     },
-    (reason) => metrics.loginsThrottled.inc({ reason }),
+    throttleStore,
+    { limited: (reason) => metrics.loginsThrottled.inc({ reason }), storeFailed: (err) => log.warn({ err }, 'login throttle state unreachable; attempt let through to the password check') },
   );
   const presence = new Presence(store, directory, directory, log);
   if (cluster) cluster.sessions.listen({ online: (s) => presence.online(s), offline: (s, t) => presence.offlineElsewhere(s, t), ended: (s, t) => presence.recordEnded(s, t) });
@@ -233,7 +236,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   // Housekeeping: expired tokens and op-log rows, old rate-limit windows.
   const sweeper = setInterval(() => {
     const now = Date.now();
-    limiters.sweep(now);
+    if (throttleStore instanceof MemoryThrottleStore) throttleStore.sweep(now);
     store.tokens.sweep(now).catch((err: unknown) => log.warn({ err }, 'token sweep failed'));
     store.opLog.sweep(now).catch((err: unknown) => log.warn({ err }, 'operations log sweep failed'));
   }, 60_000);

@@ -1,4 +1,4 @@
-import { FailureLimiter } from './rate-limit.js';
+import type { ThrottleStore } from './throttle-store.js';
 
 /** Where a login attempt comes from: the client address and, when it gave one, its device id. */
 export interface LoginSource {
@@ -26,8 +26,6 @@ export interface LoginThrottleOptions {
 
 /** Known sources kept per login; the oldest is forgotten first. */
 const KNOWN_PER_KEY = 16;
-/** Logins with known sources kept in all; the least recently successful is forgotten first. */
-const KNOWN_KEYS = 100_000;
 
 /**
  * Throttles password (and reset-code) guessing so that an attacker cannot turn it against the
@@ -43,93 +41,73 @@ const KNOWN_KEYS = 100_000;
  *   botnet.
  *
  * Refused attempts are not counted as failures, so a locked-out attacker cannot extend anything.
- * State is this node's memory (bounded, rebuilt by use): a restart forgets counts and known
- * sources, which errs towards letting the owner in.
+ * The counts live in a ThrottleStore: this node's memory on one node, Redis in a cluster (every
+ * node then counts the same failures). Losing them errs towards letting the owner in.
  */
 export class LoginThrottle {
-  private readonly pairs: FailureLimiter;
-  private readonly addresses: FailureLimiter;
-  private readonly logins: FailureLimiter;
-  /** Next time an unknown source may try a guarded login. */
-  private readonly guardNext = new Map<string, number>();
-  /** login key → known source ("a:<address>" or "d:<device>") → when it stops being known. */
-  private readonly known = new Map<string, Map<string, number>>();
-
   constructor(
     private readonly opts: LoginThrottleOptions,
-    private readonly onLimited: (reason: ThrottleReason) => void = () => undefined,
-  ) {
-    this.pairs = new FailureLimiter(opts.perPair, opts.windowMs);
-    this.addresses = new FailureLimiter(opts.perAddress, opts.addressWindowMs);
-    this.logins = new FailureLimiter(opts.guardThreshold, opts.windowMs);
-  }
+    private readonly store: ThrottleStore,
+    private readonly hooks: {
+      /** An attempt was refused, and why (metrics). */
+      readonly limited?: (reason: ThrottleReason) => void;
+      /** The store failed (Redis unreachable): the attempt is let through, not refused. */
+      readonly storeFailed?: (err: unknown) => void;
+    } = {},
+  ) {}
 
   /**
    * Undefined when an attempt for `key` from `source` may have its secret checked now; otherwise
    * why it is refused (answer 429). Letting an unknown source try a guarded login uses up the
    * guard's slot until `guardIntervalMs` has passed.
    */
-  admit(key: string, source: LoginSource, now: number): ThrottleReason | undefined {
-    const reason = this.refusal(key, source, now);
-    if (reason !== undefined) this.onLimited(reason);
+  async admit(key: string, source: LoginSource, now: number): Promise<ThrottleReason | undefined> {
+    let reason: ThrottleReason | undefined;
+    try {
+      reason = await this.refusal(key, source, now);
+    } catch (err) {
+      // Without its counts the throttle cannot tell a guesser from the owner; the password check
+      // (argon2id, as slow as ever) still runs. Refusing everyone would lock every owner out.
+      this.hooks.storeFailed?.(err);
+      return undefined;
+    }
+    if (reason !== undefined) this.hooks.limited?.(reason);
     return reason;
   }
 
-  private refusal(key: string, source: LoginSource, now: number): ThrottleReason | undefined {
-    if (this.pairs.blocked(pairKey(key, source), now)) return 'pair';
-    if (this.addresses.blocked(source.address, now)) return 'address';
-    if (!this.logins.blocked(key, now) || this.isKnown(key, source, now)) return undefined;
-    const next = this.guardNext.get(key) ?? 0;
-    if (now < next) return 'guard';
-    this.guardNext.set(key, now + this.opts.guardIntervalMs);
-    return undefined;
+  private async refusal(key: string, source: LoginSource, now: number): Promise<ThrottleReason | undefined> {
+    const [pair, address, login] = await Promise.all([
+      this.store.failures(pairKey(key, source), now),
+      this.store.failures(addressKey(source), now),
+      this.store.failures(loginKey(key), now),
+    ]);
+    if (pair >= this.opts.perPair) return 'pair';
+    if (address >= this.opts.perAddress) return 'address';
+    if (login < this.opts.guardThreshold || (await this.store.knows(knownKey(key), sourceIds(source), now))) return undefined;
+    return (await this.store.takeSlot(guardKey(key), this.opts.guardIntervalMs, now)) ? undefined : 'guard';
   }
 
   /** Counts a wrong secret for `key` from `source`. */
-  failed(key: string, source: LoginSource, now: number): void {
-    this.pairs.fail(pairKey(key, source), now);
-    this.addresses.fail(source.address, now);
-    this.logins.fail(key, now);
+  async failed(key: string, source: LoginSource, now: number): Promise<void> {
+    await Promise.all([
+      this.store.fail(pairKey(key, source), this.opts.windowMs, now),
+      this.store.fail(addressKey(source), this.opts.addressWindowMs, now),
+      this.store.fail(loginKey(key), this.opts.windowMs, now),
+    ]).catch((err: unknown) => this.hooks.storeFailed?.(err));
   }
 
   /** A right secret: the pair starts over and the source becomes known for this login. */
-  succeeded(key: string, source: LoginSource, now: number): void {
-    this.pairs.reset(pairKey(key, source));
-    let sources = this.known.get(key);
-    if (sources) this.known.delete(key);
-    else sources = new Map();
-    this.known.set(key, sources);
-    const until = now + this.opts.knownTtlMs;
-    for (const id of sourceIds(source)) {
-      sources.delete(id);
-      sources.set(id, until);
-    }
-    while (sources.size > KNOWN_PER_KEY) sources.delete(sources.keys().next().value as string);
-    while (this.known.size > KNOWN_KEYS) this.known.delete(this.known.keys().next().value as string);
-  }
-
-  /** Drops ended windows, spent guard slots and expired known sources; call periodically. */
-  sweep(now: number): void {
-    this.pairs.sweep(now);
-    this.addresses.sweep(now);
-    this.logins.sweep(now);
-    for (const [k, next] of this.guardNext) if (next <= now) this.guardNext.delete(k);
-    for (const [k, sources] of this.known) {
-      for (const [id, until] of sources) if (until <= now) sources.delete(id);
-      if (sources.size === 0) this.known.delete(k);
-    }
-  }
-
-  private isKnown(key: string, source: LoginSource, now: number): boolean {
-    const sources = this.known.get(key);
-    if (!sources) return false;
-    return sourceIds(source).some((id) => (sources.get(id) ?? 0) > now);
+  async succeeded(key: string, source: LoginSource, now: number): Promise<void> {
+    await Promise.all([this.store.reset(pairKey(key, source)), this.store.remember(knownKey(key), sourceIds(source), this.opts.knownTtlMs, KNOWN_PER_KEY, now)]).catch((err: unknown) => this.hooks.storeFailed?.(err));
   }
 }
 
-function pairKey(key: string, source: LoginSource): string {
-  return `${key}\n${source.address}`;
-}
+// One namespace per kind of counter, so a login named like an address cannot share a counter.
+const pairKey = (key: string, source: LoginSource): string => `p\n${key}\n${source.address}`;
+const addressKey = (source: LoginSource): string => `a\n${source.address}`;
+const loginKey = (key: string): string => `l\n${key}`;
+const guardKey = (key: string): string => `g\n${key}`;
+const knownKey = (key: string): string => `k\n${key}`;
 
 function sourceIds(source: LoginSource): string[] {
   return source.deviceId === undefined ? [`a:${source.address}`] : [`a:${source.address}`, `d:${source.deviceId}`];

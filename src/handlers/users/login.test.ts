@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { LoginThrottle } from '../../domain/login-throttle.js';
+import { MemoryThrottleStore } from '../../domain/throttle-store.js';
 import type { PasswordHasher } from '../../domain/passwords.js';
 import { Errors, SamaError } from '../../protocol/errors.js';
 import type { UserRecord } from '../../store/store.js';
@@ -28,7 +29,7 @@ const alice = { _id: 'u1', organization_id: 'o1', login: 'alice', password_hash:
 
 function ctx(hasher: PasswordHasher, limit = 5): HandlerContext {
   const users = { byLogin: (_o: string, login: string) => Promise.resolve(login.toLowerCase() === 'alice' ? alice : undefined) };
-  const deps = { passwords: hasher, store: { users }, limiters: new LoginThrottle({ perPair: limit, perAddress: 100, addressWindowMs: 60_000, guardThreshold: 1000, guardIntervalMs: 1000, windowMs: 60_000, knownTtlMs: 60_000 }) } as unknown as HandlerDeps;
+  const deps = { passwords: hasher, store: { users }, limiters: new LoginThrottle({ perPair: limit, perAddress: 100, addressWindowMs: 60_000, guardThreshold: 1000, guardIntervalMs: 1000, windowMs: 60_000, knownTtlMs: 60_000 }, new MemoryThrottleStore()) } as unknown as HandlerDeps;
   return { session: undefined, address: '127.0.0.1', deps, now: 1000 };
 }
 

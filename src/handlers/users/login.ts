@@ -27,14 +27,14 @@ export async function checkPassword(ctx: HandlerContext, orgId: string, by: { lo
   const { deps, now, address } = ctx;
   const key = `login:${orgId}:${(by.login ?? by.userId ?? '').toLowerCase()}`;
   const source = { address, deviceId };
-  if (deps.limiters.admit(key, source, now) !== undefined) throw samaError(Errors.tooManyRequests);
+  if ((await deps.limiters.admit(key, source, now)) !== undefined) throw samaError(Errors.tooManyRequests);
   const user = by.login !== undefined ? await deps.store.users.byLogin(orgId, by.login) : await deps.store.users.byId(orgId, by.userId ?? '');
   const ok = user ? await deps.passwords.verify(user.password_hash, password) : await deps.passwords.verifyNobody(password);
   if (!user || !ok) {
-    deps.limiters.failed(key, source, now);
+    await deps.limiters.failed(key, source, now);
     throw samaError(Errors.badCredentials);
   }
-  deps.limiters.succeeded(key, source, now);
+  await deps.limiters.succeeded(key, source, now);
   return user;
 }
 

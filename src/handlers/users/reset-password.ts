@@ -29,16 +29,16 @@ export const userResetPassword = defineHandler({
     const key = `otp-check:${input.organization_id}:${input.email.toLowerCase()}`;
     const deviceId = deviceIdString(input.device_id);
     const source = { address, deviceId };
-    if (deps.limiters.admit(key, source, now) !== undefined) throw samaError(Errors.tooManyRequests);
+    if ((await deps.limiters.admit(key, source, now)) !== undefined) throw samaError(Errors.tooManyRequests);
     const user = await deps.store.users.byEmail(input.organization_id, input.email);
     if (!user) throw samaError(Errors.userNotFound);
     if (!(await checkResetCode(deps.store.tokens, user, deviceId, input.token, now))) {
-      deps.limiters.failed(key, source, now);
+      await deps.limiters.failed(key, source, now);
       throw samaError(Errors.badRecoveryToken);
     }
     await deps.store.users.update(user.organization_id, user._id, { password_hash: await deps.passwords.hash(input.new_password) }, now);
     await deps.tokens.revokeDevice(user._id, deviceId);
-    deps.limiters.succeeded(key, source, now);
+    await deps.limiters.succeeded(key, source, now);
     return { response: { success: true } };
   },
 });

@@ -28,8 +28,8 @@ export const userSendOtp = defineHandler({
     // Every request counts as a failure: mails are what is limited here, per address and e-mail.
     const key = `otp-send:${input.organization_id}:${input.email.toLowerCase()}`;
     const source = { address };
-    if (deps.limiters.admit(key, source, now) !== undefined) throw samaError(Errors.tooManyRequests);
-    deps.limiters.failed(key, source, now);
+    if ((await deps.limiters.admit(key, source, now)) !== undefined) throw samaError(Errors.tooManyRequests);
+    await deps.limiters.failed(key, source, now);
     const user = await deps.store.users.byEmail(input.organization_id, input.email);
     if (!user) throw samaError(Errors.userNotFound);
     const code = await issueResetCode(deps.store.tokens, user, deviceIdString(input.device_id), now, deps.config.otpExpiresIn);
