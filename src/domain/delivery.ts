@@ -27,7 +27,8 @@ export interface Delivery {
 }
 
 /**
- * Port to the live sockets (this node now; a bus-backed directory for clusters later).
+ * Port to the live sockets: this node's (transport/sessions.ts), or in a cluster this node's plus
+ * other nodes' through the bus (transport/cluster-sessions.ts).
  * `sendToUser` writes `bytes` to every connected device of the user except `exceptDeviceId` and
  * returns true when the user has at least one connected device (the excepted one included).
  */

@@ -7,7 +7,7 @@ export interface Session {
 
 /**
  * What handlers may ask of the live-connection layer without holding sockets. Implemented by
- * transport/sessions.ts (this node) and, across nodes, by the bus.
+ * transport/sessions.ts (this node) and, in a cluster, by transport/cluster-sessions.ts.
  */
 export interface SessionDirectory {
   /** True if any device of the user is connected. */
