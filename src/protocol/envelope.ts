@@ -55,7 +55,8 @@ function asRequestId(v: unknown): RequestId | undefined {
   return typeof v === 'string' || typeof v === 'number' ? v : undefined;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** True for a JSON object (not null, not an array): what a packet, a body or a field map must be. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { isPlainObject } from './envelope.js';
 import { SamaError, bareError, samaError, type CatalogEntry } from './errors.js';
 
 /**
@@ -69,13 +70,9 @@ export function compile<S extends TSchema>(schema: S, mapping: ErrorMapping = {}
   };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The first field (in declaration order) that a `requiredWhen` condition requires and that is absent. */
 function conditionallyMissing(conditions: readonly (readonly [string, (input: Readonly<Record<string, unknown>>) => boolean])[], value: unknown, order: ReadonlyMap<string, number>): Failure | undefined {
-  if (!isRecord(value)) return undefined;
+  if (!isPlainObject(value)) return undefined;
   let best: string | undefined;
   for (const [field, when] of conditions) {
     if (value[field] !== undefined || !when(value)) continue;
@@ -142,7 +139,7 @@ function toSamaError(failure: Failure | undefined, mapping: ErrorMapping, value:
   const top = failure.segments[0];
   // Own keys only: a field named "toString" or "__proto__" must not find Object.prototype's.
   const field = top !== undefined && mapping.fields !== undefined && Object.hasOwn(mapping.fields, top) ? mapping.fields[top] : undefined;
-  const mapped = typeof field === 'function' ? field(isRecord(value) ? value : {}) : field;
+  const mapped = typeof field === 'function' ? field(isPlainObject(value) ? value : {}) : field;
   if (mapped) {
     const entry = isCatalogEntry(mapped) ? mapped : mapped[failureKind(failure)];
     if (entry) return samaError(entry);

@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { HandlerDeps } from '../handlers/define.js';
-import { MAX_NESTING, nestsDeeperThan } from '../protocol/envelope.js';
+import { MAX_NESTING, isPlainObject, nestsDeeperThan } from '../protocol/envelope.js';
 import { Errors, SamaError, samaError } from '../protocol/errors.js';
 import { TrustedProxies } from './client-address.js';
 import type { Dispatcher } from './dispatch.js';
@@ -75,7 +75,7 @@ function acceptBodiesLikeSama(app: FastifyInstance): void {
       done(samaError(Errors.invalidDataFormat));
       return;
     }
-    done(null, typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {});
+    done(null, isPlainObject(parsed) ? parsed : {});
   });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => {
     done(null, {});
