@@ -174,14 +174,19 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     }
   }
 
-  private onDeliver(e: BusEnvelope): void {
-    let event: DeliverEvent;
+  /** A bus payload read back as what this class published; undefined (logged) if it does not parse. */
+  private decode<T>(e: BusEnvelope, what: string): T | undefined {
     try {
-      event = JSON.parse(e.payload) as DeliverEvent;
+      return JSON.parse(e.payload) as T;
     } catch (err) {
-      this.log.warn({ err, from: e.from }, 'undecodable cluster delivery');
-      return;
+      this.log.warn({ err, from: e.from }, `undecodable cluster ${what}`);
+      return undefined;
     }
+  }
+
+  private onDeliver(e: BusEnvelope): void {
+    const event = this.decode<DeliverEvent>(e, 'delivery');
+    if (!event) return;
     for (const item of event.items) for (const [orgId, userId, except] of item.to) this.local.sendToUser(orgId, userId, item.b, except ?? undefined);
   }
 
@@ -189,23 +194,28 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
 
   bound(s: Session): void {
     const inactive = false;
-    this.registry.register(s, inactive).catch((err: unknown) => this.log.warn({ err }, 'registry write failed'));
+    this.registry.register(s, inactive).catch(this.registryFailed);
     this.publish({ t: 'bind', o: s.orgId, u: s.userId, d: s.deviceId, i: inactive });
   }
 
   unbound(s: Session, userStays: boolean): void {
-    this.registry.unregister(s).catch((err: unknown) => this.log.warn({ err }, 'registry write failed'));
+    this.registry.unregister(s).catch(this.registryFailed);
     this.publish({ t: 'unbind', o: s.orgId, u: s.userId, d: s.deviceId, stay: userStays, ra: unixSeconds(Date.now()) });
   }
 
   inactive(s: Session, value: boolean): void {
-    this.registry.register(s, value).catch((err: unknown) => this.log.warn({ err }, 'registry write failed'));
+    this.registry.register(s, value).catch(this.registryFailed);
     this.publish({ t: 'inactive', o: s.orgId, u: s.userId, d: s.deviceId, i: value });
   }
 
   userDropped(orgId: string, userId: string, keepDeviceId: string | undefined, code: number, reason: string): void {
     this.publish({ t: 'drop', o: orgId, u: userId, ...(keepDeviceId === undefined ? {} : { keep: keepDeviceId }), c: code, r: reason });
   }
+
+  /** A registry write failed (Redis away): the next reconcile or republish repairs it. */
+  private readonly registryFailed = (err: unknown): void => {
+    this.log.warn({ err }, 'registry write failed');
+  };
 
   private publish(event: SessionEvent): void {
     void this.bus.publish(SESSIONS_TOPIC, JSON.stringify(event));
@@ -215,13 +225,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
 
   private onSessionEvent(e: BusEnvelope): void {
     if (e.from === this.nodeId) return;
-    let ev: SessionEvent;
-    try {
-      ev = JSON.parse(e.payload) as SessionEvent;
-    } catch (err) {
-      this.log.warn({ err, from: e.from }, 'undecodable cluster session event');
-      return;
-    }
+    const ev = this.decode<SessionEvent>(e, 'session event');
+    if (!ev) return;
     switch (ev.t) {
       case 'bind':
         this.addRemote(e.from, ev.o, ev.u, ev.d, ev.i);
