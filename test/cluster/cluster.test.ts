@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
 import type { TestClient } from '../helpers/client.js';
 import { TestCluster, clusterUnavailable } from '../helpers/cluster.js';
-import type { TestServer, TestUser } from '../helpers/server.js';
+import { loginFrom, type TestServer, type TestUser } from '../helpers/server.js';
 
 const skip = clusterUnavailable();
 if (skip) console.log(`# skipping cluster tests: ${skip}`);
@@ -183,20 +182,9 @@ describe('three nodes on one PostgreSQL and Redis', { skip: skip ?? false }, () 
   it('counts failed logins cluster-wide: a guesser spreading attempts over the nodes is stopped all the same', async () => {
     const [victim] = await users(1);
     assert.ok(victim);
-    const attempt = async (n: TestServer, password: string): Promise<number | 'ok'> => {
-      const ws = new WebSocket(n.wsUrl, { localAddress: '127.0.0.5' });
-      await new Promise((res, rej) => {
-        ws.once('open', res);
-        ws.once('error', rej);
-      });
-      ws.send(JSON.stringify({ request: { user_login: { organization_id: victim.orgId, login: victim.login, password, device_id: 'x' }, id: 1 } }));
-      const reply = await new Promise<{ response: { token?: string; error?: { status: number } } }>((res) => ws.once('message', (d: Buffer) => res(JSON.parse(d.toString('utf8')) as { response: { token?: string; error?: { status: number } } })));
-      ws.close();
-      return reply.response.token ? 'ok' : (reply.response.error?.status ?? 0);
-    };
     const nodes = [n1, n2, n3];
     const seen: (number | 'ok')[] = [];
-    for (let i = 0; i < 12; i++) seen.push(await attempt(nodes[i % 3]!, `wrong-${String(i)}`));
+    for (let i = 0; i < 12; i++) seen.push(await loginFrom(nodes[i % 3]!, '127.0.0.5', victim, `wrong-${String(i)}`, 'x'));
     assert.deepEqual(seen, [...Array(10).fill(401), 429, 429], 'the default 10 failures per login and address, counted over all nodes');
     // The owner, from another address, is not locked out.
     assert.ok(await n2.loggedIn(victim, 'own'));

@@ -1,24 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
-import { TestServer, type TestUser } from '../helpers/server.js';
-
-/** One `user_login` from a socket bound to `from` (a loopback address), answered status or 'ok'. */
-async function loginFrom(server: TestServer, from: string, user: TestUser, password: string, deviceId = 'web'): Promise<number | 'ok'> {
-  const ws = new WebSocket(server.wsUrl, { localAddress: from });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  try {
-    ws.send(JSON.stringify({ request: { user_login: { organization_id: user.orgId, login: user.login, password, device_id: deviceId }, id: 'l' } }));
-    const reply = await new Promise<{ response: { token?: string; error?: { status: number } } }>((resolve) => ws.once('message', (d: Buffer) => resolve(JSON.parse(d.toString('utf8')) as { response: { token?: string; error?: { status: number } } })));
-    if (reply.response.token) return 'ok';
-    return reply.response.error?.status ?? 0;
-  } finally {
-    ws.close();
-  }
-}
+import { loginFrom, TestServer } from '../helpers/server.js';
 
 describe('login throttling an attacker cannot turn against the owner', () => {
   let server: TestServer;

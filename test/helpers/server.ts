@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config.js';
 import { startParley, type ParleyNode } from '../../src/main.js';
 import { TestClient, type Frame } from './client.js';
@@ -123,5 +124,22 @@ export class TestServer {
   async stop(): Promise<void> {
     await this.node.close();
     rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** One `user_login` from a socket bound to `from` (a loopback address), answered status or 'ok'. */
+export async function loginFrom(server: TestServer, from: string, user: TestUser, password: string, deviceId = 'web'): Promise<number | 'ok'> {
+  const ws = new WebSocket(server.wsUrl, { localAddress: from });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  try {
+    ws.send(JSON.stringify({ request: { user_login: { organization_id: user.orgId, login: user.login, password, device_id: deviceId }, id: 'l' } }));
+    const reply = await new Promise<{ response: { token?: string; error?: { status: number } } }>((resolve) => ws.once('message', (d: Buffer) => resolve(JSON.parse(d.toString('utf8')) as { response: { token?: string; error?: { status: number } } })));
+    if (reply.response.token) return 'ok';
+    return reply.response.error?.status ?? 0;
+  } finally {
+    ws.close();
   }
 }
