@@ -210,7 +210,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");
   }
   let ready = false;
-  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, isReady: () => ready, busHealthy: cluster ? () => cluster.healthy() : undefined }, [
+  const proxies = new TrustedProxies(config.trustedProxies);
+  const app = await buildHttpApp({ config, deps, dispatcher, metrics, log, proxies, isReady: () => ready, busHealthy: cluster ? () => cluster.healthy() : undefined }, [
     adminOrganizationRoutes,
     authRoutes,
     adminMessageRoutes,
@@ -226,7 +227,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     authTimeoutMs: config.wsAuthTimeoutMs,
     maxConnections: config.wsMaxConnections,
     maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
-    proxies: new TrustedProxies(config.trustedProxies),
+    proxies,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

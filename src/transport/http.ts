@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import type { HandlerDeps } from '../handlers/define.js';
 import { MAX_NESTING, isPlainObject, nestsDeeperThan } from '../protocol/envelope.js';
 import { Errors, SamaError, samaError } from '../protocol/errors.js';
-import { TrustedProxies } from './client-address.js';
+import type { TrustedProxies } from './client-address.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Metrics } from './metrics.js';
 
@@ -20,6 +20,8 @@ export interface HttpContext {
   readonly log: Logger;
   /** False while starting or shutting down (drives /readyz). */
   readonly isReady: () => boolean;
+  /** Peers allowed to name the client's address (TRUSTED_PROXIES), shared with the WebSocket side. */
+  readonly proxies: TrustedProxies;
   /** Cluster mode: false while Redis cannot be reached (drives /readyz). */
   readonly busHealthy?: () => boolean;
 }
@@ -86,13 +88,12 @@ function acceptBodiesLikeSama(app: FastifyInstance): void {
 export async function buildHttpApp(ctx: HttpContext, routes: readonly HttpRoutes[]): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = ctx.log;
   // req.ip comes from X-Forwarded-For only through configured proxies (TRUSTED_PROXIES), as for WebSockets.
-  const proxies = new TrustedProxies(ctx.config.trustedProxies);
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.config.maxFrameBytes,
     return503OnClosing: true,
-    trustProxy: proxies.fastifyTrust,
+    trustProxy: ctx.proxies.fastifyTrust,
   });
   const origins = ctx.config.corsOrigin.split(',').map((s) => s.trim()).filter(Boolean);
   await app.register(cors, {
