@@ -102,6 +102,16 @@ class Tally {
 }
 
 /** One fuzzing socket: sends with a bounded window, matches replies by id (else oldest first). */
+/**
+ * A control request's socket closed before its reply (the server may close a socket the fuzz
+ * sent a frame over twice the size limit, just after the 413 that drain() waited for).
+ */
+class SocketClosed extends Error {
+  constructor(readonly code: number) {
+    super(`socket closed (${String(code)}) before the reply`);
+  }
+}
+
 class FuzzSocket {
   private ws!: WebSocket;
   private readonly pending = new Map<string, Pending>();
@@ -110,6 +120,8 @@ class FuzzSocket {
   private seq = 0;
   private closing = false;
   private readonly control = new Map<string, (f: Frame) => void>();
+  /** Rejecters of control requests in flight: a socket that closes answers none of them. */
+  private readonly controlFailures = new Map<string, (err: Error) => void>();
 
   constructor(
     private readonly url: string,
@@ -130,6 +142,7 @@ class FuzzSocket {
       if (ws === this.ws && !this.closing) {
         bump(this.tally.closes, String(code));
         for (const p of [...this.order]) this.settle(p);
+        for (const fail of [...this.controlFailures.values()]) fail(new SocketClosed(code));
       }
     });
   }
@@ -214,15 +227,28 @@ class FuzzSocket {
   request(name: string, body: Record<string, unknown>): Promise<Frame> {
     const id = `ctl-${this.nextId()}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const done = (): void => {
+        clearTimeout(timer);
         this.control.delete(id);
+        this.controlFailures.delete(id);
+      };
+      const timer = setTimeout(() => {
+        done();
         reject(new Error(`${name}: no reply within ${REPLY_TIMEOUT_MS} ms`));
       }, REPLY_TIMEOUT_MS);
       this.control.set(id, (f) => {
-        clearTimeout(timer);
-        this.control.delete(id);
+        done();
         resolve((f.response ?? f) as Frame);
       });
+      this.controlFailures.set(id, (err) => {
+        done();
+        reject(err);
+      });
+      if (!this.isOpen) {
+        done();
+        reject(new SocketClosed(-1));
+        return;
+      }
       this.ws.send(JSON.stringify({ request: { [name]: body, id } }));
     });
   }
@@ -330,22 +356,31 @@ export async function runFuzz(target: FuzzTarget, opts: FuzzOptions): Promise<Fu
     const rng = root.fork();
     const kinds = own && index > 0 ? withoutDelete : handlers;
     const sock = new FuzzSocket(target.wsUrl, tally, `s${index}`);
+    // Signed in as `own` (or, anonymous, signed out) on an open socket; a socket the server
+    // closes meanwhile is opened again and the step repeated.
+    const settleSession = async (signOut: boolean): Promise<void> => {
+      for (let attempt = 0; ; attempt++) {
+        if (!sock.isOpen) await sock.open();
+        try {
+          if (own) await signIn(sock, own);
+          else if (signOut) await sock.request('user_logout', {});
+          return;
+        } catch (err) {
+          if (!(err instanceof SocketClosed) || attempt >= 3) throw err;
+        }
+      }
+    };
     await sock.open();
-    if (own) await signIn(sock, own);
+    await settleSession(false);
     for (let i = 0; i < quota; i++) {
       await sock.slot(window);
-      if (!sock.isOpen) {
-        await sock.open();
-        if (own) await signIn(sock, own);
-      }
+      if (!sock.isOpen) await settleSession(false);
       const packet = nextPacket(rng, kinds, pool, () => sock.nextId());
       sock.send(packet);
       sent += 1;
       if (packet.sessionChanging) {
         await sock.drain();
-        if (!sock.isOpen) await sock.open();
-        if (own) await signIn(sock, own);
-        else if (sock.isOpen) await sock.request('user_logout', {});
+        await settleSession(true);
       }
     }
     await sock.drain();
