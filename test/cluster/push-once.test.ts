@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import webpush from 'web-push';
 import { TestCluster, clusterUnavailable } from '../helpers/cluster.js';
 import { FakeWebPush } from '../helpers/fake-web-push.js';
+import type { TestServer, TestUser } from '../helpers/server.js';
 import { opensslUnavailable, selfSignedCert, type TestCert } from '../helpers/tls.js';
 
 const skip = clusterUnavailable() ?? opensslUnavailable();
@@ -37,6 +38,9 @@ describe('three nodes draining one push outbox', { skip: skip ?? false }, () => 
       assert.ok((await c.request('push_subscription_create', { platform: 'web', device_udid: 'browser', ...sub })).subscription);
       await c.close();
     }
+    // The sign-outs reach the other nodes over the bus; the pushes counted below are for users
+    // every node already sees offline (the race with a late sign-out has its own test).
+    await waitOffline([n1, n2, n3], sender, offline.map((u) => u._id));
     // Each node sends into its own group, so all three write outbox rows at the same time.
     const clients = await Promise.all([n1, n2, n3].map((n) => n.loggedIn(sender, `dev-${n.node.config.nodeId ?? ''}`)));
     const cids: string[] = [];
@@ -62,3 +66,21 @@ describe('three nodes draining one push outbox', { skip: skip ?? false }, () => 
     for (const c of clients) await c.close();
   });
 });
+
+/** Waits until `online_list` on every node names none of `userIds` (asked as `watcher`). */
+async function waitOffline(nodes: readonly TestServer[], watcher: TestUser, userIds: readonly string[]): Promise<void> {
+  const clients = await Promise.all(nodes.map((n, i) => n.loggedIn(watcher, `online-check-${String(i)}`)));
+  try {
+    const deadline = Date.now() + 5_000;
+    for (const c of clients) {
+      for (;;) {
+        const online = (await c.request('online_list', { idsOnly: true })).users as string[];
+        if (!online.some((id) => userIds.includes(id))) break;
+        assert.ok(Date.now() < deadline, `still online somewhere: ${JSON.stringify(online)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  } finally {
+    for (const c of clients) await c.close();
+  }
+}
