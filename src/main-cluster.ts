@@ -49,7 +49,12 @@ export async function joinCluster(config: Config, local: LocalSessions, metrics:
   try {
     await throttleRedis.connect();
     registry = await RedisRegistry.connect({ url, nodeId, ttlMs: config.clusterNodeTtlMs, onError, onLost });
-    const sessions = new ClusterSessions(local, bus, registry, log, { reconcileMs: config.clusterReconcileMs });
+    const sessions = new ClusterSessions(local, bus, registry, log, {
+      reconcileMs: config.clusterReconcileMs,
+      // Two seconds cover bus latency and the clock difference between nodes (NTP keeps it far
+      // below); a conversation quiet for a minute is forgotten and learned again from the store.
+      order: { gapWaitMs: config.clusterGapWaitMs, settleMs: 2000, idleMs: 60_000 },
+    });
     late.sessions = sessions;
     await sessions.start();
     const reg = registry;

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, isClustered, loadConfig, workerCount, type Config } from './config/config.js';
 import { join } from 'node:path';
 import { DeliveryService } from './domain/delivery.js';
+import { DeliveryRecovery } from './domain/delivery-recovery.js';
 import { FileService } from './domain/files.js';
 import { ensureDefaultOrganization } from './domain/organizations.js';
 import { Presence } from './domain/presence.js';
@@ -52,7 +53,7 @@ async function openStore(config: Config, log: Logger): Promise<Store> {
   if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   // Optional drivers are imported only when configured, so the default start loads none of them.
   const { openPostgresStore } = await import('./store/postgres/index.js');
-  return openPostgresStore({ url: config.databaseUrl, onIdleError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced') });
+  return openPostgresStore({ url: config.databaseUrl, orderAcrossNodes: isClustered(config), onIdleError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced') });
 }
 
 /** The file storage STORAGE_DRIVER selects; `baseUrl` is read per URL (the port is known only after listen). */
@@ -205,6 +206,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     files,
     log,
   };
+  cluster?.sessions.attachRecovery(new DeliveryRecovery(store, files, config.operationsLogExpiresIn * 1000, log));
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
   if (config.corsOrigin.split(',').some((o) => o.trim() === '*')) {
     log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");

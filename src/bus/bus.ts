@@ -22,6 +22,12 @@ export interface Bus {
   publish(topic: string, payload: string): Promise<void>;
   /** Calls `handler` for every payload on `topic` until the returned function is called. */
   subscribe(topic: string, handler: BusHandler): Promise<() => Promise<void>>;
+  /**
+   * Calls `listener` each time this node's connection to the bus comes back after it was lost
+   * (and its subscriptions are live again), with when it was lost (ms): what was published to or
+   * by this node in between may be gone, and is to be read back from the store.
+   */
+  onRecovered(listener: (downSince: number) => void): void;
   /** Ends every subscription and the connections behind them. */
   close(): Promise<void>;
 }

@@ -82,6 +82,11 @@ class MemoryBus implements Bus {
     });
   }
 
+  /** Nothing is ever lost in one process: the listener is never called. */
+  onRecovered(): void {
+    // The in-process bus has no connection to lose.
+  }
+
   close(): Promise<void> {
     this.closed = true;
     for (const e of this.mine) this.hub.remove(e.topic, e.handler);

@@ -27,6 +27,10 @@ export class RedisBus implements Bus {
   private readonly observer: BusObserver;
   /** topic → its handlers and the Redis SUBSCRIBE they wait for; subscribed while not empty. */
   private readonly channels = new Map<string, { readonly handlers: Set<BusHandler>; readonly ready: Promise<unknown> }>();
+  private readonly recoveredListeners: ((downSince: number) => void)[] = [];
+  /** When either connection was lost, until both are back; undefined while both are up. */
+  private downSince: number | undefined;
+  private closing = false;
 
   private constructor(opts: RedisBusOptions) {
     this.nodeId = opts.nodeId;
@@ -40,6 +44,35 @@ export class RedisBus implements Bus {
     this.pub.on('error', onError);
     this.sub.on('error', onError);
     this.sub.on('message', (channel: string, message: string) => this.dispatch(channel, message));
+    for (const conn of [this.pub, this.sub]) {
+      conn.on('close', () => {
+        if (!this.closing) this.downSince ??= Date.now();
+      });
+      conn.on('ready', () => this.maybeRecovered());
+    }
+  }
+
+  /**
+   * Both connections are ready again after a loss: once a PING has come back on the subscriber
+   * (so the SUBSCRIBEs ioredis re-sent before it have taken effect), listeners hear of it.
+   */
+  private maybeRecovered(): void {
+    const since = this.downSince;
+    if (since === undefined || !this.healthy) return;
+    this.downSince = undefined;
+    this.sub.ping().then(
+      () => {
+        for (const l of this.recoveredListeners) l(since);
+      },
+      () => {
+        // Lost again before the PING returned: the next 'ready' reports the outage.
+        this.downSince ??= since;
+      },
+    );
+  }
+
+  onRecovered(listener: (downSince: number) => void): void {
+    this.recoveredListeners.push(listener);
   }
 
   /** Connects both clients; rejects when Redis cannot be reached at start. */
@@ -93,6 +126,7 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.channels.clear();
     await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
   }

@@ -119,6 +119,7 @@ export const CONFIG_DEFINITIONS = {
   clusterNodeTtlMs: int('CLUSTER_NODE_TTL_MS', 6000, 'A node that has not renewed its heartbeat for this long is dead: its users go offline on every node. Heartbeats go out every third of it.', 300),
   clusterWorkers: str('CLUSTER_WORKERS', '0', 'Run this many nodes as worker processes sharing the port (node:cluster), each a cluster node with its own NODE_ID (<NODE_ID>-w<n>); auto = one per CPU core. Needs cluster mode (REDIS_URL with DATABASE_URL). 0 = one process.'),
   clusterReconcileMs: int('CLUSTER_RECONCILE_MS', 2000, 'How often a node rebuilds its view of the other nodes from the registry in Redis (repairing lost bus events) and reaps dead nodes, ms.', 100),
+  clusterGapWaitMs: int('CLUSTER_GAP_WAIT_MS', 100, 'In a cluster, how long a node holds a message whose predecessor in its conversation has not reached it over Redis before reading the missing ones from PostgreSQL, ms (messages reach every socket in one order).', 1),
   samaPushQueueName: str('SAMA_NATIVE_PUSH_QUEUE_NAME', 'push_notifications', 'Queue SAMA\'s push daemon consumes (PUSH_DRIVER=sama-queue; the daemon\'s SAMA_PUSH_QUEUE_NAME); keys `bull:<name>:*`.'),
 } as const;
 

@@ -1,5 +1,6 @@
 import { newId } from '../protocol/ids.js';
-import type { ConversationRecord, MessageRecord, Store } from '../store/store.js';
+import type { ConversationRecord, MessageInsert, MessageRecord, Store } from '../store/store.js';
+import type { MessagePlace } from './delivery.js';
 
 /** Message `t`: the current time in unix seconds rounded up (protocol.md §0). */
 export function messageTime(nowMs: number): number {
@@ -33,7 +34,7 @@ export function messageWire(m: MessageRecord, cType?: string): Record<string, un
  * updated...) as a real message from `from`, and returns the record with its live `message` packet.
  * These are persisted, listed by message_list and counted as unread.
  */
-export async function storeSystemMessage(store: Store, conv: ConversationRecord, from: string, body: string, x: Record<string, unknown>, nowMs: number): Promise<{ record: MessageRecord; packet: Record<string, unknown> }> {
+export async function storeSystemMessage(store: Store, conv: ConversationRecord, from: string, body: string, x: Record<string, unknown>, nowMs: number): Promise<{ record: MessageRecord; packet: Record<string, unknown>; place?: MessagePlace }> {
   const draft: MessageRecord = {
     _id: newId(),
     organization_id: conv.organization_id,
@@ -50,6 +51,17 @@ export async function storeSystemMessage(store: Store, conv: ConversationRecord,
     created_at: nowMs,
     updated_at: nowMs,
   };
-  const { record } = await store.messages.insert(draft);
-  return { record, packet: { message: messageWire(record, conv.type) } };
+  const inserted = await store.messages.insert(draft);
+  const place = placeOf(inserted);
+  return { record: inserted.record, packet: { message: messageWire(inserted.record, conv.type) }, ...(place ? { place } : {}) };
+}
+
+/**
+ * Where a newly stored message sits in its conversation, for a store that orders messages across
+ * nodes (MessageInsert.prev); undefined from one that does not (one node keeps order in process).
+ */
+export function placeOf(inserted: MessageInsert): MessagePlace | undefined {
+  const { record, prev } = inserted;
+  if (prev === undefined) return undefined;
+  return { orgId: record.organization_id, cid: record.cid, id: record._id, prev: prev?.id ?? null, prevAt: prev?.createdAt ?? null, at: record.created_at };
 }

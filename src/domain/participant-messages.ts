@@ -19,9 +19,9 @@ const SENTENCE: Record<ParticipantEvent, string> = {
  */
 export async function participantMessage(store: Store, conv: ConversationRecord, actorId: string, kind: ParticipantEvent, subject: UserRecord, to: readonly string[], now: number): Promise<Delivery> {
   const sentence = `${displayName(subject)} ${SENTENCE[kind]}`;
-  const { packet } = await storeSystemMessage(store, conv, actorId, sentence, { type: kind, user: publicUser(subject) }, now);
+  const { packet, place } = await storeSystemMessage(store, conv, actorId, sentence, { type: kind, user: publicUser(subject) }, now);
   // Pushed like a chat message from the actor: "<actor login> | <conversation>" over the sentence.
   const actor = actorId === subject._id ? subject : await store.users.byId(conv.organization_id, actorId);
   const title = conv.type === 'u' ? (actor?.login ?? '') : `${actor?.login ?? ''} | ${conv.name ?? ''}`;
-  return { orgId: conv.organization_id, to, packet, offline: 'oplog', push: { payload: { title, body: sentence, cid: conv._id }, actorId } };
+  return { orgId: conv.organization_id, to, packet, offline: 'oplog', push: { payload: { title, body: sentence, cid: conv._id }, actorId }, ...(place ? { place } : {}) };
 }

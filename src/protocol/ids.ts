@@ -8,6 +8,18 @@ export function newId(): string {
   return new ObjectId().toHexString();
 }
 
+/**
+ * An id that sorts just after `id` (same embedded second), for a message that must follow it in
+ * its conversation. Its middle part is `id`'s process value plus one — a value no process is
+ * likely to hold (40 random bits) — and its counter is fresh, so it collides with no id made by
+ * a process's own counter.
+ */
+export function idAfter(id: string): string {
+  const middle = (BigInt(`0x${id.slice(8, 18)}`) + 1n) & 0xffffffffffn;
+  const time = middle === 0n ? (parseInt(id.slice(0, 8), 16) + 1).toString(16).padStart(8, '0') : id.slice(0, 8);
+  return time + middle.toString(16).padStart(10, '0') + newId().slice(18);
+}
+
 const HEX24 = /^[0-9a-f]{24}$/;
 
 /** True for a well-formed record id (24 lowercase hex characters). */

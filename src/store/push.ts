@@ -41,7 +41,7 @@ export interface PushOutboxStore {
    * the same row while its lease runs.
    */
   claim(limit: number, now: number, leaseUntil: number): Promise<PendingPush[]>;
-  /** Adds rows outside a message transaction (conversation events, written after their commit). */
+  /** Adds rows outside a message transaction (conversation events, written after their commit); a row whose id is already stored is skipped. */
   enqueue(rows: readonly PushOutboxRecord[]): Promise<void>;
   /** The push is finished (delivered, or given up); removes the row. */
   markSent(id: string): Promise<void>;

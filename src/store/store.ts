@@ -242,7 +242,7 @@ export interface OpLogRecord {
 
 /** The operations log: a per-user mailbox of packets missed while fully offline (protocol.md §6). */
 export interface OpLogStore {
-  /** Appends rows; ids must increase in the order given (they order the mailbox). */
+  /** Appends rows; a row whose id is already stored is skipped (a recovery row written twice). */
   append(rows: readonly OpLogRecord[]): Promise<void>;
   /** Up to `limit` live rows of a user created after `gt` (ascending) or before `lt` (descending then returned ascending). */
   list(orgId: string, userId: string, query: { gt?: number; lt?: number; limit: number }, now: number): Promise<OpLogRecord[]>;
@@ -284,13 +284,42 @@ export interface MessageListQuery {
  * promise resolves only after that transaction committed (an ack means durable). A retry with the
  * same (cid, from, client_id) returns the stored message with `duplicate: true` instead of a copy.
  */
+/** A stored message as the next one of its conversation names it: its id and creation time. */
+export interface MessageLink {
+  readonly id: string;
+  readonly createdAt: number;
+}
+
+/** What `MessageStore.insert` reports. */
+export interface MessageInsert {
+  /** The stored message: the draft (its id possibly moved, see below), or the duplicate found. */
+  readonly record: MessageRecord;
+  /** True when a message with the same cid, sender and client id was already stored. */
+  readonly duplicate: boolean;
+  /**
+   * Only from a store that orders messages across nodes (PostgreSQL in a cluster): the
+   * conversation's previous message, or null for its first. There, inserts of one conversation
+   * commit one at a time and each gets an id greater than every earlier one (the draft's id is
+   * replaced by one just after its predecessor's when a node's clock or id sorts lower), so id
+   * order is commit order everywhere, and a node seeing a message can tell whether it has seen
+   * the one before. Undefined from a store that does not chain (one node: order is kept in
+   * process).
+   */
+  readonly prev?: MessageLink | null;
+}
+
 export interface MessageStore {
   /**
    * Stores the message (hidden from `hiddenFor` from the start), bumps the conversation's
    * updated_at, and — only if the message is new — appends `pushes` to the push outbox, all in
    * one transaction.
    */
-  insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[]): Promise<{ record: MessageRecord; duplicate: boolean }>;
+  insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[]): Promise<MessageInsert>;
+  /**
+   * Messages of `cid` with `afterId` < id < `beforeId` (either bound may be null: open), oldest
+   * first, at most `limit`, whoever they are hidden for. How a node fills a gap in what it heard.
+   */
+  range(orgId: string, cid: string, afterId: string | null, beforeId: string | null, limit: number): Promise<MessageRecord[]>;
   /** The message if it exists in the organization, whoever it is hidden for. */
   byId(orgId: string, id: string): Promise<MessageRecord | undefined>;
   /** The message if it exists and is not hidden for `viewerId`. */

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { Bus, BusEnvelope } from '../bus/bus.js';
 import type { SessionRegistry } from '../bus/registry.js';
-import type { LiveDirectory } from '../domain/delivery.js';
+import type { FanOut, LiveDirectory, MessagePlace } from '../domain/delivery.js';
+import type { DeliveryRecovery, MissedSpec } from '../domain/delivery-recovery.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
 import { unixSeconds } from '../domain/users.js';
+import { ConversationOrder, type ConversationOrderOptions, type FilledMessage } from './conversation-order.js';
 import type { DeviceListener, LocalSessions } from './sessions.js';
 
 /** Told when a user comes online anywhere in the cluster, or leaves the last node. */
@@ -22,6 +24,8 @@ export interface ClusterPresenceListener {
 export interface ClusterSessionsOptions {
   /** How often the view of other nodes is rebuilt from the registry and dead nodes reaped, ms. */
   readonly reconcileMs: number;
+  /** How messages are kept in order across nodes (ConversationOrder). */
+  readonly order: ConversationOrderOptions;
 }
 
 /** The topic every node hears: session changes and forced disconnects. */
@@ -36,11 +40,26 @@ type SessionEvent =
   | { t: 'inactive'; o: string; u: string; d: string; i: boolean }
   | { t: 'drop'; o: string; u: string; keep?: string; only?: string; c: number; r: string }
   | { t: 'end'; o: string; u: string; d: string }
-  | { t: 'leave' };
+  | { t: 'leave' }
+  /** The sender's bus connection was down since `s` (ms): payloads it published may be lost. */
+  | { t: 'gap'; s: number };
 
-/** Deliveries for one node: each item is one encoded packet and the users it goes to there. */
+/** A recipient on a node: organization, user, and the device that gets no copy (or null). */
+type Target = readonly [string, string, string | null];
+
+/**
+ * Deliveries for one node: each item is one encoded packet, the users it goes to there, where it
+ * sits in its conversation (messages) and what to do for a recipient found gone.
+ */
 interface DeliverEvent {
-  readonly items: { readonly b: string; readonly to: readonly (readonly [string, string, string | null])[] }[];
+  readonly items: { readonly b: string; readonly to: readonly Target[]; readonly q?: MessagePlace; readonly f?: MissedSpec }[];
+}
+
+/** One packet queued for a node this event-loop turn. */
+interface QueuedItem {
+  readonly to: Target[];
+  readonly place?: MessagePlace;
+  readonly missed?: MissedSpec;
 }
 
 interface RemoteDevice {
@@ -71,7 +90,11 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   private readonly staying = new Set<string>();
   private readonly listeners: ClusterPresenceListener[] = [];
   /** node → packet bytes → recipients, sent at the end of this event-loop turn. */
-  private outbox = new Map<string, Map<string, [string, string, string | null][]>>();
+  private outbox = new Map<string, Map<string, QueuedItem>>();
+  /** Hands messages to this node's sockets in conversation order. */
+  private readonly order: ConversationOrder;
+  /** Set once the store side is wired (attachRecovery); until then nothing is recovered. */
+  private recovery: DeliveryRecovery | undefined;
   private flushQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribes: (() => Promise<void>)[] = [];
@@ -83,7 +106,19 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     private readonly registry: SessionRegistry,
     private readonly log: Logger,
     private readonly opts: ClusterSessionsOptions,
-  ) {}
+  ) {
+    this.order = new ConversationOrder(opts.order, (orgId, cid, after, before) => this.readGap(orgId, cid, after, before), log);
+  }
+
+  /** Wires the store side: recipients found gone and messages the bus lost are recovered from here on. */
+  attachRecovery(recovery: DeliveryRecovery): void {
+    this.recovery = recovery;
+  }
+
+  /** Messages read back from the store because the bus lost or delayed them. */
+  get filledFromStore(): number {
+    return this.order.filled;
+  }
 
   get nodeId(): string {
     return this.bus.nodeId;
@@ -104,6 +139,12 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     });
     this.unsubscribes.push(await this.bus.subscribe(SESSIONS_TOPIC, (e) => this.onSessionEvent(e)));
     this.unsubscribes.push(await this.bus.subscribe(nodeTopic(this.nodeId), (e) => this.onDeliver(e)));
+    this.bus.onRecovered((since) => {
+      // Whatever was published to or by this node meanwhile may be lost: read it back here, and
+      // tell the others, who may have missed what this node published.
+      this.order.recovered(since);
+      this.publish({ t: 'gap', s: since });
+    });
     await this.reconcile();
     this.timer = setInterval(() => void this.reconcile(), this.opts.reconcileMs);
     this.timer.unref();
@@ -151,12 +192,67 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     return true;
   }
 
-  private queue(nodeId: string, bytes: string, target: [string, string, string | null]): void {
+  fanOut(f: FanOut): string[] {
+    const offline: string[] = [];
+    const here: Target[] = [];
+    for (const userId of f.to) {
+      const except = f.exceptDevice?.userId === userId ? f.exceptDevice.deviceId : null;
+      const local = this.local.devices(f.orgId, userId).size > 0;
+      const remote = this.remote.get(f.orgId)?.get(userId);
+      if (!local && (remote?.size ?? 0) === 0) {
+        offline.push(userId);
+        continue;
+      }
+      if (local) here.push([f.orgId, userId, except]);
+      const nodes = new Set<string>();
+      for (const [deviceId, d] of remote ?? []) if (deviceId !== except) nodes.add(d.nodeId);
+      for (const nodeId of nodes) this.queue(nodeId, f.bytes, [f.orgId, userId, except], f.place, f.missed);
+    }
+    if (here.length > 0) this.handHere(here, f.bytes, f.place, f.missed);
+    return offline;
+  }
+
+  /** Sends to this node's sockets, in conversation order for messages. */
+  private handHere(targets: readonly Target[], bytes: string, place: MessagePlace | undefined, missed: MissedSpec | undefined): void {
+    const release = (): void => this.sendHere(targets, bytes, missed);
+    if (!place) return release();
+    let since: number | undefined;
+    for (const [orgId, userId] of targets) {
+      const t = this.local.boundSince(orgId, userId);
+      if (t !== undefined && (since === undefined || t < since)) since = t;
+    }
+    this.order.offer(place, release, since);
+  }
+
+  /** Sends to sockets here; a recipient with no device anywhere any more is recovered (op-log, push). */
+  private sendHere(targets: readonly Target[], bytes: string, missed: MissedSpec | undefined): void {
+    let gone: Map<string, string[]> | undefined;
+    for (const [orgId, userId, except] of targets) {
+      if (this.local.sendToUser(orgId, userId, bytes, except ?? undefined) || this.hasRemote(orgId, userId)) continue;
+      gone ??= new Map();
+      const users = gone.get(orgId) ?? [];
+      users.push(userId);
+      gone.set(orgId, users);
+    }
+    if (!gone || !missed || !this.recovery) return;
+    const now = Date.now();
+    for (const [orgId, users] of gone) void this.recovery.missed(orgId, users, bytes, missed, now);
+  }
+
+  /** Messages of a conversation read back from the store, each sent to its recipients' sockets here. */
+  private async readGap(orgId: string, cid: string, after: string | null, before: string | null): Promise<FilledMessage[]> {
+    if (!this.recovery) return [];
+    const found = await this.recovery.gap(orgId, cid, after, before);
+    // Sockets that connected after a message was made read it themselves (message_list).
+    return found.map((m) => ({ id: m.id, release: () => m.to.forEach((u) => this.local.sendToUserBoundBy(orgId, u, m.bytes, m.createdAt)) }));
+  }
+
+  private queue(nodeId: string, bytes: string, target: Target, place?: MessagePlace, missed?: MissedSpec): void {
     let byBytes = this.outbox.get(nodeId);
-    if (!byBytes) this.outbox.set(nodeId, (byBytes = new Map<string, [string, string, string | null][]>()));
-    let targets = byBytes.get(bytes);
-    if (!targets) byBytes.set(bytes, (targets = []));
-    targets.push(target);
+    if (!byBytes) this.outbox.set(nodeId, (byBytes = new Map<string, QueuedItem>()));
+    let item = byBytes.get(bytes);
+    if (!item) byBytes.set(bytes, (item = { to: [], ...(place ? { place } : {}), ...(missed ? { missed } : {}) }));
+    item.to.push(target);
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => this.flush());
@@ -169,7 +265,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     const outbox = this.outbox;
     this.outbox = new Map();
     for (const [nodeId, byBytes] of outbox) {
-      const event: DeliverEvent = { items: [...byBytes].map(([b, to]) => ({ b, to })) };
+      const event: DeliverEvent = { items: [...byBytes].map(([b, i]) => ({ b, to: i.to, ...(i.place ? { q: i.place } : {}), ...(i.missed ? { f: i.missed } : {}) })) };
       void this.bus.publish(nodeTopic(nodeId), JSON.stringify(event));
     }
   }
@@ -187,7 +283,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   private onDeliver(e: BusEnvelope): void {
     const event = this.decode<DeliverEvent>(e, 'delivery');
     if (!event) return;
-    for (const item of event.items) for (const [orgId, userId, except] of item.to) this.local.sendToUser(orgId, userId, item.b, except ?? undefined);
+    for (const item of event.items) this.handHere(item.to, item.b, item.q, item.f);
   }
 
   // ── DeviceListener: this node's changes go to the registry and the bus ──────────────────────
@@ -253,6 +349,9 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
         break;
       case 'leave':
         this.dropNode(e.from);
+        break;
+      case 'gap':
+        this.order.recovered(ev.s);
         break;
     }
   }
@@ -332,6 +431,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
         }
       }
       this.staying.clear();
+      this.order.sweep();
     } catch (err) {
       this.log.warn({ err }, 'cluster view could not be rebuilt from the registry; retrying');
     }
@@ -354,6 +454,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    this.order.close();
     this.flush();
     await this.bus.publish(SESSIONS_TOPIC, JSON.stringify({ t: 'leave' } satisfies SessionEvent));
     for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined);

@@ -44,6 +44,8 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
   private listeners: PresenceListener[] = [];
   private deviceListener: DeviceListener | undefined;
   private readonly inactive = new WeakSet<Connection>();
+  /** When each bound socket was bound (ms): a cluster fills gaps only for sockets already there. */
+  private readonly boundAt = new WeakMap<Connection, number>();
 
   /** Registers a presence listener (presence feature, metrics). */
   listen(l: PresenceListener): void {
@@ -81,6 +83,7 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     }
     devices.set(session.deviceId, conn);
     conn.session = session;
+    if (!sameUser || !this.boundAt.has(conn)) this.boundAt.set(conn, Date.now());
     this.deviceListener?.bound(session);
     if (first && !sameUser) for (const l of this.listeners) l.online(session);
   }
@@ -189,6 +192,31 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     if (!devices) return false;
     for (const [deviceId, conn] of devices) if (deviceId !== exceptDeviceId) conn.send(bytes);
     return true;
+  }
+
+  /**
+   * Sends to the user's sockets here that were bound at or before `t` (ms) — those that were
+   * connected when a message read back from the store was made; true when any was.
+   */
+  sendToUserBoundBy(orgId: string, userId: string, bytes: string, t: number): boolean {
+    const devices = this.byOrg.get(orgId)?.get(userId);
+    let sent = false;
+    for (const conn of devices?.values() ?? []) {
+      if ((this.boundAt.get(conn) ?? Infinity) > t) continue;
+      conn.send(bytes);
+      sent = true;
+    }
+    return sent;
+  }
+
+  /** When the user's longest-connected socket here was bound (ms); undefined when none is. */
+  boundSince(orgId: string, userId: string): number | undefined {
+    let first: number | undefined;
+    for (const conn of this.byOrg.get(orgId)?.get(userId)?.values() ?? []) {
+      const t = this.boundAt.get(conn);
+      if (t !== undefined && (first === undefined || t < first)) first = t;
+    }
+    return first;
   }
 
   isOnline(orgId: string, userId: string): boolean {

@@ -109,8 +109,8 @@ export const conversationUpdate = defineHandler({
       const onlyFields = added.length === 0 && removed.length === 0;
       deliver.push({ orgId, to: others, packet: conversationEvent('conversation_updated', wire, userId, now), exceptDevice: { userId, deviceId }, offline: 'oplog', ...(onlyFields ? { push: push(`${actorName} updated the conversation`) } : {}) });
       if (input.image_object !== undefined) {
-        const { packet } = await storeSystemMessage(store, conv, userId, 'Group chat image was updated', { type: 'update_image', conversation: wire }, now);
-        deliver.push({ orgId, to: members, packet, offline: 'oplog' });
+        const { packet, place } = await storeSystemMessage(store, conv, userId, 'Group chat image was updated', { type: 'update_image', conversation: wire }, now);
+        deliver.push({ orgId, to: members, packet, offline: 'oplog', ...(place ? { place } : {}) });
       }
     }
     return { response: { conversation: wire }, deliver };

@@ -3,7 +3,7 @@ import { conversationRecipients, isAdmin, publicConversation } from '../../domai
 import { assertNotBlocked } from '../../domain/blocks.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { conversationEvent } from '../../domain/events.js';
-import { messageTime, messageWire } from '../../domain/messages.js';
+import { messageTime, messageWire, placeOf } from '../../domain/messages.js';
 import { chatPushPayload, outboxRows } from '../../domain/push.js';
 import { Errors, bareError, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
@@ -115,10 +115,13 @@ export const messageCreate = defineHandler({
     // The write is queued behind earlier ones: the conversation's next message may be handled
     // now and join the same group commit; replies and deliveries still leave in this order.
     sequenced?.();
-    const { record, duplicate } = await inserting;
+    const inserted = await inserting;
+    const { record } = inserted;
     const ask = { ask: { mid: input.id, server_mid: record._id, t: record.t, modified: null, bot_message: null } };
-    if (duplicate) return { packet: ask };
-    deliver.push({ orgId, to: recipients, packet: { message: messageWire(record, conv.type) }, exceptDevice: { userId, deviceId }, offline: 'oplog' });
+    if (inserted.duplicate) return { packet: ask };
+    // In a cluster, every node hands the conversation's messages over in store order (place).
+    const place = placeOf(inserted);
+    deliver.push({ orgId, to: recipients, packet: { message: messageWire(record, conv.type) }, exceptDevice: { userId, deviceId }, offline: 'oplog', ...(place ? { place, messagePush: { actorId: userId, pushed: offline } } : {}) });
     return { packet: ask, deliver };
   },
 });

@@ -111,6 +111,7 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
       if (!result.duplicate) convs.update(record.cid, (c) => (c.updated_at < record.created_at ? { ...c, updated_at: record.created_at } : c));
       return result;
     },
+    range: (orgId, cid, afterId, beforeId, limit) => inner.messages.range(orgId, cid, afterId, beforeId, limit),
     byId: (orgId, id) => inner.messages.byId(orgId, id),
     visibleTo: (orgId, id, viewerId) => inner.messages.visibleTo(orgId, id, viewerId),
     list: (orgId, cid, viewerId, q) => inner.messages.list(orgId, cid, viewerId, q),

@@ -37,6 +37,8 @@ export interface PostgresOptions {
    * crash the process.
    */
   readonly onIdleError?: (err: Error) => void;
+  /** Several nodes share this database: chain message inserts (SqlContext.orderAcrossNodes). */
+  readonly orderAcrossNodes?: boolean;
 }
 
 /**
@@ -60,5 +62,5 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  return createSqlStore(db, postgresDialect, () => db.destroy());
+  return createSqlStore(db, postgresDialect, () => db.destroy(), { orderAcrossNodes: opts.orderAcrossNodes ?? false });
 }

@@ -26,6 +26,12 @@ export interface SqlContext {
   readonly conversationCleanup?: readonly ConversationCleanup[];
   /** Writes message batches instead of a Kysely transaction (SQLite: a writer thread). */
   readonly messageWriter?: MessageBatchWriter;
+  /**
+   * Several nodes write this database (a cluster): message inserts lock their conversation and
+   * chain each message to the previous one (see MessageInsert.prev). Off for one node, where the
+   * process keeps each conversation's order and the lock would only cost time.
+   */
+  readonly orderAcrossNodes?: boolean;
 }
 
 /** Escapes LIKE wildcards so user text is matched literally (used with `escape '\'`). */

@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Store } from '../store.js';
-import type { SqlDialect } from './dialect.js';
+import type { SqlContext, SqlDialect } from './dialect.js';
 import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
 import { SqlFileStore } from './files.js';
 import { SqlConversationStore } from './conversations.js';
-import type { MessageBatchWriter } from './message-batch.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
 import { SqlMessageStore, deleteConversationMessages } from './messages.js';
 import { SqlOpLogStore } from './op-log.js';
@@ -23,8 +22,8 @@ import { SqlUserStore } from './users.js';
  * it is called once by `close()`. `messageWriter` replaces the Kysely transaction for message
  * batches where the dialect has a faster one.
  */
-export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, messageWriter?: MessageBatchWriter): Store {
-  const ctx = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages], messageWriter };
+export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, extra: Pick<SqlContext, 'messageWriter' | 'orderAcrossNodes'> = {}): Store {
+  const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages], ...extra };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   return {

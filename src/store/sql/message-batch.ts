@@ -1,4 +1,4 @@
-import type { MessageRecord } from '../store.js';
+import type { MessageLink, MessageRecord } from '../store.js';
 import type { PushOutboxRecord } from '../push.js';
 import type { MessagesTable } from './schema.js';
 
@@ -12,9 +12,20 @@ export interface MessageBatchItem {
 }
 
 /**
+ * A message inserted by a writer that orders messages across nodes: the id it was stored under
+ * (the item's own, or one just after its conversation's previous message) and that previous one.
+ */
+export interface ChainedInsert {
+  readonly id: string;
+  readonly prev: MessageLink | null;
+}
+
+/**
  * Writes a batch in one transaction and resolves after it committed. Per item, in order: `null`
- * if the message was inserted, or the stored row it duplicates (same cid, sender and client id).
+ * if the message was inserted, a ChainedInsert if it was inserted by a writer that chains
+ * (see SqlStoreOptions.orderAcrossNodes), or the stored row it duplicates (same cid, sender and
+ * client id).
  * Also moves each conversation's updated_at to its newest new message (never backwards). The
  * whole batch fails if any item is neither inserted nor a duplicate.
  */
-export type MessageBatchWriter = (items: readonly MessageBatchItem[]) => Promise<(MessagesTable | null)[]>;
+export type MessageBatchWriter = (items: readonly MessageBatchItem[]) => Promise<(MessagesTable | ChainedInsert | null)[]>;

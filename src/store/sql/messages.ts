@@ -1,11 +1,11 @@
 import { sql, type SelectQueryBuilder, type Selectable, type Transaction } from 'kysely';
-import type { MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
-import { idFloorAt } from '../../protocol/ids.js';
+import type { MessageInsert, MessageLink, MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
+import { idAfter, idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
 import { newOutboxRow } from './push-outbox.js';
-import type { MessageBatchItem, MessageBatchWriter } from './message-batch.js';
+import type { ChainedInsert, MessageBatchItem, MessageBatchWriter } from './message-batch.js';
 import type { Database, MessagesTable } from './schema.js';
 
 function toRow(m: MessageRecord): MessagesTable {
@@ -47,11 +47,6 @@ export function messageFromRow(r: MessagesTable): MessageRecord {
   };
 }
 
-interface InsertResult {
-  readonly record: MessageRecord;
-  readonly duplicate: boolean;
-}
-
 /** A message_list query before its time window, order and limit. */
 type MessageListBase = SelectQueryBuilder<Database & { m: MessagesTable }, 'm', Selectable<MessagesTable>>;
 
@@ -73,10 +68,36 @@ async function touchConversations(trx: Transaction<Database>, newest: ReadonlyMa
   await sql`update conversations set updated_at = case id ${at} end where (${pairs}) and updated_at < case id ${at} end`.execute(trx);
 }
 
+/**
+ * Orders a batch after what is already stored (PostgreSQL, several nodes): locks the batch's
+ * conversation rows — in id order, so batches of different nodes cannot deadlock — which makes
+ * commits of one conversation happen one at a time, then gives each item an id above its
+ * conversation's newest stored message and above the batch's earlier items. Returns the ids to
+ * insert under and each conversation's newest stored message before the batch.
+ */
+async function chainBatch(trx: Transaction<Database>, items: readonly MessageBatchItem[]): Promise<{ ids: string[]; before: Map<string, MessageLink | null> }> {
+  const cids = [...new Set(items.map((i) => i.record.cid))].sort();
+  await sql`select id from conversations where id in (${sql.join(cids)}) order by id for update`.execute(trx);
+  const newest = await sql<{ cid: string; id: string | null; created_at: number | null }>`
+    select c.cid, l.id, l.created_at from unnest(cast(${cids} as text[])) as c(cid)
+    left join lateral (select id, created_at from messages m where m.cid = c.cid order by m.id desc limit 1) l on true`.execute(trx);
+  const before = new Map<string, MessageLink | null>(newest.rows.map((r) => [r.cid, r.id === null ? null : { id: r.id, createdAt: Number(r.created_at) }]));
+  const last = new Map<string, string | undefined>(newest.rows.map((r) => [r.cid, r.id ?? undefined]));
+  const ids = items.map(({ record }) => {
+    const prev = last.get(record.cid);
+    const id = prev !== undefined && record._id <= prev ? idAfter(prev) : record._id;
+    last.set(record.cid, id);
+    return id;
+  });
+  return { ids, before };
+}
+
 /** The batch writer over Kysely (both dialects): one transaction, multi-row inserts. */
 function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
   return (items) =>
     ctx.db.transaction().execute(async (trx) => {
+      const chain = ctx.orderAcrossNodes === true ? await chainBatch(trx, items) : undefined;
+      if (chain) items = items.map((i, n) => (i.record._id === chain.ids[n] ? i : { ...i, record: { ...i.record, _id: chain.ids[n] ?? i.record._id } }));
       const inserted = await trx
         .insertInto('messages')
         .values(items.map((i) => toRow(i.record)))
@@ -96,10 +117,16 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
         if (!cur || cur.at < record.created_at) newest.set(record.cid, { org: record.organization_id, at: record.created_at });
       }
       await touchConversations(trx, newest);
-      const results: (MessagesTable | null)[] = [];
+      const results: (MessagesTable | ChainedInsert | null)[] = [];
+      // Each new message's predecessor: the previous new one of its conversation in this batch,
+      // or the newest stored before it (duplicates were not inserted, so they are skipped).
+      const prevs = new Map(chain?.before);
       for (const { record } of items) {
         if (fresh.has(record._id)) {
-          results.push(null);
+          if (chain) {
+            results.push({ id: record._id, prev: prevs.get(record.cid) ?? null });
+            prevs.set(record.cid, { id: record._id, createdAt: record.created_at });
+          } else results.push(null);
           continue;
         }
         // Not inserted: a retry of a stored client id (or, improbably, an id clash).
@@ -117,7 +144,7 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
  * transaction.
  */
 export class SqlMessageStore implements MessageStore {
-  private readonly committer: GroupCommitter<MessageBatchItem, InsertResult>;
+  private readonly committer: GroupCommitter<MessageBatchItem, MessageInsert>;
   private readonly writer: MessageBatchWriter;
 
   constructor(private readonly ctx: SqlContext) {
@@ -127,7 +154,7 @@ export class SqlMessageStore implements MessageStore {
     this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: 512, gatherMs: 1, minIntervalMs: 4 });
   }
 
-  insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = []): Promise<InsertResult> {
+  insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = []): Promise<MessageInsert> {
     return this.committer.submit({ record, hiddenFor: hiddenFor.length > 1 ? [...new Set(hiddenFor)] : hiddenFor, pushes });
   }
 
@@ -136,12 +163,22 @@ export class SqlMessageStore implements MessageStore {
     return this.committer.idle();
   }
 
-  private async writeBatch(items: MessageBatchItem[]): Promise<InsertResult[]> {
+  private async writeBatch(items: MessageBatchItem[]): Promise<MessageInsert[]> {
     const stored = await this.writer(items);
     return items.map((i, n) => {
-      const existing = stored[n];
-      return existing ? { record: messageFromRow(existing), duplicate: true } : { record: i.record, duplicate: false };
+      const outcome = stored[n];
+      if (!outcome) return { record: i.record, duplicate: false };
+      if ('prev' in outcome) return { record: outcome.id === i.record._id ? i.record : { ...i.record, _id: outcome.id }, duplicate: false, prev: outcome.prev };
+      return { record: messageFromRow(outcome), duplicate: true };
     });
+  }
+
+  async range(orgId: string, cid: string, afterId: string | null, beforeId: string | null, limit: number): Promise<MessageRecord[]> {
+    let q = this.ctx.db.selectFrom('messages').selectAll().where('cid', '=', cid).where('organization_id', '=', orgId);
+    if (afterId !== null) q = q.where('id', '>', afterId);
+    if (beforeId !== null) q = q.where('id', '<', beforeId);
+    const rows = await q.orderBy('id', 'asc').limit(limit).execute();
+    return rows.map(messageFromRow);
   }
 
   async byId(orgId: string, id: string): Promise<MessageRecord | undefined> {

@@ -13,6 +13,7 @@ export class SqlOpLogStore implements OpLogStore {
     await this.ctx.db
       .insertInto('operations_log')
       .values(rows.map((r) => ({ id: r._id, organization_id: r.organization_id, user_id: r.user_id, packet: r.packet, created_at: r.created_at, expires_at: r.expires_at })))
+      .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
 

@@ -43,6 +43,7 @@ export class SqlPushOutboxStore implements PushOutboxStore {
     await this.ctx.db
       .insertInto('push_outbox')
       .values(rows.map(newOutboxRow))
+      .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
 

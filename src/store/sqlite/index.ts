@@ -63,5 +63,5 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
     await writer.close();
     await db.destroy();
   };
-  return createSqlStore(db, sqliteDialect, close, writer.write);
+  return createSqlStore(db, sqliteDialect, close, { messageWriter: writer.write });
 }
