@@ -76,7 +76,7 @@ describe('ConversationOrder', () => {
     h.order.close();
   });
 
-  it('with nothing known, hands over at once when the predecessor is old, and waits when it is recent', async () => {
+  it('with nothing known, hands over at once when the predecessor is old, and waits when it is recent', () => {
     const old = chain(2, 5_000);
     const h = harness(old);
     h.offer(old[1]!);
