@@ -19,6 +19,12 @@ describe('Redis restarted under a running cluster', { skip: skip ?? false }, () 
     const ca = await n1.loggedIn(a);
     const cb = await n2.loggedIn(b);
     const cid = (await ca.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
+    // Every message b's socket gets, in arrival order.
+    const seen: string[] = [];
+    cb.ws.on('message', (data) => {
+      const f = JSON.parse((data as Buffer).toString('utf8')) as { message?: { _id: string } };
+      if (f.message) seen.push(f.message._id);
+    });
     await ca.request('message', { id: 'first', cid, body: 'before' });
     await cb.next((f) => f.message?.body === 'before');
     await cluster.redis.stop();
@@ -49,6 +55,16 @@ describe('Redis restarted under a running cluster', { skip: skip ?? false }, () 
     }
     const listed = new Set(((await cb.request('message_list', { cid, limit: 30 })).messages as { _id: string }[]).map((m) => m._id));
     for (const mid of acked) assert.ok(listed.has(mid), `acknowledged ${mid} lost`);
+    // The messages Redis never carried (sent while it was down, or before the subscriptions came
+    // back) were read from PostgreSQL: b's socket got every one, once, in the stored order.
+    const stored = (await n1.node.store.messages.range(org, cid, null, null, 100)).map((m) => m._id);
+    const deadlineAll = Date.now() + 5000;
+    while (seen.length < stored.length) {
+      assert.ok(Date.now() < deadlineAll, `b got ${String(seen.length)} of ${String(stored.length)} messages`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(seen, stored);
     await ca.close();
     await cb.close();
   });
