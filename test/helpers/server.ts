@@ -127,8 +127,11 @@ export class TestServer {
   }
 }
 
-/** One `user_login` from a socket bound to `from` (a loopback address), answered status or 'ok'. */
-export async function loginFrom(server: TestServer, from: string, user: TestUser, password: string, deviceId = 'web'): Promise<number | 'ok'> {
+/**
+ * One `user_login` from a socket bound to `from` (a loopback address) to `server` (a node, or
+ * anything else with a WebSocket URL: a load balancer), answered status or 'ok'.
+ */
+export async function loginFrom(server: Pick<TestServer, 'wsUrl'>, from: string, user: TestUser, password: string, deviceId = 'web'): Promise<number | 'ok'> {
   const ws = new WebSocket(server.wsUrl, { localAddress: from });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
