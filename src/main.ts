@@ -206,7 +206,11 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     files,
     log,
   };
-  cluster?.sessions.attachRecovery(new DeliveryRecovery(store, files, config.operationsLogExpiresIn * 1000, log));
+  if (cluster) {
+    const clusterSessions = cluster.sessions;
+    clusterSessions.attachRecovery(new DeliveryRecovery(store, files, config.operationsLogExpiresIn * 1000, log));
+    metrics.trackGapFills(() => clusterSessions.filledFromStore);
+  }
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
   if (config.corsOrigin.split(',').some((o) => o.trim() === '*')) {
     log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");

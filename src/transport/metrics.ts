@@ -118,6 +118,23 @@ export class Metrics {
     });
   }
 
+  /** Messages a cluster node read back from the store because the bus lost or delayed them. */
+  trackGapFills(filled: () => number): void {
+    let seen = 0;
+    const counter = new Counter({
+      name: 'parley_cluster_gap_filled_total',
+      help: 'Messages this node read back from PostgreSQL and handed to its sockets because Redis lost or delayed their notice (cluster mode).',
+      registers: [this.registry],
+      collect() {
+        // The count lives in ConversationOrder; the counter catches up with it when scraped.
+        const behind = filled() - seen;
+        if (behind <= 0) return;
+        counter.inc(behind);
+        seen += behind;
+      },
+    });
+  }
+
   constructor(sessionCount: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
     new Gauge({ name: 'parley_sessions', help: 'Authenticated sessions (devices) on this node.', registers: [this.registry], collect() { this.set(sessionCount()); } });

@@ -98,6 +98,9 @@ describe('message order across nodes', { skip: skip ?? false }, () => {
       await waitFor('b to get all 150', () => seen.length >= 150);
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(seen, order);
+      // What the cut subscriptions missed was read back from PostgreSQL, and /metrics says so.
+      const metrics = await (await fetch(`${nodes[1]!.httpUrl}/metrics`)).text();
+      assert.ok(Number(/parley_cluster_gap_filled_total (\d+)/.exec(metrics)?.[1] ?? 0) > 0, 'no gap fill counted');
     } finally {
       admin.disconnect();
       await ca.close();

@@ -121,5 +121,16 @@ export function messagesContract(store: () => Store): void {
       assert.deepEqual((await store().messages.deleteForAll(org, cid, [m1._id, m2._id, newId()])).sort(), [m1._id, m2._id].sort());
       assert.equal(await store().messages.byId(org, m1._id), undefined);
     });
+
+    it('reads a range of a conversation by id, oldest first, whoever a message is hidden for', async () => {
+      const { org, cid, b, msg } = await setup();
+      const stored: string[] = [];
+      for (let i = 0; i < 5; i++) stored.push((await store().messages.insert(msg(), i === 2 ? [b] : [])).record._id);
+      const ids = async (after: string | null, before: string | null, limit = 10): Promise<string[]> => (await store().messages.range(org, cid, after, before, limit)).map((m) => m._id);
+      assert.deepEqual(await ids(null, null), stored);
+      assert.deepEqual(await ids(stored[0]!, stored[4]!), stored.slice(1, 4));
+      assert.deepEqual(await ids(stored[1]!, null, 2), stored.slice(2, 4));
+      assert.deepEqual(await store().messages.range(newId(), cid, null, null, 10), []);
+    });
   });
 }
