@@ -51,6 +51,7 @@ export async function joinCluster(config: Config, local: LocalSessions, metrics:
     registry = await RedisRegistry.connect({ url, nodeId, ttlMs: config.clusterNodeTtlMs, onError, onLost });
     const sessions = new ClusterSessions(local, bus, registry, log, {
       reconcileMs: config.clusterReconcileMs,
+      nodeTtlMs: config.clusterNodeTtlMs,
       // Two seconds cover bus latency and the clock difference between nodes (NTP keeps it far
       // below); a conversation quiet for a minute is forgotten and learned again from the store.
       order: { gapWaitMs: config.clusterGapWaitMs, settleMs: 2000, idleMs: 60_000 },

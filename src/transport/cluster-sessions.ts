@@ -26,6 +26,8 @@ export interface ClusterSessionsOptions {
   readonly reconcileMs: number;
   /** How messages are kept in order across nodes (ConversationOrder). */
   readonly order: ConversationOrderOptions;
+  /** A node whose heartbeat is older than this is dead (CLUSTER_NODE_TTL_MS). */
+  readonly nodeTtlMs: number;
 }
 
 /** The topic every node hears: session changes and forced disconnects. */
@@ -99,6 +101,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribes: (() => Promise<void>)[] = [];
   private closed = false;
+  /** Other nodes alive at the last reconcile. */
+  private aliveBefore = new Set<string>();
 
   constructor(
     private readonly local: LocalSessions,
@@ -419,6 +423,11 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       const [snapshot, live] = await Promise.all([this.registry.snapshot(), this.registry.liveNodes()]);
       for (const s of snapshot) if (s.nodeId !== this.nodeId) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
       const alive = new Set(live);
+      // A node that died may have committed messages it never announced (killed between its
+      // commit and its publish): read back every conversation known here.
+      const died = [...this.aliveBefore].some((n) => !alive.has(n));
+      this.aliveBefore = new Set(live.filter((n) => n !== this.nodeId));
+      if (died) this.order.recovered(started - this.opts.nodeTtlMs - 2 * this.opts.reconcileMs);
       // Two periods: the previous snapshot may have been taken a little more than one period ago.
       const stale = started - 2 * this.opts.reconcileMs;
       const t = unixSeconds(Date.now());
