@@ -156,7 +156,10 @@ describe('nginx with deploy/nginx/parley.conf in front of two cluster nodes', { 
     const started = Date.now();
     // least_conn picks the stopped node first (no connections): refused, retried on the survivor,
     // and then left out for fail_timeout, so one refusal however many connections follow.
-    const fresh = await Promise.all(Array.from({ length: 4 }, () => TestClient.open(lb.wsUrl)));
+    // One after another: connections opened at the same instant may both be sent to the stopped
+    // node before nginx has seen the first one fail.
+    const fresh: TestClient[] = [];
+    for (let i = 0; i < 4; i++) fresh.push(await TestClient.open(lb.wsUrl));
     const ms = Date.now() - started;
     assert.equal(await openSockets(nodes[survivor] as TestServer), 5, 'd and the four new sockets, all on the survivor');
     const refused = (lb.errorLog.match(/Connection refused/g) ?? []).length - refusedBefore;
