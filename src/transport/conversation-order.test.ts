@@ -105,7 +105,8 @@ describe('ConversationOrder', () => {
     h.offer(m[0]!);
     h.offer(m[1]!);
     h.order.recovered(T);
-    await tick(10);
+    h.order.recovered(T + 5);
+    await tick(150);
     assert.deepEqual(h.handed, ['m000', 'm001', 'm002*', 'm003*']);
     assert.deepEqual(h.reads, [['m001', null]]);
     h.order.close();

@@ -45,6 +45,11 @@ interface ConversationState {
 
 /** How many outages of the bus are remembered (for messages whose predecessor fell in one). */
 const OUTAGES_KEPT = 8;
+/**
+ * How long a catch-up waits after an outage is reported: every node reports a Redis restart, and
+ * the reports of one outage arrive within this, so the store is read once, not once per node.
+ */
+const CATCH_UP_DELAY_MS = 100;
 
 /**
  * Hands each conversation's messages to this node's sockets in id order — which the store makes
@@ -61,6 +66,8 @@ export class ConversationOrder {
   private readonly conversations = new Map<string, ConversationState>();
   private readonly outages: { from: number; to: number }[] = [];
   private closed = false;
+  /** A catch-up after an outage, scheduled: notices of one outage from several nodes make one. */
+  private catchUp: NodeJS.Timeout | undefined;
   /** Messages read back from the store because the bus lost or delayed them (for /metrics). */
   filled = 0;
 
@@ -92,11 +99,17 @@ export class ConversationOrder {
    * in the outage waits for it even if it is old.
    */
   recovered(from: number, now = Date.now()): void {
+    if (this.closed) return;
     this.outages.push({ from, to: now });
     if (this.outages.length > OUTAGES_KEPT) this.outages.shift();
-    for (const s of this.conversations.values()) {
-      if (s.last !== undefined && !s.filling) this.fill(s, s.last, null);
-    }
+    if (this.catchUp) return;
+    this.catchUp = setTimeout(() => {
+      this.catchUp = undefined;
+      for (const s of this.conversations.values()) {
+        if (s.last !== undefined && !s.filling) this.fill(s, s.last, null);
+      }
+    }, CATCH_UP_DELAY_MS);
+    this.catchUp.unref();
   }
 
   /** Forgets quiet conversations with nothing waiting. */
@@ -113,6 +126,7 @@ export class ConversationOrder {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.catchUp);
     for (const s of this.conversations.values()) clearTimeout(s.timer);
     this.conversations.clear();
   }
