@@ -42,7 +42,7 @@ describe('presence and activity', () => {
     await new Promise((r) => mute.once('open', r));
     mute.send(JSON.stringify({ request: { user_login: { organization_id: org, login: t.login, password: t.password, device_id: 'mute' }, id: 1 } }));
     assert.deepEqual(await cw.next((f) => f.last_activity !== undefined), { last_activity: { [t._id]: 0 } });
-    const off = await cw.next((f) => f.last_activity !== undefined, 3000);
+    const off = await cw.next((f) => f.last_activity !== undefined, 10_000);
     assert.ok(off.last_activity[t._id] > 0);
     assert.equal(mute.readyState === WebSocket.CLOSED || mute.readyState === WebSocket.CLOSING, true);
     await cw.close();
