@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { availableParallelism } from 'node:os';
-import { ConfigError, isClustered, loadConfig, workerCount, type Config } from './config/config.js';
+import { ConfigError, aiProvider, isClustered, loadConfig, workerCount, type Config } from './config/config.js';
+import type { TextGenerator } from './ai/provider.js';
+import { ChatAssistant } from './domain/assistant.js';
 import { join } from 'node:path';
 import { DeliveryService } from './domain/delivery.js';
 import { DeliveryRecovery } from './domain/delivery-recovery.js';
@@ -136,6 +138,22 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
   return senders;
 }
 
+/** The AI provider the config selects (AI_BASE_URL, else GOOGLE_GENERATIVE_AI_API_KEY), or none. */
+async function createTextGenerator(config: Config): Promise<TextGenerator | undefined> {
+  switch (aiProvider(config)) {
+    case 'openai': {
+      const { OpenAiCompatibleGenerator } = await import('./ai/openai-compatible.js');
+      return new OpenAiCompatibleGenerator({ baseUrl: config.aiBaseUrl ?? '', apiKey: config.aiApiKey, model: config.aiModel ?? '', timeoutMs: config.aiTimeoutMs });
+    }
+    case 'gemini': {
+      const { GeminiGenerator } = await import('./ai/gemini.js');
+      return new GeminiGenerator({ baseUrl: config.googleAiBaseUrl, apiKey: config.googleAiApiKey ?? '', model: config.googleAiModel, timeoutMs: config.aiTimeoutMs });
+    }
+    case 'none':
+      return undefined;
+  }
+}
+
 /** A host as it goes into a URL: IPv6 literals in brackets. */
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -178,6 +196,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     throttleStore,
     { limited: (reason) => metrics.loginsThrottled.inc({ reason }), storeFailed: (err) => log.warn({ err }, 'login throttle state unreachable; attempt let through to the password check') },
   );
+  const generator = await createTextGenerator(config);
   const presence = new Presence(store, directory, directory, log);
   if (cluster) cluster.sessions.listen({ online: (s) => presence.online(s), offline: (s, t) => presence.offlineElsewhere(s, t), ended: (s, t) => presence.recordEnded(s, t) });
   else sessions.listen(presence);
@@ -204,6 +223,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     presence,
     delivery: new DeliveryService(directory, store.opLog, config.operationsLogExpiresIn * 1000, log, store.pushOutbox),
     files,
+    assistant: new ChatAssistant(store, generator, throttleStore, { maxInputChars: config.aiMaxInputChars, perMinute: config.aiRateLimitPerMinute }, log, (feature, outcome) => metrics.aiRequests.inc({ feature, outcome })),
     log,
   };
   if (cluster) {
@@ -278,7 +298,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   pushWorker?.start();
 
   ready = true;
-  log.info({ port, node: config.nodeId, cluster: clustered, store: store.dialect, files: storage.driver, push: pushSenders.map((s) => s.name) }, 'parley listening');
+  log.info({ port, node: config.nodeId, cluster: clustered, store: store.dialect, files: storage.driver, push: pushSenders.map((s) => s.name), ai: generator?.name ?? 'extractive summaries only' }, 'parley listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
