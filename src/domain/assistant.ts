@@ -60,7 +60,7 @@ function toneInstruction(tone: Tone): string {
  * none hidden for the caller (deleted for them, or sent with them in `deleted_for`), no encrypted
  * payloads. Text sent to the provider is capped (newest messages first); each user has a request
  * budget per minute, kept in a ThrottleStore (Redis in a cluster, so the budget is cluster-wide).
- * With no provider, summaries are extracted locally and tone rewrites answer 501. Logs name the
+ * With no provider, summaries are extracted locally and tone rewrites answer 403 naming the settings. Logs name the
  * provider, outcome and HTTP status only — never message text.
  */
 export class ChatAssistant {
@@ -96,7 +96,7 @@ export class ChatAssistant {
     return this.done('summary', 'ai', await this.ask('summary', { instruction: SUMMARY_INSTRUCTION, text: this.fit(lines), maxOutputTokens: 2048 }));
   }
 
-  /** The rewritten body for `message_tone`; throws SamaError (413, 429, 500, 501). */
+  /** The rewritten body for `message_tone`; throws SamaError (403, 413, 429, 500). */
   async rewrite(session: Session, body: string, tone: Tone, now: number): Promise<string> {
     if (body.length > this.opts.maxInputChars) throw samaError(Errors.payloadTooLarge);
     await this.admit(session, now, 'tone');

@@ -256,7 +256,7 @@ describe('no AI provider configured', () => {
   });
   after(() => server.stop());
 
-  it('summarises locally from the visible messages only, and message_tone names the settings (501)', async () => {
+  it('summarises locally from the visible messages only, and message_tone names the settings (403)', async () => {
     const { ca, cb, cid } = await chat(server);
     for (const body of ['The release candidate build failed on the payment tests.', 'I think the payment tests fail because of the new currency rounding.', 'lol', 'Let us fix the currency rounding in the payment module before the release.', 'Lunch?'])
       await cb.request('message', { id: `x${body.length}`, cid, body });
@@ -267,7 +267,7 @@ describe('no AI provider configured', () => {
     for (const s of SECRETS) assert.ok(!summary.includes(s), `${s} in the summary`);
     assert.ok(!summary.includes('Lunch?') && !summary.includes('lol'), 'small talk left out');
     const tone = await ca.request('message_tone', { body: 'hello', tone: 'positive' });
-    assert.equal(tone.error.status, 501);
+    assert.equal(tone.error.status, 403);
     assert.match(tone.error.message, /AI_BASE_URL/);
     assert.match(tone.error.message, /GOOGLE_GENERATIVE_AI_API_KEY/);
     assert.equal((await ca.request('message_list', { cid })).messages.length, 8);

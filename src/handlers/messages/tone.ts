@@ -11,7 +11,7 @@ const schema = Type.Object(
 
 /**
  * `message_tone` (protocol.md §3.6): `{message}` — `body` rewritten in the tone asked for by the
- * configured AI provider. No conversation is involved. Without a provider: 501 naming the
+ * configured AI provider. No conversation is involved. Without a provider: 403 naming the
  * settings; see domain/assistant.ts.
  */
 export const messageTone = defineHandler({
