@@ -15,6 +15,8 @@ import { Presence } from './domain/presence.js';
 import { createPasswordHasher } from './domain/passwords.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { MemoryThrottleStore } from './domain/throttle-store.js';
+import { ServerStats } from './domain/server-stats.js';
+import { MemoryStatsStore } from './domain/stats-store.js';
 import { TokenService } from './domain/tokens.js';
 import { LocalObjectStorage } from './files/local-storage.js';
 import { S3ObjectStorage } from './files/s3-storage.js';
@@ -34,6 +36,7 @@ import { Metrics } from './transport/metrics.js';
 import { adminActivityRoutes } from './transport/routes/admin-activity.js';
 import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
+import { adminStatsRoutes } from './transport/routes/admin-stats.js';
 import { authRoutes } from './transport/routes/auth.js';
 import { localFileRoutes } from './transport/routes/files.js';
 import { LocalSessions } from './transport/sessions.js';
@@ -161,6 +164,7 @@ function hostForUrl(host: string): string {
 
 /** The composition root: wires every port to its implementation and starts listening. */
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
+  const startedAt = Date.now();
   // Push credentials are checked before anything is opened: a bad key stops start-up cleanly.
   const pushSenders = await createPushSenders(config, log);
   const clustered = isClustered(config);
@@ -231,7 +235,15 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     clusterSessions.attachRecovery(new DeliveryRecovery(store, files, config.operationsLogExpiresIn * 1000, log));
     metrics.trackGapFills(() => clusterSessions.filledFromStore);
   }
-  const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
+  // The WebSocket side is attached after the HTTP app, which needs the stats first.
+  const late: { ws?: ReturnType<typeof attachWebSocket> } = {};
+  const stats = new ServerStats(
+    cluster?.statsStore ?? new MemoryStatsStore(),
+    { connections: () => late.ws?.connectionCount ?? 0, onlineUsers: () => (cluster ? cluster.sessions.onlineUserCount() : sessions.onlineUserCount()) },
+    { nodeId: config.nodeId ?? '', startedAt, flushMs: 1000, nodeTtlMs: Math.max(3000, config.clusterNodeTtlMs) },
+    log,
+  );
+  const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log, (kind, now) => stats.handled(kind, now));
   if (config.corsOrigin.split(',').some((o) => o.trim() === '*')) {
     log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");
   }
@@ -242,6 +254,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     authRoutes,
     adminMessageRoutes,
     adminActivityRoutes,
+    adminStatsRoutes(stats),
     ...(storage instanceof LocalObjectStorage ? [localFileRoutes(storage)] : []),
   ]);
   const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, {
@@ -255,6 +268,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
     proxies,
   });
+  late.ws = ws;
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -296,6 +310,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     retryMaxMs: config.pushRetryMaxMs,
   }, (platform, result) => metrics.pushSent.inc({ platform, result }), log);
   pushWorker?.start();
+  stats.start();
 
   ready = true;
   log.info({ port, node: config.nodeId, cluster: clustered, store: store.dialect, files: storage.driver, push: pushSenders.map((s) => s.name), ai: generator?.name ?? 'extractive summaries only' }, 'parley listening');
@@ -310,6 +325,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([dispatcher.idle(), grace]);
       await ws.close();
+      await stats.close().catch((err: unknown) => log.warn({ err }, 'server stats could not be written at shutdown'));
       await cluster?.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed; other nodes will notice when the heartbeat lapses'));
       await app.close();
       await pushWorker?.stop();
