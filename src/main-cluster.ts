@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { RedisBus } from './bus/redis-bus.js';
 import { RedisRegistry } from './bus/redis-registry.js';
+import { RedisStatsStore } from './bus/redis-stats.js';
 import { RedisThrottleStore } from './bus/redis-throttle.js';
+import type { StatsStore } from './domain/stats-store.js';
 import type { ThrottleStore } from './domain/throttle-store.js';
 import { Redis } from 'ioredis';
 import { ClusterSessions } from './transport/cluster-sessions.js';
@@ -14,6 +16,8 @@ export interface ClusterMembership {
   readonly sessions: ClusterSessions;
   /** Login-throttle state shared by every node. */
   readonly throttleStore: ThrottleStore;
+  /** Server-stats counts and node figures shared by every node. */
+  readonly statsStore: StatsStore;
   /** False while Redis cannot be reached; /readyz reports it. */
   healthy(): boolean;
   /** Leaves the cluster: other nodes forget this node's sessions at once. */
@@ -43,7 +47,7 @@ export async function joinCluster(config: Config, local: LocalSessions, metrics:
   };
   const bus = await RedisBus.connect({ url, nodeId, observer: metrics.busObserver(), onError });
   let registry: RedisRegistry | undefined;
-  // Commands fail fast while Redis is away (the throttle then lets attempts through).
+  // Commands fail fast while Redis is away (the throttle then lets attempts through; stats wait).
   const throttleRedis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1000, retryStrategy: (n) => Math.min(50 * n, 1000) });
   throttleRedis.on('error', onError);
   try {
@@ -62,6 +66,7 @@ export async function joinCluster(config: Config, local: LocalSessions, metrics:
     return {
       sessions,
       throttleStore: new RedisThrottleStore(throttleRedis),
+      statsStore: new RedisStatsStore(throttleRedis),
       healthy: () => {
         const ok = bus.healthy;
         if (ok) warned = false;

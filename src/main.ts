@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { availableParallelism } from 'node:os';
-import { ConfigError, isClustered, loadConfig, workerCount, type Config } from './config/config.js';
+import { ConfigError, aiProvider, isClustered, loadConfig, workerCount, type Config } from './config/config.js';
+import type { TextGenerator } from './ai/provider.js';
+import { ChatAssistant } from './domain/assistant.js';
 import { join } from 'node:path';
 import { DeliveryService } from './domain/delivery.js';
 import { DeliveryRecovery } from './domain/delivery-recovery.js';
@@ -13,6 +15,8 @@ import { Presence } from './domain/presence.js';
 import { createPasswordHasher } from './domain/passwords.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { MemoryThrottleStore } from './domain/throttle-store.js';
+import { ServerStats } from './domain/server-stats.js';
+import { MemoryStatsStore } from './domain/stats-store.js';
 import { TokenService } from './domain/tokens.js';
 import { LocalObjectStorage } from './files/local-storage.js';
 import { S3ObjectStorage } from './files/s3-storage.js';
@@ -32,6 +36,7 @@ import { Metrics } from './transport/metrics.js';
 import { adminActivityRoutes } from './transport/routes/admin-activity.js';
 import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
+import { adminStatsRoutes } from './transport/routes/admin-stats.js';
 import { authRoutes } from './transport/routes/auth.js';
 import { localFileRoutes } from './transport/routes/files.js';
 import { LocalSessions } from './transport/sessions.js';
@@ -136,6 +141,22 @@ async function createPushSenders(config: Config, log: Logger): Promise<PushSende
   return senders;
 }
 
+/** The AI provider the config selects (AI_BASE_URL, else GOOGLE_GENERATIVE_AI_API_KEY), or none. */
+async function createTextGenerator(config: Config): Promise<TextGenerator | undefined> {
+  switch (aiProvider(config)) {
+    case 'openai': {
+      const { OpenAiCompatibleGenerator } = await import('./ai/openai-compatible.js');
+      return new OpenAiCompatibleGenerator({ baseUrl: config.aiBaseUrl ?? '', apiKey: config.aiApiKey, model: config.aiModel ?? '', timeoutMs: config.aiTimeoutMs });
+    }
+    case 'gemini': {
+      const { GeminiGenerator } = await import('./ai/gemini.js');
+      return new GeminiGenerator({ baseUrl: config.googleAiBaseUrl, apiKey: config.googleAiApiKey ?? '', model: config.googleAiModel, timeoutMs: config.aiTimeoutMs });
+    }
+    case 'none':
+      return undefined;
+  }
+}
+
 /** A host as it goes into a URL: IPv6 literals in brackets. */
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -143,6 +164,7 @@ function hostForUrl(host: string): string {
 
 /** The composition root: wires every port to its implementation and starts listening. */
 export async function startParley(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<ParleyNode> {
+  const startedAt = Date.now();
   // Push credentials are checked before anything is opened: a bad key stops start-up cleanly.
   const pushSenders = await createPushSenders(config, log);
   const clustered = isClustered(config);
@@ -178,6 +200,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     throttleStore,
     { limited: (reason) => metrics.loginsThrottled.inc({ reason }), storeFailed: (err) => log.warn({ err }, 'login throttle state unreachable; attempt let through to the password check') },
   );
+  const generator = await createTextGenerator(config);
   const presence = new Presence(store, directory, directory, log);
   if (cluster) cluster.sessions.listen({ online: (s) => presence.online(s), offline: (s, t) => presence.offlineElsewhere(s, t), ended: (s, t) => presence.recordEnded(s, t) });
   else sessions.listen(presence);
@@ -204,6 +227,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     presence,
     delivery: new DeliveryService(directory, store.opLog, config.operationsLogExpiresIn * 1000, log, store.pushOutbox),
     files,
+    assistant: new ChatAssistant(store, generator, throttleStore, { maxInputChars: config.aiMaxInputChars, perMinute: config.aiRateLimitPerMinute }, log, (feature, outcome) => metrics.aiRequests.inc({ feature, outcome })),
     log,
   };
   if (cluster) {
@@ -211,7 +235,15 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     clusterSessions.attachRecovery(new DeliveryRecovery(store, files, config.operationsLogExpiresIn * 1000, log));
     metrics.trackGapFills(() => clusterSessions.filledFromStore);
   }
-  const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log);
+  // The WebSocket side is attached after the HTTP app, which needs the stats first.
+  const late: { ws?: ReturnType<typeof attachWebSocket> } = {};
+  const stats = new ServerStats(
+    cluster?.statsStore ?? new MemoryStatsStore(),
+    { connections: () => late.ws?.connectionCount ?? 0, onlineUsers: () => (cluster ? cluster.sessions.onlineUserCount() : sessions.onlineUserCount()) },
+    { nodeId: config.nodeId ?? '', startedAt, flushMs: 1000, nodeTtlMs: Math.max(3000, config.clusterNodeTtlMs) },
+    log,
+  );
+  const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log, (kind, now) => stats.handled(kind, now));
   if (config.corsOrigin.split(',').some((o) => o.trim() === '*')) {
     log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");
   }
@@ -222,6 +254,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     authRoutes,
     adminMessageRoutes,
     adminActivityRoutes,
+    adminStatsRoutes(stats),
     ...(storage instanceof LocalObjectStorage ? [localFileRoutes(storage)] : []),
   ]);
   const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, {
@@ -235,6 +268,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     maxConnectionsPerAddress: config.wsMaxConnectionsPerAddress,
     proxies,
   });
+  late.ws = ws;
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -276,9 +310,10 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     retryMaxMs: config.pushRetryMaxMs,
   }, (platform, result) => metrics.pushSent.inc({ platform, result }), log);
   pushWorker?.start();
+  stats.start();
 
   ready = true;
-  log.info({ port, node: config.nodeId, cluster: clustered, store: store.dialect, files: storage.driver, push: pushSenders.map((s) => s.name) }, 'parley listening');
+  log.info({ port, node: config.nodeId, cluster: clustered, store: store.dialect, files: storage.driver, push: pushSenders.map((s) => s.name), ai: generator?.name ?? 'extractive summaries only' }, 'parley listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -290,6 +325,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([dispatcher.idle(), grace]);
       await ws.close();
+      await stats.close().catch((err: unknown) => log.warn({ err }, 'server stats could not be written at shutdown'));
       await cluster?.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed; other nodes will notice when the heartbeat lapses'));
       await app.close();
       await pushWorker?.stop();

@@ -121,6 +121,15 @@ export const CONFIG_DEFINITIONS = {
   clusterReconcileMs: int('CLUSTER_RECONCILE_MS', 2000, 'How often a node rebuilds its view of the other nodes from the registry in Redis (repairing lost bus events) and reaps dead nodes, ms.', 100),
   clusterGapWaitMs: int('CLUSTER_GAP_WAIT_MS', 100, 'In a cluster, how long a node holds a message whose predecessor in its conversation has not reached it over Redis before reading the missing ones from PostgreSQL, ms (messages reach every socket in one order).', 1),
   samaPushQueueName: str('SAMA_NATIVE_PUSH_QUEUE_NAME', 'push_notifications', 'Queue SAMA\'s push daemon consumes (PUSH_DRIVER=sama-queue; the daemon\'s SAMA_PUSH_QUEUE_NAME); keys `bull:<name>:*`.'),
+  aiBaseUrl: optStr('AI_BASE_URL', 'OpenAI-compatible chat-completions API for message_summary and message_tone, e.g. https://api.openai.com/v1, http://127.0.0.1:8080/v1 (llama.cpp), http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:8000/v1 (vLLM); requests go to <AI_BASE_URL>/chat/completions. Needs AI_MODEL. Unset: Gemini if GOOGLE_GENERATIVE_AI_API_KEY is set, else no AI (summaries are extracted locally, message_tone answers an error).'),
+  aiApiKey: optStr('AI_API_KEY', 'Bearer token for AI_BASE_URL (local servers usually need none).'),
+  aiModel: optStr('AI_MODEL', 'Model name sent to AI_BASE_URL, e.g. gpt-4o-mini or llama3.2.'),
+  googleAiApiKey: optStr('GOOGLE_GENERATIVE_AI_API_KEY', 'Gemini API key (as SAMA): enables message_summary and message_tone through Google Gemini.'),
+  googleAiModel: str('GOOGLE_GENERATIVE_AI_MODEL', 'gemini-2.5-flash', 'Gemini model (as SAMA).'),
+  googleAiBaseUrl: str('GOOGLE_GENERATIVE_AI_BASE_URL', 'https://generativelanguage.googleapis.com', 'Gemini API origin; requests go to <this>/v1beta/models/<model>:generateContent.'),
+  aiTimeoutMs: int('AI_TIMEOUT_MS', 30000, 'Deadline of one request to the AI provider, ms; past it the client gets 500 "An error occurred while processing messages with the AI agent."', 100),
+  aiMaxInputChars: int('AI_MAX_INPUT_CHARS', 20000, 'Most characters of chat text sent to the AI provider per request: a summary keeps the newest messages that fit; a longer message_tone body is refused (413).', 200),
+  aiRateLimitPerMinute: int('AI_RATE_LIMIT_PER_MINUTE', 10, 'message_summary and message_tone requests allowed per user per minute (counted cluster-wide in a cluster); beyond it 429 Too many requests. 0 = no limit.', 0),
 } as const;
 
 type Defs = typeof CONFIG_DEFINITIONS;
@@ -192,6 +201,27 @@ function checkPushSettings(out: Record<string, unknown>): void {
   }
   if (out.pushDriver === 'sama-queue' && out.redisUrl === undefined) throw new ConfigError('PUSH_DRIVER=sama-queue needs REDIS_URL');
   if (out.redisUrl !== undefined && !/^rediss?:\/\//.test(out.redisUrl as string)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+}
+
+/**
+ * One AI provider at most: AI_BASE_URL (OpenAI-compatible, with AI_MODEL) or Gemini
+ * (GOOGLE_GENERATIVE_AI_API_KEY). Both set would leave it unclear which one gets the chat text.
+ */
+function checkAiSettings(out: Record<string, unknown>): void {
+  const base = out.aiBaseUrl as string | undefined;
+  if (base !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(base)) throw new ConfigError(`AI_BASE_URL must be an http(s) URL, got "${base}"`);
+    if (out.aiModel === undefined) throw new ConfigError('AI_BASE_URL needs AI_MODEL (the model name the server expects)');
+    if (out.googleAiApiKey !== undefined) throw new ConfigError('Both AI_BASE_URL and GOOGLE_GENERATIVE_AI_API_KEY are set: unset one, so it is clear which AI provider gets the chat text');
+  }
+  const google = out.googleAiBaseUrl as string;
+  if (!/^https?:\/\/[^/]+/.test(google)) throw new ConfigError(`GOOGLE_GENERATIVE_AI_BASE_URL must be an http(s) URL, got "${google}"`);
+}
+
+/** Which AI provider the settings select (see checkAiSettings); none means no AI. */
+export function aiProvider(config: Config): 'openai' | 'gemini' | 'none' {
+  if (config.aiBaseUrl !== undefined) return 'openai';
+  return config.googleAiApiKey !== undefined ? 'gemini' : 'none';
 }
 
 /** Each comma-separated entry must be an IP address or an IP/prefix CIDR range. */
@@ -269,6 +299,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     const missing = needed.filter(([, v]) => v === undefined).map(([name]) => name);
     if (missing.length > 0) throw new ConfigError(`STORAGE_DRIVER=${String(out.storageDriver)} needs ${missing.join(', ')}`);
   }
+  checkAiSettings(out);
   checkAddressList('TRUSTED_PROXIES', out.trustedProxies as string);
   const publicUrl = out.publicUrl as string | undefined;
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);

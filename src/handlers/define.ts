@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { ChatAssistant } from '../domain/assistant.js';
 import type { Delivery, DeliveryService } from '../domain/delivery.js';
 import type { FileService } from '../domain/files.js';
 import type { LoginThrottle } from '../domain/login-throttle.js';
@@ -26,6 +27,8 @@ export interface HandlerDeps {
   readonly delivery: DeliveryService;
   readonly presence: Presence;
   readonly files: FileService;
+  /** message_summary and message_tone (domain/assistant.ts). */
+  readonly assistant: ChatAssistant;
   readonly log: Logger;
 }
 

@@ -18,7 +18,9 @@ import { messageList } from './messages/list.js';
 import { opLogList } from './messages/op-log-list.js';
 import { messageReactionsList, messageReactionsUpdate } from './messages/reactions.js';
 import { messageRead } from './messages/read.js';
+import { messageSummary } from './messages/summary.js';
 import { systemMessage } from './messages/system.js';
+import { messageTone } from './messages/tone.js';
 import { typing } from './messages/typing.js';
 import { pushEventCreate } from './push/events.js';
 import { pushSubscriptionCreate, pushSubscriptionDelete, pushSubscriptionList } from './push/subscriptions.js';
@@ -69,6 +71,8 @@ const ALL: readonly RegisteredHandler[] = [
   messageReactionsUpdate,
   messageReactionsList,
   messageDecryptionFailed,
+  messageSummary,
+  messageTone,
   opLogList,
   createFiles,
   getFileUrls,

@@ -97,6 +97,9 @@ export const Errors = {
   xRequired: e(422, "'x' field is required."),
   uidsMaxLength: e(422, "'uids' max length 20"),
   payloadTooLarge: e(413, 'Payload too large.'),
+  aiFailed: e(500, 'An error occurred while processing messages with the AI agent.'),
+  /** Parley's own: message_tone with no AI provider configured (SAMA has no such case); 403 as for the disabled admin API. */
+  aiNotConfigured: e(403, 'No AI provider is configured: set AI_BASE_URL and AI_MODEL (an OpenAI-compatible API) or GOOGLE_GENERATIVE_AI_API_KEY (Google Gemini).'),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -171,6 +171,18 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     return [...ids];
   }
 
+  /** Distinct users with a bound session on any node, over every organization (this node's view). */
+  onlineUserCount(): number {
+    let n = 0;
+    const orgs = new Set([...this.local.onlineOrgIds(), ...this.remote.keys()]);
+    for (const orgId of orgs) {
+      const remote = this.remote.get(orgId);
+      n += remote?.size ?? 0;
+      for (const userId of this.local.onlineUserIds(orgId)) if (!remote?.has(userId)) n += 1;
+    }
+    return n;
+  }
+
   needsPush(orgId: string, userId: string): boolean {
     const remote = this.remote.get(orgId)?.get(userId);
     const here = this.local.devices(orgId, userId).size > 0;

@@ -22,6 +22,8 @@ export class Dispatcher {
     private readonly sessions: LocalSessions,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** Told of every packet handled without error (server stats count messages from it). */
+    private readonly handled: (kind: string, now: number) => void = () => undefined,
   ) {}
 
   /** The registered handler of a packet, if any (the HTTP admin API runs handlers by name). */
@@ -70,6 +72,7 @@ export class Dispatcher {
     } finally {
       end();
       series[outcome].inc();
+      if (outcome === 'ok') this.handled(handler.kind, Date.now());
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
@@ -89,6 +92,7 @@ export class Dispatcher {
     };
     const key = handler.orderingKey(input, ctx.session);
     await (key === undefined ? start().then(finish) : this.ordered.run(`ordered:${key}`, handler.pipelined, start, finish));
+    this.handled(handler.kind, ctx.now);
     return out as HandlerResult;
   }
 

@@ -33,6 +33,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly aiRequests = new Counter({
+    name: 'parley_ai_requests_total',
+    help: 'message_summary and message_tone requests by feature (summary | tone) and outcome (ai: answered by the provider; extractive: summarised locally, no provider; empty: nothing to summarise; failed: provider error or timeout; limited: over AI_RATE_LIMIT_PER_MINUTE; unconfigured: tone without a provider).',
+    labelNames: ['feature', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly badFrames = new Counter({ name: 'parley_bad_frames_total', help: 'Frames rejected before dispatch, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
 
   readonly busMessages = new Counter({ name: 'parley_bus_messages_total', help: 'Bus payloads by direction (published | received) and topic kind (sessions | node).', labelNames: ['direction', 'topic'] as const, registers: [this.registry] });

@@ -227,6 +227,18 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     return [...(this.byOrg.get(orgId)?.keys() ?? [])];
   }
 
+  /** Distinct users with a bound session on this node, over every organization. */
+  onlineUserCount(): number {
+    let n = 0;
+    for (const users of this.byOrg.values()) n += users.size;
+    return n;
+  }
+
+  /** Organizations with a user online on this node. */
+  onlineOrgIds(): IterableIterator<string> {
+    return this.byOrg.keys();
+  }
+
   /** Number of bound sessions (devices) on this node. */
   get size(): number {
     let n = 0;

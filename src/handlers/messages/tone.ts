@@ -1,0 +1,24 @@
+import { Type } from '@sinclair/typebox';
+import { defineHandler } from '../define.js';
+
+const schema = Type.Object(
+  {
+    body: Type.String({ minLength: 1, maxLength: 65536 }),
+    tone: Type.Union([Type.Literal('positive'), Type.Literal('negative'), Type.Literal('cringe')]),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `message_tone` (protocol.md §3.6): `{message}` — `body` rewritten in the tone asked for by the
+ * configured AI provider. No conversation is involved. Without a provider: 403 naming the
+ * settings; see domain/assistant.ts.
+ */
+export const messageTone = defineHandler({
+  kind: 'message_tone',
+  auth: true,
+  schema,
+  async handle(input, { deps, session, now }) {
+    return { response: { message: await deps.assistant.rewrite(session, input.body, input.tone, now) } };
+  },
+});
