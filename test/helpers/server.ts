@@ -59,7 +59,8 @@ export class TestServer {
     this.current = await startParley(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
   }
 
-  static async start(env: Record<string, string> = {}): Promise<TestServer> {
+  /** `log` replaces the silent logger (a test that reads what the server logs). */
+  static async start(env: Record<string, string> = {}, log?: pino.Logger): Promise<TestServer> {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
     const vars = {
       APP_PORT: '0',
@@ -70,7 +71,7 @@ export class TestServer {
       ...(await storeEnv()),
       ...env,
     };
-    const node = await startParley(loadConfig(vars), pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+    const node = await startParley(loadConfig(vars), log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
     return new TestServer(node, dataDir, vars);
   }
 
