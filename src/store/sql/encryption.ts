@@ -148,8 +148,8 @@ export class SqlEncryptedInboxStore implements EncryptedInboxStore {
     const pg = this.ctx.dialect.name === 'postgres';
     return this.ctx.db.transaction().execute(async (trx) => {
       // Pick, then delete what was picked. (One DELETE … WHERE mid IN (SELECT … LIMIT n FOR
-      // UPDATE SKIP LOCKED) is not enough on PostgreSQL: the planner may run the subquery more
-      // than once and delete more than n rows — the contract test caught it.)
+      // UPDATE SKIP LOCKED) deleted more than n rows on PostgreSQL in the contract test: nothing
+      // promises such a subquery runs once.)
       let pick = trx.selectFrom('encrypted_inbox').select('mid').where('user_id', '=', device.user_id).where('device_id', '=', device.device_id).where('cid', '=', cid).where('expires_at', '>', now);
       if (query.ids) pick = pick.where('mid', 'in', [...query.ids]);
       pick = pick.orderBy('mid').limit(query.limit);
