@@ -83,17 +83,19 @@ export interface InboxEntry {
 
 /**
  * Per-device inboxes of encrypted conversations (protocol.md §3.11: a device lists the messages
- * not yet delivered to it). A row per (device, message) is written with the message; `take`
- * removes the rows it returns in the statement that picks them, so each queued message is handed
- * to a device once, also when the device lists from two sockets or two nodes at the same time.
+ * not yet delivered to it). A row per (device, message) is written with the message; a listing
+ * reads the device's rows (`queued`) and, once its reply is ready, removes them (`ack`). `ack`
+ * reports which rows this call removed, so each queued message is handed to a device once, also
+ * when the device lists from two sockets or two nodes at the same time.
  */
 export interface EncryptedInboxStore {
   /**
-   * Takes up to `limit` of the device's live rows in conversation `cid` (only `ids` among them
-   * when given), oldest message first, and returns those messages that still exist and are not
-   * hidden for the user. The rows are gone once this resolves.
+   * Up to `limit` messages queued for the device in conversation `cid` (only `ids` among them
+   * when given), oldest first; rows whose message is gone or lapsed are skipped. Removes nothing.
    */
-  take(orgId: string, device: DeviceRef, cid: string, query: { limit: number; ids?: readonly string[] }, now: number): Promise<MessageRecord[]>;
+  queued(orgId: string, device: DeviceRef, cid: string, query: { limit: number; ids?: readonly string[] }, now: number): Promise<MessageRecord[]>;
+  /** Removes the device's rows for `mids` in `cid` and returns the ids this call removed. */
+  ack(device: DeviceRef, cid: string, mids: readonly string[]): Promise<string[]>;
   /** How many rows a device has queued in a conversation. */
   pending(device: DeviceRef, cid: string, now: number): Promise<number>;
   /**

@@ -35,12 +35,18 @@ export const messageList = defineHandler({
     const limit = Math.min(input.limit ?? config.messagePreloadCount, config.messagePreloadCount);
     const page = input.ids ? Math.min(input.ids.length, 100) : limit;
     // An encrypted conversation lists this device's inbox: what it has not been handed yet,
-    // oldest first, taken so that it is handed once (protocol.md §3.11; docs/decisions.md).
-    const messages = conversation.is_encrypted
-      ? await store.encryptedInbox.take(session.orgId, { user_id: session.userId, device_id: session.deviceId }, conversation._id, { limit: page, ids: input.ids }, now)
+    // oldest first (protocol.md §3.11; docs/decisions.md).
+    const device = { user_id: session.userId, device_id: session.deviceId };
+    const listed = conversation.is_encrypted
+      ? await store.encryptedInbox.queued(session.orgId, device, conversation._id, { limit: page, ids: input.ids }, now)
       : await store.messages.list(session.orgId, conversation._id, session.userId, { limit: page, ids: input.ids, updatedAfter: gt, updatedBefore: gt === undefined ? lt : undefined });
-    const ids = messages.map((m) => m._id);
-    const [read, reactions] = await Promise.all([store.statuses.withAnyStatus(messages.filter((m) => m.from === session.userId).map((m) => m._id)), store.reactions.summaries(ids, session.userId)]);
+    const ids = listed.map((m) => m._id);
+    const [read, reactions] = await Promise.all([store.statuses.withAnyStatus(listed.filter((m) => m.from === session.userId).map((m) => m._id)), store.reactions.summaries(ids, session.userId)]);
+    // Last store call: the inbox rows go only once the reply is ready (a failure above leaves
+    // them queued), and only the ones this request removed are sent, so a concurrent listing of
+    // the same device never gets the same message too.
+    const handed = conversation.is_encrypted ? new Set(await store.encryptedInbox.ack(device, conversation._id, ids)) : undefined;
+    const messages = handed ? listed.filter((m) => handed.has(m._id)) : listed;
     return {
       response: {
         messages: messages.map((m) => {

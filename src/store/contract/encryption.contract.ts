@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { newId, newIdAt } from '../../protocol/ids.js';
-import type { EncryptedDeviceRecord, MessageRecord, OneTimePreKey, Store } from '../store.js';
+import type { DeviceRef, EncryptedDeviceRecord, MessageRecord, OneTimePreKey, Store } from '../store.js';
 import { freshOrg } from './harness.js';
 
 const DAY = 86_400_000;
@@ -104,6 +104,13 @@ export function encryptionContract(store: () => Store): void {
   });
 
   describe('EncryptedInboxStore', () => {
+    /** What message_list does: read the queue, then acknowledge it and keep what this call removed. */
+    async function take(org: string, device: DeviceRef, cid: string, query: { limit: number; ids?: string[] }, now: number): Promise<MessageRecord[]> {
+      const listed = await store().encryptedInbox.queued(org, device, cid, query, now);
+      const handed = new Set(await store().encryptedInbox.ack(device, cid, listed.map((m) => m._id)));
+      return listed.filter((m) => handed.has(m._id));
+    }
+
     async function setup(): Promise<{ org: string; cid: string; a: string; b: string; msg: (fields?: Partial<MessageRecord>) => MessageRecord; send: (m: MessageRecord, devices: readonly [string, string][], hidden?: string[]) => Promise<string> }> {
       const org = await freshOrg(store());
       const [a, b] = [newId(), newId()];
@@ -126,43 +133,57 @@ export function encryptionContract(store: () => Store): void {
       for (let i = 0; i < 3; i++) ids.push(await send(msg(), [[b, 'phone'], [b, 'web'], [a, 'laptop']]));
       const phone = { user_id: b, device_id: 'phone' };
       assert.equal(await store().encryptedInbox.pending(phone, cid, NOW), 3);
-      const page = await store().encryptedInbox.take(org, phone, cid, { limit: 2 }, NOW);
+      const page = await take(org, phone, cid, { limit: 2 }, NOW);
       assert.deepEqual(page.map((m) => m._id), ids.slice(0, 2));
       assert.equal(page[0]?.body, (await store().messages.byId(org, ids[0] ?? ''))?.body);
-      assert.deepEqual((await store().encryptedInbox.take(org, phone, cid, { limit: 10 }, NOW)).map((m) => m._id), ids.slice(2));
-      assert.deepEqual(await store().encryptedInbox.take(org, phone, cid, { limit: 10 }, NOW), [], 'handed once');
+      assert.deepEqual((await take(org, phone, cid, { limit: 10 }, NOW)).map((m) => m._id), ids.slice(2));
+      assert.deepEqual(await take(org, phone, cid, { limit: 10 }, NOW), [], 'handed once');
       const web = { user_id: b, device_id: 'web' };
-      assert.deepEqual((await store().encryptedInbox.take(org, web, cid, { limit: 10, ids: [ids[1] ?? '', newId()] }, NOW)).map((m) => m._id), [ids[1]], 'ids pick among the queued');
+      assert.deepEqual((await take(org, web, cid, { limit: 10, ids: [ids[1] ?? '', newId()] }, NOW)).map((m) => m._id), [ids[1]], 'ids pick among the queued');
       assert.equal(await store().encryptedInbox.pending(web, cid, NOW), 2);
-      assert.deepEqual(await store().encryptedInbox.take(await freshOrg(store()), web, cid, { limit: 10 }, NOW), [], 'another organization\'s id matches no message');
-      assert.equal((await store().encryptedInbox.take(org, { user_id: a, device_id: 'laptop' }, cid, { limit: 10 }, NOW)).length, 3);
-      assert.deepEqual(await store().encryptedInbox.take(org, { user_id: a, device_id: 'phone' }, cid, { limit: 10 }, NOW), [], 'a device nothing was queued for');
+      assert.deepEqual(await take(await freshOrg(store()), web, cid, { limit: 10 }, NOW), [], 'another organization\'s id matches no message');
+      assert.equal((await take(org, { user_id: a, device_id: 'laptop' }, cid, { limit: 10 }, NOW)).length, 3);
+      assert.deepEqual(await take(org, { user_id: a, device_id: 'phone' }, cid, { limit: 10 }, NOW), [], 'a device nothing was queued for');
     });
 
-    it('queues a retried client id once, and takes a message hidden for the user without handing it out', async () => {
+    it('queues a retried client id once, and drops a message the user hides', async () => {
       const { org, cid, b, msg, send } = await setup();
       const phone = { user_id: b, device_id: 'phone' };
       const first = msg({ client_id: 'c1' });
       await send(first, [[b, 'phone']]);
-      assert.equal((await store().encryptedInbox.take(org, phone, cid, { limit: 10 }, NOW)).length, 1);
+      assert.equal((await take(org, phone, cid, { limit: 10 }, NOW)).length, 1);
       await send(msg({ client_id: 'c1' }), [[b, 'phone']]);
       assert.equal(await store().encryptedInbox.pending(phone, cid, NOW), 0, 'a retry is not queued again');
-      const hidden = await send(msg(), [[b, 'phone']]);
+      const hidden = await send(msg(), [[b, 'phone'], [b, 'web']]);
       await store().messages.hideFor(org, cid, [hidden], b);
-      assert.deepEqual(await store().encryptedInbox.take(org, phone, cid, { limit: 10 }, NOW), []);
-      assert.equal(await store().encryptedInbox.pending(phone, cid, NOW), 0, 'taken all the same');
+      assert.equal(await store().encryptedInbox.pending(phone, cid, NOW), 0);
+      assert.equal(await store().encryptedInbox.pending({ user_id: b, device_id: 'web' }, cid, NOW), 0);
     });
 
-    it('gives concurrent takes of one device disjoint messages', async () => {
+    it('acknowledges each row once: the second of two acks gets nothing, and queued removes nothing', async () => {
+      const { org, cid, b, msg, send } = await setup();
+      const phone = { user_id: b, device_id: 'phone' };
+      const [m1, m2] = [await send(msg(), [[b, 'phone']]), await send(msg(), [[b, 'phone']])];
+      assert.equal((await store().encryptedInbox.queued(org, phone, cid, { limit: 10 }, NOW)).length, 2);
+      assert.equal((await store().encryptedInbox.queued(org, phone, cid, { limit: 10 }, NOW)).length, 2, 'reading removes nothing');
+      assert.deepEqual(await store().encryptedInbox.ack(phone, cid, [m1, newId()]), [m1]);
+      assert.deepEqual(await store().encryptedInbox.ack(phone, cid, [m1]), []);
+      assert.deepEqual(await store().encryptedInbox.ack({ user_id: b, device_id: 'web' }, cid, [m2]), [], 'another device\'s rows are its own');
+      assert.deepEqual((await store().encryptedInbox.queued(org, phone, cid, { limit: 10 }, NOW)).map((m) => m._id), [m2]);
+    });
+
+    it('gives concurrent listings of one device disjoint messages and loses none', async () => {
       const { org, cid, b, msg, send } = await setup();
       const sent = new Set<string>();
       for (let i = 0; i < 30; i++) sent.add(await send(msg(), [[b, 'phone']]));
       const phone = { user_id: b, device_id: 'phone' };
-      const pages = await Promise.all(Array.from({ length: 20 }, () => store().encryptedInbox.take(org, phone, cid, { limit: 3 }, NOW)));
+      const pages = await Promise.all(Array.from({ length: 20 }, (_, i) => take(org, phone, cid, { limit: 3 + (i % 4) }, NOW)));
       const got = pages.flat().map((m) => m._id);
       assert.equal(new Set(got).size, got.length, 'a message was handed twice');
-      const rest = await store().encryptedInbox.take(org, phone, cid, { limit: 100 }, NOW);
-      assert.deepEqual(new Set([...got, ...rest.map((m) => m._id)]), sent, 'none lost');
+      const acks = await Promise.all(Array.from({ length: 10 }, () => store().encryptedInbox.ack(phone, cid, [...sent])));
+      const acked = acks.flat();
+      assert.equal(new Set(acked).size, acked.length, 'a row was acknowledged twice');
+      assert.deepEqual(new Set([...got, ...acked]), sent, 'none lost');
     });
 
     it('drops rows with their message, their device, a new identity key, and when they lapse', async () => {
@@ -184,7 +205,7 @@ export function encryptionContract(store: () => Store): void {
       await send(late, [[a, 'tablet']]);
       const tablet = { user_id: a, device_id: 'tablet' };
       assert.equal(await store().encryptedInbox.pending(tablet, cid, late.created_at + 30 * DAY), 0, 'lapsed rows are not pending');
-      assert.deepEqual(await store().encryptedInbox.take(org, tablet, cid, { limit: 10 }, late.created_at + 30 * DAY), []);
+      assert.deepEqual(await take(org, tablet, cid, { limit: 10 }, late.created_at + 30 * DAY), []);
       await send(msg(), [[a, 'tablet']]);
       await store().conversations.delete(org, cid);
       assert.equal(await store().encryptedInbox.pending(tablet, cid, NOW), 0, 'conversation deleted');
@@ -205,7 +226,7 @@ export function encryptionContract(store: () => Store): void {
       assert.ok(await store().messages.byId(org, plain._id), 'a message without encrypted_message_type stays');
       assert.ok(await store().messages.byId(org, recent._id));
       const phone = { user_id: b, device_id: 'phone' };
-      assert.deepEqual((await store().encryptedInbox.take(org, phone, cid, { limit: 10 }, NOW)).map((m) => m._id), [plain._id, recent._id]);
+      assert.deepEqual((await take(org, phone, cid, { limit: 10 }, NOW)).map((m) => m._id), [plain._id, recent._id]);
       await send(msg(), [[b, 'web']]);
       await store().encryptedInbox.sweep(NOW + 60 * DAY, 0);
       assert.equal(await store().encryptedInbox.pending({ user_id: b, device_id: 'web' }, cid, 0), 0, 'lapsed rows swept');

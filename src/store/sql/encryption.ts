@@ -136,39 +136,36 @@ export class SqlEncryptedDeviceStore implements EncryptedDeviceStore {
 
 
 /**
- * EncryptedInboxStore over Kysely (both dialects). Rows are written by SqlMessageStore.insert.
- * `take` deletes the rows it picks in one statement; on PostgreSQL the picking subquery skips rows
- * another transaction holds, so two lists of one device at the same moment get disjoint messages.
+ * EncryptedInboxStore over Kysely (both dialects). Rows are written by SqlMessageStore.insert
+ * and removed by `ack` in one DELETE … RETURNING, which hands each row to one caller.
  */
 export class SqlEncryptedInboxStore implements EncryptedInboxStore {
   constructor(private readonly ctx: SqlContext) {}
 
-  take(orgId: string, device: DeviceRef, cid: string, query: { limit: number; ids?: readonly string[] }, now: number): Promise<MessageRecord[]> {
-    if (query.ids?.length === 0 || query.limit <= 0) return Promise.resolve([]);
-    const pg = this.ctx.dialect.name === 'postgres';
-    return this.ctx.db.transaction().execute(async (trx) => {
-      // Pick, then delete what was picked. (One DELETE … WHERE mid IN (SELECT … LIMIT n FOR
-      // UPDATE SKIP LOCKED) deleted more than n rows on PostgreSQL in the contract test: nothing
-      // promises such a subquery runs once.)
-      let pick = trx.selectFrom('encrypted_inbox').select('mid').where('user_id', '=', device.user_id).where('device_id', '=', device.device_id).where('cid', '=', cid).where('expires_at', '>', now);
-      if (query.ids) pick = pick.where('mid', 'in', [...query.ids]);
-      pick = pick.orderBy('mid').limit(query.limit);
-      if (pg) pick = pick.forUpdate().skipLocked();
-      const picked = (await pick.execute()).map((r) => r.mid);
-      if (picked.length === 0) return [];
-      const taken = await trx.deleteFrom('encrypted_inbox').where('user_id', '=', device.user_id).where('device_id', '=', device.device_id).where('cid', '=', cid).where('mid', 'in', picked).returning('mid').execute();
-      if (taken.length === 0) return [];
-      const rows = await trx
-        .selectFrom('messages as m')
-        .selectAll('m')
-        .where('m.id', 'in', taken.map((t) => t.mid))
-        .where('m.cid', '=', cid)
-        .where('m.organization_id', '=', orgId)
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('message_hidden as h').select('h.mid').whereRef('h.mid', '=', 'm.id').where('h.user_id', '=', device.user_id))))
-        .orderBy('m.id')
-        .execute();
-      return rows.map(messageFromRow);
-    });
+  async queued(orgId: string, device: DeviceRef, cid: string, query: { limit: number; ids?: readonly string[] }, now: number): Promise<MessageRecord[]> {
+    if (query.ids?.length === 0 || query.limit <= 0) return [];
+    let q = this.ctx.db
+      .selectFrom('encrypted_inbox as i')
+      .innerJoin('messages as m', 'm.id', 'i.mid')
+      .selectAll('m')
+      .where('i.user_id', '=', device.user_id)
+      .where('i.device_id', '=', device.device_id)
+      .where('i.cid', '=', cid)
+      .where('i.expires_at', '>', now)
+      .where('m.organization_id', '=', orgId)
+      .where('m.cid', '=', cid);
+    if (query.ids) q = q.where('i.mid', 'in', [...query.ids]);
+    const rows = await q.orderBy('i.mid').limit(query.limit).execute();
+    return rows.map(messageFromRow);
+  }
+
+  async ack(device: DeviceRef, cid: string, mids: readonly string[]): Promise<string[]> {
+    if (mids.length === 0) return [];
+    // One DELETE … RETURNING: of two concurrent acks of a row (two sockets, two nodes), one
+    // deletes and returns it; the other finds it gone (PostgreSQL re-checks a row another
+    // transaction deleted) and returns nothing for it.
+    const rows = await this.ctx.db.deleteFrom('encrypted_inbox').where('user_id', '=', device.user_id).where('device_id', '=', device.device_id).where('cid', '=', cid).where('mid', 'in', [...new Set(mids)]).returning('mid').execute();
+    return rows.map((r) => r.mid);
   }
 
   async pending(device: DeviceRef, cid: string, now: number): Promise<number> {

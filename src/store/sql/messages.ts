@@ -293,6 +293,8 @@ export class SqlMessageStore implements MessageStore {
     const found = existing.map((r) => r.id);
     if (found.length > 0) {
       await this.ctx.db.insertInto('message_hidden').values(found.map((mid) => ({ mid, user_id: userId, cid }))).onConflict((oc) => oc.doNothing()).execute();
+      // The user's devices no longer list them (encrypted conversations).
+      await this.ctx.db.deleteFrom('encrypted_inbox').where('mid', 'in', found).where('user_id', '=', userId).execute();
     }
     return found;
   }
