@@ -274,12 +274,15 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   listeningPort = port;
 
-  // Housekeeping: expired tokens and op-log rows, old rate-limit windows.
+  // Housekeeping: expired tokens, op-log rows, key bundles and encrypted messages, old
+  // rate-limit windows. Expiry is therefore up to a minute late.
   const sweeper = setInterval(() => {
     const now = Date.now();
     if (throttleStore instanceof MemoryThrottleStore) throttleStore.sweep(now);
     store.tokens.sweep(now).catch((err: unknown) => log.warn({ err }, 'token sweep failed'));
     store.opLog.sweep(now).catch((err: unknown) => log.warn({ err }, 'operations log sweep failed'));
+    store.encryptedDevices.sweep(now).catch((err: unknown) => log.warn({ err }, 'encryption key bundle sweep failed'));
+    store.encryptedInbox.sweep(now, now - config.encryptionMessageExpiredIn * 1000).catch((err: unknown) => log.warn({ err }, 'encrypted message sweep failed'));
   }, 60_000);
   sweeper.unref();
   // SAMA's watchdog (protocol.md §3.12): some SAMA clients expect the server's own ping frames.

@@ -8,6 +8,8 @@ import { conversationUpdate } from './conversations/update.js';
 import { blockListEnable, blockUser, listBlockedUsers, unblockUser } from './blocks/block.js';
 import { contactAdd, contactBatchAdd, contactDelete, contactList, contactUpdate } from './contacts/contacts.js';
 import type { RegisteredHandler } from './define.js';
+import { deviceDelete, deviceList, deviceRegister } from './encryption/devices.js';
+import { requestKeys } from './encryption/request-keys.js';
 import { createFiles, getFileUrls } from './files/files.js';
 import { activityStatus, lastActivity, lastActivitySubscribe, lastActivityUnsubscribe, onlineList } from './presence/activity.js';
 import { messageCreate } from './messages/create.js';
@@ -94,6 +96,10 @@ const ALL: readonly RegisteredHandler[] = [
   pushSubscriptionList,
   pushSubscriptionDelete,
   pushEventCreate,
+  deviceRegister,
+  deviceList,
+  requestKeys,
+  deviceDelete,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

@@ -10,8 +10,10 @@
  * - unique-key clashes reject with `ConflictError`, never with a driver error.
  */
 
+import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './encryption.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
 
+export type * from './encryption.js';
 export type * from './push.js';
 
 /** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
@@ -311,10 +313,10 @@ export interface MessageInsert {
 export interface MessageStore {
   /**
    * Stores the message (hidden from `hiddenFor` from the start), bumps the conversation's
-   * updated_at, and — only if the message is new — appends `pushes` to the push outbox, all in
-   * one transaction.
+   * updated_at, and — only if the message is new — appends `pushes` to the push outbox and
+   * queues it in the `inbox` devices' encrypted inboxes, all in one transaction.
    */
-  insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[]): Promise<MessageInsert>;
+  insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[], inbox?: InboxEntry): Promise<MessageInsert>;
   /**
    * Messages of `cid` with `afterId` < id < `beforeId` (either bound may be null: open), oldest
    * first, at most `limit`, whoever they are hidden for. How a node fills a gap in what it heard.
@@ -474,6 +476,8 @@ export interface Store {
   readonly blocks: BlockStore;
   readonly contacts: ContactStore;
   readonly files: FileStore;
+  readonly encryptedDevices: EncryptedDeviceStore;
+  readonly encryptedInbox: EncryptedInboxStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

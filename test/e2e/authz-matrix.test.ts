@@ -7,16 +7,16 @@ import { TestServer, type TestUser } from '../helpers/server.js';
 
 /**
  * The authorization matrix, generated from the handler registry: every signed-in packet that
- * takes an id (conversation, message, user, contact, subscription, file) is sent by Mallory with
- * ids of things she may not touch — a conversation of her organization she is not in, its message,
- * another member's contact and push subscription, and a user, conversation and message of another
- * organization. Each request's other fields are valid and point at Mallory's own things, so the
+ * takes an id (conversation, message, user, contact, subscription, device, file) is sent by Mallory
+ * with ids of things she may not touch — a conversation of her organization she is not in, its
+ * message, another member's contact, push subscription and encryption device, and a user,
+ * conversation, message and device of another organization. Each request's other fields are valid and point at Mallory's own things, so the
  * handler gets as far as it can. Per packet: the reply holds none of the victims' ids or content,
  * no victim gets an event, and each victim's state, read through their own socket, is unchanged.
  */
 
 /** Field names that carry the id of something (matched at any depth of a packet's schema). */
-const ID_FIELDS = new Set(['id', 'ids', 'cid', 'cids', 'mid', 'uids', 'participants', 'user_id', 'recipients_ids', 'file_ids', 'file_id', 'device_udid', 'replied_message_id', 'forwarded_message_id', 'add', 'remove', 'deleted_for']);
+const ID_FIELDS = new Set(['id', 'ids', 'cid', 'cids', 'mid', 'uids', 'participants', 'user_id', 'user_ids', 'recipients_ids', 'file_ids', 'file_id', 'device_udid', 'device_id', 'replied_message_id', 'forwarded_message_id', 'add', 'remove', 'deleted_for']);
 
 type Path = readonly string[];
 const isOptional = (s: TSchema): boolean => (s as unknown as Record<symbol, unknown>)[OptionalKind] === 'Optional';
@@ -53,7 +53,7 @@ function minimal(schema: TSchema, own: Own, field = ''): unknown {
     case 'String':
       if (field === 'cid' || field === 'cids' || field === 'id') return own.cid;
       if (field === 'mid') return own.mid;
-      if (['uids', 'participants', 'user_id', 'recipients_ids', 'add', 'remove'].includes(field)) return own.friend;
+      if (['uids', 'participants', 'user_id', 'user_ids', 'recipients_ids', 'add', 'remove'].includes(field)) return own.friend;
       if (field === 'type') return 'g';
       return 'probe'.padEnd(Number(s.minLength ?? 0), 'x');
     case 'Number':
@@ -119,7 +119,7 @@ describe('authorization matrix: ids of things the caller may not touch', () => {
     const [m, trent, alice, bob] = await Promise.all([server.createUser(orgA), server.createUser(orgA), server.createUser(orgA), server.createUser(orgA)]);
     const [carol, dave] = await Promise.all([server.createUser(orgB), server.createUser(orgB)]);
     mallory = await server.loggedIn(m, 'm');
-    const [ca, cb, cc, cd] = await Promise.all([server.loggedIn(alice, 'a'), server.loggedIn(bob, 'b'), server.loggedIn(carol, 'c'), server.loggedIn(dave, 'd')]);
+    const [ca, cb, cc, cd] = await Promise.all([server.loggedIn(alice, 'dev-alice'), server.loggedIn(bob, 'dev-bob'), server.loggedIn(carol, 'dev-carol'), server.loggedIn(dave, 'dev-dave')]);
     sockets.push(mallory, ca, cb, cc, cd);
     const cid = (await mallory.request('conversation_create', { type: 'g', name: 'mine', participants: [(trent)._id] })).conversation._id as string;
     const myMsg = await mallory.request('message', { id: 'own1', cid, body: 'mine' });
@@ -131,29 +131,34 @@ describe('authorization matrix: ids of things the caller may not touch', () => {
       const msg = await c.request('message', { id: `${tag}1`, cid: g, body: `secret-body-${tag}` });
       const contact = must(await c.request('contact_add', { first_name: `secret-contact-${tag}`, email: [{ type: 'home', value: `${tag}@secret.example` }] }));
       must(await c.request('push_subscription_create', { platform: 'ios', device_token: `secret-token-${tag}`, device_udid: `udid-${tag}` }));
+      // An end-to-end key bundle of the victim's device (its id and keys must not leak).
+      must(await c.request('device_register', { identity_key: `secret-identity-${tag}`, signed_key: `secret-signed-${tag}`, one_time_pre_keys: [`secret-prekey-${tag}`] }));
+      targets.set(`dev-${tag}`, `${tag}'s device`);
       targets.set(g, `${tag}'s conversation`).set(msg.ask.server_mid as string, `${tag}'s message`).set(`udid-${tag}`, `${tag}'s subscription`);
       const contactId = (contact.contact?._id ?? contact._id) as string | undefined;
       assert.ok(contactId, `contact_add answered ${JSON.stringify(contact)}`);
       targets.set(contactId, `${tag}'s contact`);
-      secrets.push(`secret-${tag}`, `secret-body-${tag}`, `secret-contact-${tag}`, `secret-token-${tag}`);
+      secrets.push(`secret-${tag}`, `secret-body-${tag}`, `secret-contact-${tag}`, `secret-token-${tag}`, `secret-identity-${tag}`, `secret-signed-${tag}`, `secret-prekey-${tag}`);
       return { cid: g, mid: msg.ask.server_mid as string };
     };
     const a = await furnish(ca, bob, 'alice');
     const c = await furnish(cc, dave, 'carol');
     targets.set((carol)._id, "another organization's user");
-    const snapshot = (client: TestClient, g: { cid: string }) => async () => ({
+    const snapshot = (client: TestClient, g: { cid: string }, owner: TestUser, device: string) => async () => ({
       conversations: (await client.request('conversation_list', {})).conversations,
       messages: (await client.request('message_list', { cid: g.cid })).messages,
       participants: (await client.request('get_participants_by_cids', { cids: [g.cid] })).users,
       contacts: (await client.request('contact_list', {})).contacts,
       subscriptions: (await client.request('push_subscription_list', { user_id: 'me' })).subscriptions ?? null,
       blocked: (await client.request('list_blocked_users', {})).users,
+      devices: (await client.request('device_list', {})).devices,
+      preKeys: await server.node.store.encryptedDevices.preKeyCount(owner._id, device),
     });
-    victims.push({ name: 'alice', client: ca, snapshot: snapshot(ca, a) }, { name: 'bob', client: cb, snapshot: snapshot(cb, a) }, { name: 'carol', client: cc, snapshot: snapshot(cc, c) }, { name: 'dave', client: cd, snapshot: snapshot(cd, c) });
+    victims.push({ name: 'alice', client: ca, snapshot: snapshot(ca, a, alice, 'dev-alice') }, { name: 'bob', client: cb, snapshot: snapshot(cb, a, bob, 'dev-bob') }, { name: 'carol', client: cc, snapshot: snapshot(cc, c, carol, 'dev-carol') }, { name: 'dave', client: cd, snapshot: snapshot(cd, c, dave, 'dev-dave') });
     // Drop the setup's own events, so each packet's check starts clean.
     for (const v of victims) await v.client.collect(() => true, 100);
     const first = (await victims[0]?.snapshot()) as Record<string, unknown[]>;
-    for (const part of ['conversations', 'messages', 'contacts', 'subscriptions']) assert.equal(first[part]?.length, 1, `alice's ${part}: ${JSON.stringify(first[part])}`);
+    for (const part of ['conversations', 'messages', 'contacts', 'subscriptions', 'devices']) assert.equal(first[part]?.length, 1, `alice's ${part}: ${JSON.stringify(first[part])}`);
   });
 
   after(async () => {

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { conversationRecipients, isAdmin, publicConversation } from '../../domain/conversations.js';
 import { assertNotBlocked } from '../../domain/blocks.js';
 import type { Delivery } from '../../domain/delivery.js';
+import { inboxFor } from '../../domain/encryption.js';
 import { conversationEvent } from '../../domain/events.js';
 import { messageTime, messageWire, placeOf } from '../../domain/messages.js';
 import { chatPushPayload, outboxRows } from '../../domain/push.js';
@@ -111,7 +112,9 @@ export const messageCreate = defineHandler({
     const sender = offline.length > 0 ? await store.users.byId(orgId, userId) : undefined;
     const first = shared.find((f) => f.object_id === fileIds[0]);
     const pushes = sender ? outboxRows(orgId, offline, chatPushPayload(sender.login, conv, draft, first && deps.files.urlOf(first, now)), now) : [];
-    const inserting = store.messages.insert(draft, input.deleted_for ?? [], pushes);
+    // Encrypted conversations: one inbox row per recipient device, stored with the message (§3.11).
+    const inbox = await inboxFor(store, conv, recipients, { userId, deviceId }, input.deleted_for ?? [], now, config.encryptionMessageExpiredIn * 1000);
+    const inserting = store.messages.insert(draft, input.deleted_for ?? [], pushes, inbox);
     // The write is queued behind earlier ones: the conversation's next message may be handled
     // now and join the same group commit; replies and deliveries still leave in this order.
     sequenced?.();

@@ -1,5 +1,6 @@
 import type {
   BlockStore,
+  InboxEntry,
   ConversationPatch,
   ConversationRecord,
   ConversationStore,
@@ -99,10 +100,10 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
   };
 
   const messages: MessageStore = {
-    async insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[]) {
+    async insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[], inbox?: InboxEntry) {
       let result;
       try {
-        result = await inner.messages.insert(record, hiddenFor, pushes);
+        result = await inner.messages.insert(record, hiddenFor, pushes, inbox);
       } catch (err) {
         convs.invalidate(record.cid);
         throw err;
@@ -166,6 +167,8 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     blocks: blockStore,
     contacts: inner.contacts,
     files: inner.files,
+    encryptedDevices: inner.encryptedDevices,
+    encryptedInbox: inner.encryptedInbox,
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

@@ -1,6 +1,7 @@
 import { after, before, describe } from 'node:test';
 import type { Store } from '../store.js';
 import { conversationsContract } from './conversations.contract.js';
+import { encryptionContract } from './encryption.contract.js';
 import type { StoreFactory } from './harness.js';
 import { filesContract } from './files.contract.js';
 import { identityContract } from './identity.contract.js';
@@ -29,5 +30,6 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     messagesContract(get);
     filesContract(get);
     pushContract(get);
+    encryptionContract(get);
   });
 }

@@ -4,6 +4,7 @@ import type { Store } from '../store.js';
 import type { SqlContext, SqlDialect } from './dialect.js';
 import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
+import { SqlEncryptedDeviceStore, SqlEncryptedInboxStore } from './encryption.js';
 import { SqlFileStore } from './files.js';
 import { SqlConversationStore } from './conversations.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
@@ -43,6 +44,8 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     blocks: new SqlBlockStore(ctx),
     contacts: new SqlContactStore(ctx),
     files: new SqlFileStore(ctx),
+    encryptedDevices: new SqlEncryptedDeviceStore(ctx),
+    encryptedInbox: new SqlEncryptedInboxStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,4 +1,4 @@
-import type { MessageLink, MessageRecord } from '../store.js';
+import type { InboxEntry, MessageLink, MessageRecord } from '../store.js';
 import type { PushOutboxRecord } from '../push.js';
 import type { MessagesTable } from './schema.js';
 
@@ -9,6 +9,8 @@ export interface MessageBatchItem {
   readonly hiddenFor: readonly string[];
   /** Push outbox rows, written only if the message is new. */
   readonly pushes: readonly PushOutboxRecord[];
+  /** Devices whose encrypted inboxes get the message, written only if the message is new. */
+  readonly inbox?: InboxEntry;
 }
 
 /**

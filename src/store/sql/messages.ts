@@ -1,12 +1,12 @@
 import { sql, type SelectQueryBuilder, type Selectable, type Transaction } from 'kysely';
-import type { MessageInsert, MessageLink, MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
+import type { InboxEntry, MessageInsert, MessageLink, MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
 import { idAfter, idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
 import { newOutboxRow } from './push-outbox.js';
 import type { ChainedInsert, MessageBatchItem, MessageBatchWriter } from './message-batch.js';
-import type { Database, MessagesTable } from './schema.js';
+import type { Database, EncryptedInboxTable, MessagesTable } from './schema.js';
 
 function toRow(m: MessageRecord): MessagesTable {
   return {
@@ -52,6 +52,7 @@ type MessageListBase = SelectQueryBuilder<Database & { m: MessagesTable }, 'm', 
 
 /** Deletes a conversation's messages inside the transaction that deletes the conversation. */
 export async function deleteConversationMessages(trx: Transaction<Database>, cid: string): Promise<void> {
+  await trx.deleteFrom('encrypted_inbox').where('cid', '=', cid).where('mid', 'in', (eb) => eb.selectFrom('messages').select('id').where('cid', '=', cid)).execute();
   await trx.deleteFrom('message_hidden').where('cid', '=', cid).execute();
   await trx.deleteFrom('messages').where('cid', '=', cid).execute();
 }
@@ -92,6 +93,14 @@ async function chainBatch(trx: Transaction<Database>, items: readonly MessageBat
   return { ids, before };
 }
 
+/** Inbox rows per insert statement (5 parameters each). */
+const INBOX_SLICE = 2000;
+
+/** A message's encrypted-inbox rows: one per device it is queued for. */
+function inboxRows(record: MessageRecord, entry: InboxEntry): EncryptedInboxTable[] {
+  return entry.devices.map((d) => ({ user_id: d.user_id, device_id: d.device_id, cid: record.cid, mid: record._id, expires_at: entry.expiresAt }));
+}
+
 /** The batch writer over Kysely (both dialects): one transaction, multi-row inserts. */
 function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
   return (items) =>
@@ -110,6 +119,10 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
       if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
       const pushes = kept.flatMap((i) => i.pushes.map(newOutboxRow));
       if (pushes.length > 0) await trx.insertInto('push_outbox').values(pushes).execute();
+      const inbox = kept.flatMap(({ record, inbox: entry }) => (entry ? inboxRows(record, entry) : []));
+      // A group of 50 with 20 devices each queues 1,000 rows per message: insert in slices, so a
+      // batch of such messages stays under PostgreSQL's 65,535 parameters per statement.
+      for (let at = 0; at < inbox.length; at += INBOX_SLICE) await trx.insertInto('encrypted_inbox').values(inbox.slice(at, at + INBOX_SLICE)).onConflict((oc) => oc.doNothing()).execute();
       // Newest created_at per conversation becomes its updated_at (never moved backwards).
       const newest = new Map<string, { org: string; at: number }>();
       for (const { record } of kept) {
@@ -154,8 +167,8 @@ export class SqlMessageStore implements MessageStore {
     this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: 512, gatherMs: 1, minIntervalMs: 4 });
   }
 
-  insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = []): Promise<MessageInsert> {
-    return this.committer.submit({ record, hiddenFor: hiddenFor.length > 1 ? [...new Set(hiddenFor)] : hiddenFor, pushes });
+  insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = [], inbox?: InboxEntry): Promise<MessageInsert> {
+    return this.committer.submit({ record, hiddenFor: hiddenFor.length > 1 ? [...new Set(hiddenFor)] : hiddenFor, pushes, ...(inbox && inbox.devices.length > 0 ? { inbox } : {}) });
   }
 
   /** Waits for queued inserts (before the store closes). */
@@ -268,6 +281,7 @@ export class SqlMessageStore implements MessageStore {
         await trx.deleteFrom('message_hidden').where('mid', 'in', removed).execute();
         await trx.deleteFrom('message_statuses').where('mid', 'in', removed).execute();
         await trx.deleteFrom('message_reactions').where('mid', 'in', removed).execute();
+        await trx.deleteFrom('encrypted_inbox').where('mid', 'in', removed).execute();
       }
       return removed;
     });
@@ -279,6 +293,8 @@ export class SqlMessageStore implements MessageStore {
     const found = existing.map((r) => r.id);
     if (found.length > 0) {
       await this.ctx.db.insertInto('message_hidden').values(found.map((mid) => ({ mid, user_id: userId, cid }))).onConflict((oc) => oc.doNothing()).execute();
+      // The user's devices no longer list them (encrypted conversations).
+      await this.ctx.db.deleteFrom('encrypted_inbox').where('mid', 'in', found).where('user_id', '=', userId).execute();
     }
     return found;
   }

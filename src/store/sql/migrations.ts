@@ -276,6 +276,46 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     // the updated_at index (docs/benchmarks.md).
     statements: [`drop index messages_cid_updated_idx`, `create index messages_cid_edited_idx on messages (cid, updated_at) where updated_at > created_at`],
   },
+  {
+    version: 11,
+    name: 'end-to-end encryption: key bundles, one-time pre-keys, per-device inboxes',
+    statements: [
+      `create table encrypted_devices (
+        organization_id text not null,
+        user_id text not null,
+        device_id text not null,
+        identity_key text not null,
+        signed_key text not null,
+        created_at bigint not null,
+        updated_at bigint not null,
+        expires_at bigint not null,
+        primary key (user_id, device_id)
+      )`,
+      `create index encrypted_devices_expiry_idx on encrypted_devices (expires_at)`,
+      // seq keeps the order the device sent its keys in: the lowest is handed out first.
+      `create table encrypted_pre_keys (
+        user_id text not null,
+        device_id text not null,
+        seq integer not null,
+        key_id text,
+        pre_key text not null,
+        primary key (user_id, device_id, seq)
+      )`,
+      // One row per (device, message) not yet listed by that device (protocol.md §3.11).
+      `create table encrypted_inbox (
+        user_id text not null,
+        device_id text not null,
+        cid text not null,
+        mid text not null,
+        expires_at bigint not null,
+        primary key (user_id, device_id, cid, mid)
+      )`,
+      `create index encrypted_inbox_mid_idx on encrypted_inbox (mid)`,
+      `create index encrypted_inbox_expiry_idx on encrypted_inbox (expires_at)`,
+      // The expiry sweep finds encrypted messages by age without reading the others.
+      `create index messages_encrypted_created_idx on messages (created_at) where encrypted_message_type is not null`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

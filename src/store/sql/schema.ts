@@ -191,6 +191,36 @@ export interface FileLinksTable {
   created_at: number;
 }
 
+export interface EncryptedDevicesTable {
+  organization_id: string;
+  user_id: string;
+  device_id: string;
+  identity_key: string;
+  signed_key: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
+export interface EncryptedPreKeysTable {
+  user_id: string;
+  device_id: string;
+  /** Position in the list the device sent; the lowest is handed out first. */
+  seq: number;
+  /** The key's name in the object form of `one_time_pre_keys`; null in the array form. */
+  key_id: string | null;
+  pre_key: string;
+}
+
+/** An encrypted message not yet listed by one device. */
+export interface EncryptedInboxTable {
+  user_id: string;
+  device_id: string;
+  cid: string;
+  mid: string;
+  expires_at: number;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -210,4 +240,7 @@ export interface Database {
   contacts: ContactsTable;
   files: FilesTable;
   file_links: FileLinksTable;
+  encrypted_devices: EncryptedDevicesTable;
+  encrypted_pre_keys: EncryptedPreKeysTable;
+  encrypted_inbox: EncryptedInboxTable;
 }

@@ -22,9 +22,10 @@ const message = (id: string, fields: Partial<MessageRecord> = {}): MessageRecord
 });
 
 describe('SQLite writer batch codec', () => {
-  it('lays out each message, its hidden-for users and its pushes where the reader finds them', () => {
+  it('lays out each message, its hidden-for users, its pushes and its inbox devices where the reader finds them', () => {
+    const inbox = { devices: [{ user_id: 'u5', device_id: 'phone' }, { user_id: 'u6', device_id: '7' }], expiresAt: 99 };
     const items = [
-      { record: message('m1', { client_id: 'k', attachments: [{ file_id: 'f' }], x: { a: 1 }, encrypted_message_type: 2 }), hiddenFor: ['u2', 'u3'], pushes: [] },
+      { record: message('m1', { client_id: 'k', attachments: [{ file_id: 'f' }], x: { a: 1 }, encrypted_message_type: 2 }), hiddenFor: ['u2', 'u3'], pushes: [], inbox },
       { record: message('m2', { cid: 'c2' }), hiddenFor: [], pushes: [{ _id: 'p1', organization_id: 'org', user_id: 'u4', payload: '{"b":1}', created_at: 9 }] },
       { record: message('m3'), hiddenFor: [], pushes: [] },
     ];
@@ -52,17 +53,21 @@ describe('SQLite writer batch codec', () => {
     });
     assert.deepEqual(flat.slice(a.hiddenAt, a.hiddenAt + a.hiddenCount), ['u2', 'u3']);
     assert.equal(a.pushCount, 0);
+    assert.equal(a.inboxCount, 2);
+    assert.deepEqual(flat.slice(a.inboxAt, a.inboxAt + 1 + 2 * a.inboxCount), [99, 'u5', 'phone', 'u6', '7']);
+    assert.equal(b.inboxCount, 0);
     assert.equal(flat[b.at + AT.cid], 'c2');
     assert.equal(b.hiddenCount, 0);
     assert.deepEqual(flat.slice(b.pushAt, b.pushAt + b.pushCount * PUSH_WIDTH), ['p1', 'org', 'u4', '{"b":1}', 9]);
     assert.equal(flat[c.at + AT.id], 'm3');
     assert.equal(flat[c.at + AT.created_at], 7000);
-    assert.equal(c.pushAt, flat.length);
+    assert.equal(c.inboxAt, flat.length);
   });
 
   it('refuses a batch that does not add up', () => {
-    const flat = encodeBatch([{ record: message('m1'), hiddenFor: ['u2'], pushes: [] }]);
+    const flat = encodeBatch([{ record: message('m1'), hiddenFor: ['u2'], pushes: [], inbox: { devices: [{ user_id: 'u3', device_id: 'd' }], expiresAt: 1 } }]);
     assert.throws(() => readBatch(flat.slice(0, -1)), /malformed/);
+    assert.throws(() => readBatch(flat.slice(0, -3)), /malformed/);
     const wrongCount = [...flat];
     wrongCount[MESSAGE_WIDTH] = 5;
     assert.throws(() => readBatch(wrongCount), /malformed/);

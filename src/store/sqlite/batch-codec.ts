@@ -9,7 +9,9 @@ import type { MessageBatchItem } from '../sql/message-batch.js';
  * Per message, in order:
  * - the MESSAGE_COLUMNS values (MESSAGE_WIDTH of them),
  * - the number of hidden-for users, then their ids,
- * - the number of pushes, then PUSH_WIDTH values per push (PUSH_COLUMNS).
+ * - the number of pushes, then PUSH_WIDTH values per push (PUSH_COLUMNS),
+ * - the number of encrypted-inbox devices, then (if any) the rows' expiry and a user id and
+ *   device id per device.
  */
 export type FlatBatch = (string | number | null)[];
 
@@ -24,7 +26,7 @@ export const PUSH_WIDTH = PUSH_COLUMNS.length;
 
 export function encodeBatch(items: readonly MessageBatchItem[]): FlatBatch {
   const out: FlatBatch = [];
-  for (const { record: m, hiddenFor, pushes } of items) {
+  for (const { record: m, hiddenFor, pushes, inbox } of items) {
     out.push(
       m._id,
       m.organization_id,
@@ -45,6 +47,12 @@ export function encodeBatch(items: readonly MessageBatchItem[]): FlatBatch {
     for (const u of hiddenFor) out.push(u);
     out.push(pushes.length);
     for (const p of pushes) out.push(p._id, p.organization_id, p.user_id, p.payload, p.created_at);
+    const devices = inbox?.devices ?? [];
+    out.push(devices.length);
+    if (inbox && devices.length > 0) {
+      out.push(inbox.expiresAt);
+      for (const d of devices) out.push(d.user_id, d.device_id);
+    }
   }
   return out;
 }
@@ -59,6 +67,9 @@ export interface FlatItem {
   /** Index of its first push value, and how many pushes (PUSH_WIDTH values each). */
   readonly pushAt: number;
   readonly pushCount: number;
+  /** Index of its inbox rows' expiry (the device pairs follow), and how many devices. */
+  readonly inboxAt: number;
+  readonly inboxCount: number;
 }
 
 /** Walks a flat batch; throws if it is not well formed (a bug on the encoding side). */
@@ -76,9 +87,11 @@ export function readBatch(flat: FlatBatch): FlatItem[] {
     const hiddenAt = at + MESSAGE_WIDTH + 1;
     const pushCount = count(hiddenAt + hiddenCount);
     const pushAt = hiddenAt + hiddenCount + 1;
-    i = pushAt + pushCount * PUSH_WIDTH;
+    const inboxCount = count(pushAt + pushCount * PUSH_WIDTH);
+    const inboxAt = pushAt + pushCount * PUSH_WIDTH + 1;
+    i = inboxAt + (inboxCount > 0 ? 1 + 2 * inboxCount : 0);
     if (i > flat.length) throw new Error(`malformed message batch at ${at}`);
-    items.push({ at, hiddenAt, hiddenCount, pushAt, pushCount });
+    items.push({ at, hiddenAt, hiddenCount, pushAt, pushCount, inboxAt, inboxCount });
   }
   return items;
 }

@@ -35,18 +35,20 @@ const insertMessage = db.prepare(
 );
 const insertHidden = db.prepare('insert into message_hidden (mid, user_id, cid) values (?, ?, ?) on conflict do nothing');
 const insertPush = db.prepare(`insert into push_outbox (${PUSH_COLUMNS.join(', ')}, attempts, next_attempt_at) values (?, ?, ?, ?, ?, 0, ?)`);
+const insertInbox = db.prepare('insert into encrypted_inbox (user_id, device_id, cid, mid, expires_at) values (?, ?, ?, ?, ?) on conflict do nothing');
 const touchConversation = db.prepare('update conversations set updated_at = ? where organization_id = ? and id = ? and updated_at < ?');
 const findDuplicate = db.prepare('select * from messages where cid = ? and from_id = ? and client_id = ?');
 
 const writeBatch = db.transaction((flat: FlatBatch): (MessagesTable | null)[] => {
   const results: (MessagesTable | null)[] = [];
   const newest = new Map<string, { org: string; at: number }>();
-  for (const { at, hiddenAt, hiddenCount, pushAt, pushCount } of readBatch(flat)) {
+  for (const { at, hiddenAt, hiddenCount, pushAt, pushCount, inboxAt, inboxCount } of readBatch(flat)) {
     const id = flat[at + AT.id];
     const cid = flat[at + AT.cid] as string;
     if (insertMessage.run(flat.slice(at, at + MESSAGE_WIDTH)).changes === 1) {
       for (let k = hiddenAt; k < hiddenAt + hiddenCount; k++) insertHidden.run(id, flat[k], cid);
       for (let k = pushAt; k < pushAt + pushCount * PUSH_WIDTH; k += PUSH_WIDTH) insertPush.run(flat[k], flat[k + 1], flat[k + 2], flat[k + 3], flat[k + 4], flat[k + 4]);
+      for (let k = inboxAt + 1; k < inboxAt + 1 + 2 * inboxCount; k += 2) insertInbox.run(flat[k], flat[k + 1], cid, id, flat[inboxAt]);
       const created = flat[at + AT.created_at] as number;
       const cur = newest.get(cid);
       if (!cur || cur.at < created) newest.set(cid, { org: flat[at + AT.organization_id] as string, at: created });

@@ -78,6 +78,7 @@ export const authRoutes: HttpRoutes = (app, ctx) => {
       if (refreshOwner?.userId !== owner.userId) throw samaError(Errors.incorrectToken);
       await ctx.deps.tokens.revokeDevice(owner.userId, owner.deviceId);
       await ctx.deps.store.pushSubscriptions.deleteDevice(owner.orgId, owner.userId, owner.deviceId);
+      await ctx.deps.store.encryptedDevices.delete(owner.orgId, owner.userId, owner.deviceId);
       ctx.deps.sessions.endDevice(owner.orgId, owner.userId, owner.deviceId);
       setRefreshCookie(reply, ctx, '', 0);
       return { success: true };
