@@ -34,7 +34,9 @@ describe('PostgreSQL message chain across nodes', { skip: skip ?? false }, () =>
     const conv = await n1.conversations.create({ _id: newId(), organization_id: org, type: 'g', name: 'g', description: null, owner_id: owner, opponent_id: null, image_object: null, is_encrypted: false, created_at: 1 }, [{ user_id: owner, role: 'owner' }]);
     const now = Date.now();
     const msg = (id: string, at: number, clientId: string | null = null): MessageRecord => ({ _id: id, organization_id: org, cid: conv._id, from: owner, client_id: clientId, body: 'x', attachments: null, x: null, replied_message_id: null, forwarded_message_id: null, encrypted_message_type: null, t: 1, created_at: at, updated_at: at });
-    const inserts: Promise<MessageInsert>[] = [];
+    // Node 1 stores first; everything node 2 (a minute behind) stores after it must move up.
+    const opener = await n1.messages.insert(msg(newIdAt(now - 1), now - 1));
+    const inserts: Promise<MessageInsert>[] = [Promise.resolve(opener)];
     for (let i = 0; i < 40; i++) {
       // Node 2's clock is a minute behind: its ids sort below node 1's.
       inserts.push(n1.messages.insert(msg(newIdAt(now + i), now + i)));
@@ -53,7 +55,9 @@ describe('PostgreSQL message chain across nodes', { skip: skip ?? false }, () =>
     }
     const stored = (await n1.messages.range(org, conv._id, null, null, 100)).map((m) => m._id);
     assert.deepEqual(stored, byId.map((r) => r.record._id));
-    // Some of node 2's ids had to move up to follow node 1's.
-    assert.ok(results.some((r, i) => i % 2 === 1 && i < 80 && r.record._id.slice(0, 8) !== newIdAt(now - 60_000).slice(0, 8)));
+    // Node 2's ids all had to move up to follow node 1's (their embedded time is no longer its own).
+    const fromNode2 = results.filter((r) => r.record.created_at < now - 1_000);
+    assert.equal(fromNode2.length, 40);
+    for (const r of fromNode2) assert.ok(r.record._id > opener.record._id);
   });
 });
