@@ -10,8 +10,10 @@
  * - unique-key clashes reject with `ConflictError`, never with a driver error.
  */
 
+import type { ConversationHandlerStore } from './conversation-handlers.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
 
+export type * from './conversation-handlers.js';
 export type * from './push.js';
 
 /** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
@@ -474,6 +476,7 @@ export interface Store {
   readonly blocks: BlockStore;
   readonly contacts: ContactStore;
   readonly files: FileStore;
+  readonly conversationHandlers: ConversationHandlerStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

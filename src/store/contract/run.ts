@@ -1,5 +1,6 @@
 import { after, before, describe } from 'node:test';
 import type { Store } from '../store.js';
+import { conversationHandlersContract } from './conversation-handlers.contract.js';
 import { conversationsContract } from './conversations.contract.js';
 import type { StoreFactory } from './harness.js';
 import { filesContract } from './files.contract.js';
@@ -29,5 +30,6 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     messagesContract(get);
     filesContract(get);
     pushContract(get);
+    conversationHandlersContract(get);
   });
 }

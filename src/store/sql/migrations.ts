@@ -276,6 +276,22 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     // the updated_at index (docs/benchmarks.md).
     statements: [`drop index messages_cid_updated_idx`, `create index messages_cid_edited_idx on messages (cid, updated_at) where updated_at > created_at`],
   },
+  {
+    version: 11,
+    name: 'conversation handlers',
+    statements: [
+      `create table conversation_handlers (
+        conversation_id text primary key,
+        organization_id text not null,
+        content text not null,
+        updated_by text not null,
+        created_at bigint not null,
+        updated_at bigint not null,
+        last_error text,
+        last_error_at bigint
+      )`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -191,6 +191,17 @@ export interface FileLinksTable {
   created_at: number;
 }
 
+export interface ConversationHandlersTable {
+  conversation_id: string;
+  organization_id: string;
+  content: string;
+  updated_by: string;
+  created_at: number;
+  updated_at: number;
+  last_error: string | null;
+  last_error_at: number | null;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -210,4 +221,5 @@ export interface Database {
   contacts: ContactsTable;
   files: FilesTable;
   file_links: FileLinksTable;
+  conversation_handlers: ConversationHandlersTable;
 }
