@@ -9,6 +9,7 @@ import type { Presence } from '../domain/presence.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
 import type { TokenService } from '../domain/tokens.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { ScriptSandbox } from '../sandbox/sandbox.js';
 import { compile, type ErrorMapping, type Validator } from '../protocol/validation.js';
 import type { Store } from '../store/store.js';
 
@@ -26,6 +27,8 @@ export interface HandlerDeps {
   readonly delivery: DeliveryService;
   readonly presence: Presence;
   readonly files: FileService;
+  /** Runs conversation handler scripts (protocol.md §8). */
+  readonly sandbox: ScriptSandbox;
   readonly log: Logger;
 }
 

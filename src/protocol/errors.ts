@@ -97,6 +97,8 @@ export const Errors = {
   xRequired: e(422, "'x' field is required."),
   uidsMaxLength: e(422, "'uids' max length 20"),
   payloadTooLarge: e(413, 'Payload too large.'),
+  /** Parley: no sandbox thread could run the conversation's handler in time (docs/decisions.md). */
+  handlerUnavailable: e(503, 'Message refused: the conversation handler could not run, try again.'),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

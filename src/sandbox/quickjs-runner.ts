@@ -58,14 +58,40 @@ class RunFailure extends Error {
   }
 }
 
-/** Classifies an error thrown inside QuickJS (as `context.dump` renders it). */
-function failureOf(dumped: unknown): RunFailure {
-  const e = (typeof dumped === 'object' && dumped !== null ? dumped : {}) as { name?: unknown; message?: unknown };
-  const name = typeof e.name === 'string' ? e.name : 'Error';
-  const message = typeof e.message === 'string' ? e.message : typeof dumped === 'string' ? dumped : JSON.stringify(dumped) ?? String(dumped);
+/** Classifies an error thrown inside QuickJS by its name and message. */
+function failureOf(name: string, message: string): RunFailure {
   if (name === 'InternalError' && message === 'interrupted') return new RunFailure('timeout', 'the handler ran past its time limit');
   if (name === 'InternalError' && message === 'out of memory') return new RunFailure('memory', 'the handler ran out of memory');
   return new RunFailure('error', `${name}: ${message}`.slice(0, 500));
+}
+
+/**
+ * Reads a thrown value's name and message as plain properties (never `dump`, whose
+ * JSON.stringify would run the script's toJSON), under a short fresh time budget: reading may
+ * still run the script's getters.
+ */
+function errorOf(ctx: QuickJSContext, handle: QuickJSHandle, allowMs: (ms: number) => void): RunFailure {
+  allowMs(100);
+  try {
+    if (ctx.typeof(handle) !== 'object') return failureOf('Error', ctx.typeof(handle) === 'string' ? ctx.getString(handle) : `a ${ctx.typeof(handle)} was thrown`);
+    const read = (key: string): string | undefined => {
+      const v = ctx.getProp(handle, key);
+      try {
+        return ctx.typeof(v) === 'string' ? ctx.getString(v) : undefined;
+      } finally {
+        v.dispose();
+      }
+    };
+    const line = ctx.getProp(handle, 'lineNumber');
+    const lineNumber = ctx.typeof(line) === 'number' ? ctx.getNumber(line) : undefined;
+    line.dispose();
+    const f = failureOf(read('name') ?? 'Error', read('message') ?? '');
+    return f.kind === 'error' && lineNumber !== undefined ? new RunFailure('error', `${f.message} (line ${String(lineNumber)})`) : f;
+  } catch {
+    return new RunFailure('error', 'the handler threw a value that could not be read');
+  } finally {
+    handle.dispose();
+  }
 }
 
 /** Parses the validated fields of a FETCH init the script passed as JSON. */
@@ -95,8 +121,17 @@ export async function runHandler(mod: QuickJSWASMModule, job: HandlerJob, limits
   const rt = mod.newRuntime();
   rt.setMemoryLimit(limits.memoryBytes);
   rt.setMaxStackSize(STACK_BYTES);
-  rt.setInterruptHandler(() => Date.now() > deadline);
+  // Past the deadline the script is interrupted; reading its error afterwards gets a short budget.
+  let limit = deadline;
+  const allowMs = (ms: number): void => {
+    limit = Date.now() + ms;
+  };
+  rt.setInterruptHandler(() => Date.now() > limit);
   const ctx = rt.newContext();
+  const unwrap = (r: { error?: QuickJSHandle; value?: QuickJSHandle }): QuickJSHandle => {
+    if (r.error) throw errorOf(ctx, r.error, allowMs);
+    return r.value as QuickJSHandle;
+  };
   const deferred = new Set<QuickJSDeferredPromise>();
   let wake: () => void = () => undefined;
   let fetches = 0;
@@ -131,18 +166,20 @@ export async function runHandler(mod: QuickJSWASMModule, job: HandlerJob, limits
         return d.handle;
       }),
     );
-    const factory = keep(unwrap(ctx, ctx.evalCode(PRELUDE, 'prelude.js', { type: 'global', strict: true })));
+    const factory = keep(unwrap(ctx.evalCode(PRELUDE, 'prelude.js', { type: 'global', strict: true })));
     const args = [hostFetch, keep(ctx.newString(JSON.stringify(job.message))), keep(ctx.newString(JSON.stringify(job.user))), keep(ctx.newNumber(limits.outputBytes))];
-    const read = keep(unwrap(ctx, ctx.callFunction(factory, ctx.undefined, args)));
-    const evaluated = keep(unwrap(ctx, ctx.evalCode(job.source, 'handler.js', { type: 'module' })));
-    await settleModule(ctx, evaluated, deadline, () => deferred.size, (w) => (wake = w));
-    const out = unwrap(ctx, ctx.callFunction(read, ctx.undefined));
+    const read = keep(unwrap(ctx.callFunction(factory, ctx.undefined, args)));
+    const evaluated = keep(unwrap(ctx.evalCode(job.source, 'handler.js', { type: 'module' })));
+    await settleModule(ctx, evaluated, deadline, () => deferred.size, (w) => (wake = w), unwrap, allowMs);
+    const out = unwrap(ctx.callFunction(read, ctx.undefined));
     const json = ctx.typeof(out) === 'string' ? ctx.getString(out) : null;
     out.dispose();
     if (json === null) throw new RunFailure('output', `the handler's result is longer than ${String(limits.outputBytes)} characters`);
     return { ok: true, verdict: JSON.parse(json) as HandlerVerdict, ms: Date.now() - started };
   } catch (err) {
-    const f = err instanceof RunFailure ? err : new RunFailure('error', err instanceof Error ? err.message : String(err));
+    let f = err instanceof RunFailure ? err : new RunFailure('error', err instanceof Error ? err.message : String(err));
+    // Whatever the script threw last, a run past its deadline was stopped for its time.
+    if (f.kind === 'error' && Date.now() > deadline) f = new RunFailure('timeout', 'the handler ran past its time limit');
     return { ok: false, failure: f.kind, detail: f.message, ms: Date.now() - started };
   } finally {
     for (const d of deferred) d.dispose();
@@ -152,32 +189,26 @@ export async function runHandler(mod: QuickJSWASMModule, job: HandlerJob, limits
   }
 }
 
-/** The value of a QuickJS call, or a RunFailure for what it threw. */
-function unwrap(ctx: QuickJSContext, r: { error?: QuickJSHandle; value?: QuickJSHandle }): QuickJSHandle {
-  if (r.error) {
-    const dumped: unknown = ctx.dump(r.error);
-    r.error.dispose();
-    throw failureOf(dumped);
-  }
-  return r.value as QuickJSHandle;
-}
-
 /**
  * Runs the module's jobs until its evaluation promise settles, waiting for FETCH replies in
  * between, up to the deadline. A module that can make no more progress (it awaits something
  * that never settles) counts as finished: the verdict it gave so far, if any, stands.
  */
-async function settleModule(ctx: QuickJSContext, evaluated: QuickJSHandle, deadline: number, outstanding: () => number, onWake: (w: () => void) => void): Promise<void> {
+async function settleModule(
+  ctx: QuickJSContext,
+  evaluated: QuickJSHandle,
+  deadline: number,
+  outstanding: () => number,
+  onWake: (w: () => void) => void,
+  unwrap: (r: { error?: QuickJSHandle; value?: QuickJSHandle }) => QuickJSHandle,
+  allowMs: (ms: number) => void,
+): Promise<void> {
   const rt = ctx.runtime;
   for (;;) {
     const jobs = rt.executePendingJobs();
-    if (jobs.error) unwrap(ctx, jobs);
+    if (jobs.error) unwrap(jobs);
     const state = ctx.getPromiseState(evaluated);
-    if (state.type === 'rejected') {
-      const dumped: unknown = ctx.dump(state.error);
-      state.error.dispose();
-      throw failureOf(dumped);
-    }
+    if (state.type === 'rejected') throw errorOf(ctx, state.error, allowMs);
     if (state.type === 'fulfilled') {
       if (!state.notAPromise) state.value.dispose();
       return;
@@ -206,9 +237,8 @@ export function checkSyntax(mod: QuickJSWASMModule, source: string, memoryBytes:
   try {
     const r = ctx.evalCode(source, 'handler.js', { type: 'module', compileOnly: true });
     if (r.error) {
-      const dumped = ctx.dump(r.error) as { name?: string; message?: string; lineNumber?: number };
-      r.error.dispose();
-      return `${dumped.name ?? 'SyntaxError'}: ${dumped.message ?? ''}${dumped.lineNumber === undefined ? '' : ` (line ${String(dumped.lineNumber)})`}`;
+      const f = errorOf(ctx, r.error, () => undefined);
+      return f.message;
     }
     r.value.dispose();
     return undefined;

@@ -16,12 +16,12 @@ describe('worker sandbox pool', () => {
   };
   after(() => Promise.all(pools.map((p) => p.close())));
 
-  it('starts no thread until the first run, then runs scripts off the main thread', async () => {
+  it('starts no thread until the first run, then the pool, and runs scripts off the main thread', async () => {
     const { sandbox } = pool(2);
     assert.equal(sandbox.threads, 0);
     const o = await sandbox.run(job("env.REJECT('no ' + env.MESSAGE.body)"));
     assert.deepEqual(o.ok && o.verdict, { kind: 'reject', reason: 'no hi' });
-    assert.equal(sandbox.threads, 1);
+    assert.equal(sandbox.threads, 2);
     assert.equal(await sandbox.check('export default 1'), undefined);
     assert.match((await sandbox.check('export default (')) ?? '', /^SyntaxError/);
   });

@@ -3,7 +3,7 @@ import type { SandboxReply, SandboxRequest } from './sandbox-worker.js';
 import type { HandlerJob, HandlerOutcome, SandboxLimits, ScriptSandbox } from './sandbox.js';
 
 export interface PoolOptions {
-  /** Most threads running scripts at once; they are started on first use. */
+  /** Threads running scripts, one script each at a time; all are started on first use. */
   readonly size: number;
   readonly limits: SandboxLimits;
   /**
@@ -109,7 +109,10 @@ export class WorkerSandbox implements ScriptSandbox {
     }
     if (this.queue.length === 0) return;
     let starting = [...this.slots].filter((s) => !s.ready).length;
-    while (this.slots.size < this.opts.size && starting < this.queue.length) {
+    // The first use starts the whole pool: a script that spins on the first thread must not
+    // make the next conversation wait for a thread to start.
+    const wanted = this.slots.size === 0 ? this.opts.size : this.queue.length;
+    while (this.slots.size < this.opts.size && starting < wanted) {
       this.spawn();
       starting += 1;
     }
