@@ -56,7 +56,10 @@ export interface SandboxLimits {
 export interface ScriptSandbox {
   /** Runs one script for one message; never rejects (failures are outcomes). */
   run(job: HandlerJob): Promise<HandlerOutcome>;
-  /** Compiles without running: undefined when the script parses, else the syntax error. */
+  /**
+   * Compiles without running: undefined when the script parses, else the syntax error. Rejects
+   * when it could not be checked (no thread free in time, shut down).
+   */
   check(source: string): Promise<string | undefined>;
   /** Stops every worker; later runs fail as 'unavailable'. */
   close(): Promise<void>;

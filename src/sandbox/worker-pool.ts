@@ -20,7 +20,7 @@ export interface PoolOptions {
 
 type Task =
   | { readonly t: 'run'; readonly job: HandlerJob; readonly done: (o: HandlerOutcome) => void; queuedAt: number; timer?: NodeJS.Timeout }
-  | { readonly t: 'check'; readonly source: string; readonly done: (error: string | undefined) => void; queuedAt: number; timer?: NodeJS.Timeout };
+  | { readonly t: 'check'; readonly source: string; readonly done: (error: string | undefined) => void; readonly failed: (err: Error) => void; queuedAt: number; timer?: NodeJS.Timeout };
 
 interface Slot {
   readonly worker: Worker;
@@ -67,7 +67,7 @@ export class WorkerSandbox implements ScriptSandbox {
   }
 
   check(source: string): Promise<string | undefined> {
-    return new Promise((done) => this.submit({ t: 'check', source, done, queuedAt: Date.now() }));
+    return new Promise((done, failed) => this.submit({ t: 'check', source, done, failed, queuedAt: Date.now() }));
   }
 
   /** Threads currently started (for tests and metrics). */
@@ -190,6 +190,6 @@ export class WorkerSandbox implements ScriptSandbox {
   private fail(task: Task, detail: string, failure: 'unavailable' | 'timeout' = 'unavailable'): void {
     clearTimeout(task.timer);
     if (task.t === 'run') task.done({ ok: false, failure, detail, ms: Date.now() - task.queuedAt });
-    else task.done(`the syntax check could not run: ${detail}`);
+    else task.failed(new Error(`the syntax check could not run: ${detail}`));
   }
 }
