@@ -5,7 +5,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const impl = ['**/store/sqlite/**', '**/store/postgres/**', '**/store/sql/**', '**/bus/memory*', '**/bus/redis*',
-  '**/push/senders/**', '**/files/local*', '**/files/s3*', '**/mail/smtp*', '**/ai/gemini*', '**/ai/openai*', '**/ai/http-json*'];
+  '**/push/senders/**', '**/files/local*', '**/files/s3*', '**/mail/smtp*', '**/ai/gemini*', '**/ai/openai*', '**/ai/http-json*',
+  '**/sandbox/quickjs*', '**/sandbox/worker*', '**/sandbox/sandbox-worker*', '**/sandbox/guarded*', '**/sandbox/address*'];
 const layer = (names) => names.map((n) => `**/${n}/**`);
 const restrict = (groups, message) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }],
@@ -46,5 +47,5 @@ export default tseslint.config(
   { files: ['src/domain/**'], rules: restrict([...layer(['handlers', 'transport', 'cli']), '**/main*', ...impl], 'domain/ may use protocol and port interfaces only (design.md).') },
   { files: ['src/handlers/**'], rules: restrict([...layer(['transport', 'cli']), '**/main*', ...impl], 'handlers/ may use protocol, domain and port interfaces only (design.md).') },
   { files: ['src/transport/**'], rules: restrict([...layer(['cli']), '**/main*', ...impl], 'transport/ must not import port implementations; main.ts wires them (design.md).') },
-  { files: ['src/store/**', 'src/bus/**', 'src/push/**', 'src/files/**', 'src/mail/**', 'src/ai/**'], ignores: ['**/*.test.ts', 'src/store/contract/**'], rules: restrict([...layer(['handlers', 'transport', 'cli']), '**/main*'], 'ports and adapters must not depend on handlers or transport (design.md).') },
+  { files: ['src/store/**', 'src/bus/**', 'src/push/**', 'src/files/**', 'src/mail/**', 'src/ai/**', 'src/sandbox/**'], ignores: ['**/*.test.ts', 'src/store/contract/**'], rules: restrict([...layer(['handlers', 'transport', 'cli']), '**/main*'], 'ports and adapters must not depend on handlers or transport (design.md).') },
 );

@@ -70,13 +70,16 @@ function storeEnv(o: ScenarioOptions): Record<string, string> {
   return { ...o.serverEnv, DATABASE_URL: url };
 }
 
-/** Creates groups on `server` across the worker pool and runs each rate for `stepSec`. */
-async function loadRun(server: RunningServer, o: ScenarioOptions, users: number, rates: readonly number[], stepSec: number, stopAtFirstMiss: boolean): Promise<StepResult[]> {
+/**
+ * Creates groups on `server` across the worker pool (each with the conversation handler
+ * `handler`, when given) and runs each rate for `stepSec`.
+ */
+async function loadRun(server: RunningServer, o: ScenarioOptions, users: number, rates: readonly number[], stepSec: number, stopAtFirstMiss: boolean, handler?: string): Promise<StepResult[]> {
   const pool = WorkerPool.start(o.workers);
   try {
     const target = await setupTarget(server, `bench-${Date.now()}`);
     const groups = Math.floor(users / o.groupSize);
-    await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, target, groups: Math.floor(groups / o.workers) + (i < groups % o.workers ? 1 : 0), groupSize: o.groupSize, prefix: `w${i}x`, password: PASSWORD }));
+    await pool.setup((i) => ({ t: 'setup', url: server.wsUrl, target, groups: Math.floor(groups / o.workers) + (i < groups % o.workers ? 1 : 0), groupSize: o.groupSize, prefix: `w${i}x`, password: PASSWORD, ...(handler === undefined ? {} : { handler }) }));
     // Both servers get the same unrecorded warm-up, so the steps measure steady state rather than
     // the first second after a thousand clients connect (code still being compiled, caches empty).
     const warmupSec = o.warmupSec ?? 3;
@@ -118,14 +121,18 @@ async function loadRun(server: RunningServer, o: ScenarioOptions, users: number,
 }
 
 /** Starts a server, ramps it until a step misses, and stops it whatever happened. */
-async function rampOne(start: () => Promise<RunningServer>, o: ScenarioOptions, users: number, rates: readonly number[], stepSec: number): Promise<{ server: RunningServer; steps: StepResult[] }> {
+async function rampOne(start: () => Promise<RunningServer>, o: ScenarioOptions, users: number, rates: readonly number[], stepSec: number, handler?: string): Promise<{ server: RunningServer; steps: StepResult[] }> {
   const server = await start();
   try {
-    return { server, steps: await loadRun(server, o, users, rates, stepSec, true) };
+    return { server, steps: await loadRun(server, o, users, rates, stepSec, true, handler) };
   } finally {
     await server.stop();
   }
 }
+
+/** The cheapest useful conversation handler, in SAMA's convention: it accepts every message. */
+const TRIVIAL_HANDLER = 'async function handler(message, user, accept) { return accept(); }\nexport default await handler(env.MESSAGE, env.USER, env.ACCEPT, env.RESOLVE, env.REJECT, env.FETCH);';
+const HANDLER_DEFAULT_RATES = [250, 500, 1000, 1500, 2000, 3000, 4000, 6000];
 
 const bestHeld = (steps: readonly StepResult[]): StepResult | undefined => [...steps].filter((s) => s.held).sort((a, b) => b.ackedPerSec - a.ackedPerSec)[0];
 const DEFAULT_RATES = [2000, 4000, 6000, 8000, 10000, 12000, 14000, 17000, 20000, 25000, 30000];
@@ -170,6 +177,37 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       parley: { bestHeldAckedPerSec: best?.ackedPerSec ?? 0, steps },
       baseline: { bestHeldAckedPerSec: baseBest?.ackedPerSec ?? 0, steps: baseSteps },
       ratioToBaseline: ratio(best, baseBest),
+    };
+  },
+
+  /**
+   * What a conversation handler costs: Parley ramped twice in one run, with no handler and with a
+   * trivial one (accepts everything) on every group, same users, groups, steps and warm-up. Per
+   * step, acked messages/s and the ack p99 (send → ask: the handler runs before the store); the
+   * best held rate of each and the p99 the handler adds at the rates both held.
+   */
+  async handler(o) {
+    const users = o.users ?? 1000;
+    const rates = o.rates ?? HANDLER_DEFAULT_RATES;
+    const stepSec = o.durationSec ?? 10;
+    const start = (): Promise<RunningServer> => startParley({ ...FAST_HASH, ...storeEnv(o) });
+    const { steps: plain } = await rampOne(start, o, users, rates, stepSec);
+    const { server, steps: handled } = await rampOne(start, o, users, rates, stepSec, TRIVIAL_HANDLER);
+    const both = handled.filter((h) => h.held && plain.some((p) => p.held && p.offeredPerSec === h.offeredPerSec));
+    const added = both.map((h) => {
+      const p = plain.find((s) => s.offeredPerSec === h.offeredPerSec) as StepResult;
+      return { offeredPerSec: h.offeredPerSec, ackP99Ms: { none: p.ack.p99, handler: h.ack.p99, added: Math.round((h.ack.p99 - p.ack.p99) * 100) / 100 }, deliverP99Ms: { none: p.deliver.p99, handler: h.deliver.p99 }, serverCpuCores: { none: p.serverCpuCores, handler: h.serverCpuCores } };
+    });
+    return {
+      users,
+      groupSize: o.groupSize,
+      stepSec,
+      handler: TRIVIAL_HANDLER,
+      threads: Number(o.serverEnv.CONVERSATION_HANDLER_THREADS ?? 2),
+      startupMs: Math.round(server.startupMs),
+      none: { bestHeldAckedPerSec: bestHeld(plain)?.ackedPerSec ?? 0, ceilingFound: ceilingFound(plain), steps: plain },
+      withHandler: { bestHeldAckedPerSec: bestHeld(handled)?.ackedPerSec ?? 0, ceilingFound: ceilingFound(handled), steps: handled },
+      addedAtSameRate: added,
     };
   },
 

@@ -53,9 +53,10 @@ if (postgres) {
   console.log(`# end-to-end tests on PostgreSQL (${files.length} files)`);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-// Tests that time a victim's pings while a hostile client loads the server run alone, after the
-// rest: on a 2-core machine another test file beside them would be what they measure.
-const alone = (f) => /test[/\\](fuzz[/\\]|process[/\\]hostile-)/.test(f);
+// Tests that time a victim's pings while a hostile client (or a spinning conversation handler)
+// loads the server run alone, after the rest: on a 2-core machine another test file beside them
+// would be what they measure.
+const alone = (f) => /test[/\\](fuzz[/\\]|process[/\\]hostile-|e2e[/\\]handler-isolation)/.test(f);
 const run = (list, n) => (list.length === 0 ? 0 : spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${n}`, '--test-reporter=spec', ...list], { stdio: 'inherit', env }).status ?? 1);
 const first = run(files.filter((f) => !alone(f)), concurrency);
 const second = run(files.filter(alone), '1');

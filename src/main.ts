@@ -26,6 +26,7 @@ import { HANDLERS } from './handlers/index.js';
 import type { Mailer } from './mail/mailer.js';
 import type { PushSender } from './push/sender.js';
 import { PushWorker } from './push/worker.js';
+import { WorkerSandbox } from './sandbox/worker-pool.js';
 import { cachedStore } from './store/cache/cached-store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
@@ -216,6 +217,20 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     allowedTypes: config.fileAllowedContentTypes.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),
     unattachedMs: config.fileUnattachedExpiresIn * 1000,
   }, log);
+  // Conversation handlers run in worker threads, started on first use (none without handlers).
+  const sandbox = new WorkerSandbox({
+    size: config.handlerThreads,
+    limits: {
+      timeoutMs: config.handlerTimeoutMs,
+      memoryBytes: config.handlerMemoryBytes,
+      outputBytes: config.handlerOutputBytes,
+      fetchTimeoutMs: config.handlerFetchTimeoutMs,
+      fetchMaxBytes: config.handlerFetchMaxBytes,
+      fetchMaxCalls: config.handlerFetchMaxCalls,
+      fetchAllow: config.handlerFetchAllow,
+    },
+    onThreadLost: (reason) => log.warn({ reason }, 'conversation handler thread replaced'),
+  });
   const deps: HandlerDeps = {
     config,
     store,
@@ -228,6 +243,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     delivery: new DeliveryService(directory, store.opLog, config.operationsLogExpiresIn * 1000, log, store.pushOutbox),
     files,
     assistant: new ChatAssistant(store, generator, throttleStore, { maxInputChars: config.aiMaxInputChars, perMinute: config.aiRateLimitPerMinute }, log, (feature, outcome) => metrics.aiRequests.inc({ feature, outcome })),
+    sandbox,
     log,
   };
   if (cluster) {
@@ -332,6 +348,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       await cluster?.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed; other nodes will notice when the heartbeat lapses'));
       await app.close();
       await pushWorker?.stop();
+      await sandbox.close();
       await store.close();
       log.info('parley stopped');
     })();

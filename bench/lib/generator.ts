@@ -25,7 +25,7 @@ let runNo = 0;
 async function setup(m: Extract<ToWorker, { t: 'setup' }>): Promise<void> {
   target =
     m.target.protocol === 'sama'
-      ? await setupSama(m.url, m.target.orgId, m.groups, m.groupSize, m.prefix, m.password)
+      ? await setupSama(m.url, m.target.orgId, m.groups, m.groupSize, m.prefix, m.password, m.handler)
       : await setupXmpp(m.url, m.target.domain, m.target.mucDomain, m.groups, m.groupSize, m.prefix, m.password);
   send({ t: 'ready', users: target.members, connections: target.members });
 }

@@ -46,8 +46,8 @@ async function loginAll(url: string, orgId: string, password: string, logins: re
   return clients;
 }
 
-/** Sets up `groups` groups of `groupSize` users on a SAMA server. */
-export async function setupSama(url: string, orgId: string, groups: number, groupSize: number, prefix: string, password: string): Promise<LoadTarget> {
+/** Sets up `groups` groups of `groupSize` users on a SAMA server, each with `handler` installed when given. */
+export async function setupSama(url: string, orgId: string, groups: number, groupSize: number, prefix: string, password: string, handler?: string): Promise<LoadTarget> {
   const users = await createUsers(url, orgId, prefix, password, groups * groupSize);
   const clients = await loginAll(url, orgId, password, users.map((u) => u.login), () => 'bench');
   const members: Member[] = [];
@@ -56,6 +56,7 @@ export async function setupSama(url: string, orgId: string, groups: number, grou
     const owner = clients[g * groupSize] as BenchClient;
     const r = must(await owner.request('conversation_create', { type: 'g', name: `bench ${g}`, participants: group.slice(1).map((u) => u.id) }), 'conversation_create');
     const cid = r.conversation._id as string;
+    if (handler !== undefined) must(await owner.request('conversation_handler_create', { cid, content: handler }), 'conversation_handler_create');
     for (let k = 0; k < groupSize; k++) members.push({ client: clients[g * groupSize + k] as BenchClient, cid });
   }
   return {

@@ -8,7 +8,8 @@ export type SetupTarget =
   | { protocol: 'xmpp'; domain: string; mucDomain: string };
 
 export type ToWorker =
-  | { t: 'setup'; url: string; target: SetupTarget; groups: number; groupSize: number; prefix: string; password: string }
+  /** `handler`: a conversation handler script each group's owner installs (SAMA only). */
+  | { t: 'setup'; url: string; target: SetupTarget; groups: number; groupSize: number; prefix: string; password: string; handler?: string }
   | { t: 'run'; ratePerSec: number; durationMs: number }
   | { t: 'idle'; url: string; orgId: string; users: number; devicesPerUser: number; prefix: string; password: string }
   | { t: 'exit' };

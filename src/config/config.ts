@@ -57,6 +57,16 @@ export const CONFIG_DEFINITIONS = {
   trustedProxies: str('TRUSTED_PROXIES', '', 'Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (for per-address limits, WebSocket and HTTP). Empty: the socket peer is the client.'),
   messageMaxXBytes: int('MESSAGE_MAX_X_BYTES', 65536, 'Largest `x` (custom fields) of a stored message, as JSON bytes; larger is answered 413 Payload too large.', 2),
   messageMaxAttachmentsBytes: int('MESSAGE_MAX_ATTACHMENTS_BYTES', 65536, 'Largest `attachments` array of a stored message, as JSON bytes; larger is answered 413 Payload too large.', 2),
+  chatBotLogin: optStr('CHAT_BOT_LOGIN', 'Login of the account that posts conversation handlers\' bot replies (RESOLVE without isReplaceBody); it must exist in the conversation\'s organization, else no bot reply is sent. Unset: no bot replies.'),
+  handlerTimeoutMs: int('CONVERSATION_HANDLER_TIMEOUT_MS', 3000, 'Wall time of one conversation handler run, FETCH waits included, ms. A run past it fails (the message is refused); its thread is stopped and replaced if it does not stop by itself.', 10, 600000),
+  handlerMemoryBytes: int('CONVERSATION_HANDLER_MEMORY_BYTES', 33554432, 'Heap of one conversation handler run (its own QuickJS runtime), bytes.', 1048576, 2147483647),
+  handlerOutputBytes: int('CONVERSATION_HANDLER_OUTPUT_BYTES', 262144, 'Largest result of a conversation handler run (its decision as JSON), characters.', 1024),
+  handlerSourceMaxBytes: int('CONVERSATION_HANDLER_SOURCE_MAX_BYTES', 65536, 'Largest handler script conversation_handler_create accepts, bytes; larger is answered 413 Payload too large.', 16),
+  handlerThreads: int('CONVERSATION_HANDLER_THREADS', 2, 'Worker threads running conversation handlers (started on first use). Conversations without a handler never wait for them.', 1, 256),
+  handlerFetchTimeoutMs: int('CONVERSATION_HANDLER_FETCH_TIMEOUT_MS', 2000, 'Deadline of one FETCH made by a handler, ms (also bounded by the run\'s own time limit).', 1),
+  handlerFetchMaxBytes: int('CONVERSATION_HANDLER_FETCH_MAX_BYTES', 1048576, 'Largest response body a handler\'s FETCH reads, bytes; a larger one fails the request ({ok: false, status: 500}).', 1),
+  handlerFetchMaxCalls: int('CONVERSATION_HANDLER_FETCH_MAX_CALLS', 10, 'FETCH calls allowed per handler run; later ones fail at once.', 0, 1000),
+  handlerFetchAllow: str('CONVERSATION_HANDLER_FETCH_ALLOW', '', 'Comma-separated IP addresses or CIDR ranges a handler\'s FETCH may reach although they are not public (loopback, private, link-local, unique-local... are refused otherwise), e.g. an internal API at 10.0.5.0/24.'),
   smtpUrl: optStr('SMTP_URL', 'SMTP server for password-reset codes, e.g. smtp://user:pass@host:587. Unset: user_send_otp answers an error.'),
   mailFrom: str('MAIL_FROM', 'Parley <no-reply@localhost>', 'Sender address of password-reset mails.'),
   otpExpiresIn: int('SERVICE_OTP_TOKEN_EXPIRES_IN', 900, 'Password-reset code lifetime, seconds.', 1),
@@ -304,6 +314,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   checkAiSettings(out);
   checkAddressList('TRUSTED_PROXIES', out.trustedProxies as string);
+  checkAddressList('CONVERSATION_HANDLER_FETCH_ALLOW', out.handlerFetchAllow as string);
   const publicUrl = out.publicUrl as string | undefined;
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
   return Object.freeze(out) as Config;

@@ -10,6 +10,7 @@ import type { Presence } from '../domain/presence.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
 import type { TokenService } from '../domain/tokens.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { ScriptSandbox } from '../sandbox/sandbox.js';
 import { compile, type ErrorMapping, type Validator } from '../protocol/validation.js';
 import type { Store } from '../store/store.js';
 
@@ -29,6 +30,8 @@ export interface HandlerDeps {
   readonly files: FileService;
   /** message_summary and message_tone (domain/assistant.ts). */
   readonly assistant: ChatAssistant;
+  /** Runs conversation handler scripts (protocol.md §8). */
+  readonly sandbox: ScriptSandbox;
   readonly log: Logger;
 }
 

@@ -1,5 +1,6 @@
 import { getAdminsByCids, getParticipantsByCids } from './conversations/by-cids.js';
 import { conversationCreate } from './conversations/create.js';
+import { conversationHandlerCreate, conversationHandlerDelete, getConversationHandler } from './conversations/handlers.js';
 import { conversationLeave } from './conversations/leave.js';
 import { conversationList } from './conversations/list.js';
 import { conversationSearch } from './conversations/search.js';
@@ -63,6 +64,9 @@ const ALL: readonly RegisteredHandler[] = [
   getAdminsByCids,
   conversationSubscribe,
   conversationUnsubscribe,
+  conversationHandlerCreate,
+  getConversationHandler,
+  conversationHandlerDelete,
   messageCreate,
   messageEdit,
   messageDelete,

@@ -105,6 +105,8 @@ export const Errors = {
   aiFailed: e(500, 'An error occurred while processing messages with the AI agent.'),
   /** Parley's own: message_tone with no AI provider configured (SAMA has no such case); 403 as for the disabled admin API. */
   aiNotConfigured: e(403, 'No AI provider is configured: set AI_BASE_URL and AI_MODEL (an OpenAI-compatible API) or GOOGLE_GENERATIVE_AI_API_KEY (Google Gemini).'),
+  /** Parley: no sandbox thread could run the conversation's handler in time (docs/decisions.md). */
+  handlerUnavailable: e(503, 'Message refused: the conversation handler could not run, try again.'),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

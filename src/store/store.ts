@@ -10,9 +10,11 @@
  * - unique-key clashes reject with `ConflictError`, never with a driver error.
  */
 
+import type { ConversationHandlerStore } from './conversation-handlers.js';
 import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './encryption.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
 
+export type * from './conversation-handlers.js';
 export type * from './encryption.js';
 export type * from './push.js';
 
@@ -478,6 +480,7 @@ export interface Store {
   readonly files: FileStore;
   readonly encryptedDevices: EncryptedDeviceStore;
   readonly encryptedInbox: EncryptedInboxStore;
+  readonly conversationHandlers: ConversationHandlerStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

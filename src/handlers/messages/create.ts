@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { conversationRecipients, isAdmin, publicConversation } from '../../domain/conversations.js';
 import { assertNotBlocked } from '../../domain/blocks.js';
+import { runConversationHandler, type HandledMessage, type MessageContent } from '../../domain/conversation-handlers.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { inboxFor } from '../../domain/encryption.js';
 import { conversationEvent } from '../../domain/events.js';
@@ -9,8 +10,8 @@ import { chatPushPayload, outboxRows } from '../../domain/push.js';
 import { Errors, bareError, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
 import { IdString } from '../../protocol/schemas.js';
-import type { MessageRecord } from '../../store/store.js';
-import { defineHandler } from '../define.js';
+import type { ConversationRecord, MessageRecord } from '../../store/store.js';
+import { defineHandler, type HandlerDeps } from '../define.js';
 
 /** Attachment object (protocol.md §3.6); unknown keys are kept and relayed as sent. */
 export const Attachment = Type.Object(
@@ -85,9 +86,22 @@ export const messageCreate = defineHandler({
       const replied = await store.messages.visibleTo(orgId, input.replied_message_id, userId);
       if (replied?.cid !== conv._id) throw samaError(Errors.incorrectRepliedMessageId);
     }
+    // The conversation's handler sees the message after every check and before it is stored; it
+    // may reject it, replace its content or add a bot reply (protocol.md §8). Without a handler
+    // this is one cached lookup on a single node.
+    const script = await store.conversationHandlers.byConversation(orgId, conv._id);
+    let handled: HandledMessage | undefined;
+    if (script) {
+      const senderRecord = await store.users.byId(orgId, userId);
+      if (!senderRecord) throw samaError(Errors.forbidden);
+      const { id: _clientId, ...message } = input;
+      handled = await runConversationHandler({ sandbox: deps.sandbox, handlers: store.conversationHandlers, log: deps.log }, script, message, senderRecord, { maxBodyChars: 65536, maxAttachmentsBytes: config.messageMaxAttachmentsBytes }, now);
+    }
+    const body = handled ? handled.content.body : input.body;
+    const attachments = handled ? handled.content.attachments : input.attachments;
     // Files named in attachments become visible to the conversation's participants; only files
     // the sender may see are shared (protocol.md §9, Parley note).
-    const fileIds = (input.attachments ?? []).flatMap((a) => (a.file_id === undefined ? [] : [a.file_id]));
+    const fileIds = (attachments ?? []).flatMap((a) => (typeof a.file_id === 'string' ? [a.file_id] : []));
     const shared = fileIds.length > 0 ? await deps.files.share(orgId, userId, fileIds, conv._id, now) : [];
     const draft: MessageRecord = {
       _id: newId(),
@@ -95,8 +109,8 @@ export const messageCreate = defineHandler({
       cid: conv._id,
       from: userId,
       client_id: input.id ?? null,
-      body: input.body ?? null,
-      attachments: input.attachments ?? null,
+      body: body ?? null,
+      attachments: attachments ?? null,
       x: input.x ?? null,
       replied_message_id: input.replied_message_id ?? null,
       forwarded_message_id: input.forwarded_message_id ?? null,
@@ -114,20 +128,60 @@ export const messageCreate = defineHandler({
     const pushes = sender ? outboxRows(orgId, offline, chatPushPayload(sender.login, conv, draft, first && deps.files.urlOf(first, now)), now) : [];
     // Encrypted conversations: one inbox row per recipient device, stored with the message (§3.11).
     const inbox = await inboxFor(store, conv, recipients, { userId, deviceId }, input.deleted_for ?? [], now, config.encryptionMessageExpiredIn * 1000);
+    const bot = handled?.botReply ? await botDraft(deps, conv, handled.botReply, now) : undefined;
     const inserting = store.messages.insert(draft, input.deleted_for ?? [], pushes, inbox);
     // The write is queued behind earlier ones: the conversation's next message may be handled
-    // now and join the same group commit; replies and deliveries still leave in this order.
-    sequenced?.();
+    // now and join the same group commit; replies and deliveries still leave in this order. A
+    // bot reply must come right after its message, so then the next one waits for both.
+    if (!bot) sequenced?.();
     const inserted = await inserting;
+    // A retried message (duplicate) got its bot reply the first time.
+    const botInserted = bot && !inserted.duplicate ? store.messages.insert(bot) : undefined;
+    if (bot) sequenced?.();
+    const botStored = await botInserted;
     const { record } = inserted;
-    const ask = { ask: { mid: input.id, server_mid: record._id, t: record.t, modified: null, bot_message: null } };
+    const ask = { ask: { mid: input.id, server_mid: record._id, t: record.t, modified: handled?.modified ?? null, bot_message: botStored ? messageWire(botStored.record) : null } };
     if (inserted.duplicate) return { packet: ask };
     // In a cluster, every node hands the conversation's messages over in store order (place).
     const place = placeOf(inserted);
     deliver.push({ orgId, to: recipients, packet: { message: messageWire(record, conv.type) }, exceptDevice: { userId, deviceId }, offline: 'oplog', ...(place ? { place, messagePush: { actorId: userId, pushed: offline } } : {}) });
+    if (botStored) {
+      // The sending device has the reply in its ask; everyone else gets it as a message.
+      const botPlace = placeOf(botStored);
+      deliver.push({ orgId, to: recipients, packet: { message: messageWire(botStored.record, conv.type) }, exceptDevice: { userId, deviceId }, offline: 'oplog', ...(botPlace ? { place: botPlace } : {}) });
+    }
     return { packet: ask, deliver };
   },
 });
+
+/**
+ * A handler's bot reply as a message from the CHAT_BOT_LOGIN account (protocol.md §8), or
+ * undefined when that account is not configured or not in the conversation's organization.
+ */
+async function botDraft(deps: HandlerDeps, conv: ConversationRecord, reply: MessageContent, now: number): Promise<MessageRecord | undefined> {
+  const login = deps.config.chatBotLogin;
+  const bot = login === undefined ? undefined : await deps.store.users.byLogin(conv.organization_id, login);
+  if (!bot) {
+    deps.log.debug({ cid: conv._id }, 'conversation handler bot reply dropped: no CHAT_BOT_LOGIN account in this organization');
+    return undefined;
+  }
+  return {
+    _id: newId(),
+    organization_id: conv.organization_id,
+    cid: conv._id,
+    from: bot._id,
+    client_id: null,
+    body: reply.body ?? null,
+    attachments: reply.attachments ?? null,
+    x: null,
+    replied_message_id: null,
+    forwarded_message_id: null,
+    encrypted_message_type: null,
+    t: messageTime(now),
+    created_at: now,
+    updated_at: now,
+  };
+}
 
 /** Size of a value as stored (JSON, UTF-8); 0 when absent. */
 function jsonBytes(value: unknown): number {

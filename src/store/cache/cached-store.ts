@@ -1,6 +1,8 @@
 import type {
   BlockStore,
   InboxEntry,
+  ConversationHandlerRecord,
+  ConversationHandlerStore,
   ConversationPatch,
   ConversationRecord,
   ConversationStore,
@@ -23,9 +25,11 @@ export interface CacheLimits {
   readonly participantLists: number;
   readonly users: number;
   readonly blockPairs: number;
+  /** Conversations whose handler (or lack of one) is known. */
+  readonly handlers: number;
 }
 
-const DEFAULT_LIMITS: CacheLimits = { conversations: 50_000, participantLists: 50_000, users: 50_000, blockPairs: 50_000 };
+const DEFAULT_LIMITS: CacheLimits = { conversations: 50_000, participantLists: 50_000, users: 50_000, blockPairs: 50_000, handlers: 50_000 };
 
 /** A conversation's rows, oldest membership first, with an index by user. */
 interface Roster {
@@ -44,8 +48,9 @@ async function thenInvalidate<T>(write: Promise<T>, invalidate: () => void): Pro
 
 /**
  * Wraps a store with in-memory read caches for what every `message` reads: conversation records,
- * participant lists (membership), block state between two users, and user records (the sender of
- * a push). Answers are the same as the wrapped store's: every write method of these ports drops
+ * participant lists (membership), block state between two users, user records (the sender of
+ * a push) and conversation handlers (kept for conversations without one too, so a message there
+ * costs one map lookup). Answers are the same as the wrapped store's: every write method of these ports drops
  * (or, for a message's updated_at bump, patches) what it changes once its write has committed, and
  * a read that raced with a write is never kept (see ReadCache).
  *
@@ -58,11 +63,14 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
   const rosters = new ReadCache<Roster>(limits.participantLists);
   const users = new ReadCache<UserRecord>(limits.users);
   const blocks = new ReadCache<boolean>(limits.blockPairs);
+  // `null`: the conversation has no handler (ReadCache keeps no undefined).
+  const handlers = new ReadCache<{ readonly record: ConversationHandlerRecord | null }>(limits.handlers);
   const userKey = (orgId: string, id: string): string => `${orgId}:${id}`;
   const dropConversation = (cid: string): void => {
     convs.invalidate(cid);
     rosters.invalidate(cid);
   };
+  const handlerKey = (orgId: string, cid: string): string => `${orgId}:${cid}`;
   const roster = (cid: string): Promise<Roster | undefined> =>
     rosters.get(cid, async () => {
       const rows = await inner.participants.list(cid);
@@ -79,7 +87,11 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     privateBetween: (orgId, a, b, encrypted) => inner.conversations.privateBetween(orgId, a, b, encrypted),
     update: (orgId: string, id: string, patch: ConversationPatch, now: number) => thenInvalidate(inner.conversations.update(orgId, id, patch, now), () => convs.invalidate(id)),
     touch: (orgId, id, updatedAt) => thenInvalidate(inner.conversations.touch(orgId, id, updatedAt), () => convs.invalidate(id)),
-    delete: (orgId, id) => thenInvalidate(inner.conversations.delete(orgId, id), () => dropConversation(id)),
+    delete: (orgId, id) =>
+      thenInvalidate(inner.conversations.delete(orgId, id), () => {
+        dropConversation(id);
+        handlers.invalidate(handlerKey(orgId, id));
+      }),
     listForUser: (orgId, userId, q) => inner.conversations.listForUser(orgId, userId, q),
     searchByName: (orgId, q) => inner.conversations.searchByName(orgId, q),
   };
@@ -150,6 +162,18 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     setRecentActivity: (orgId, id, s) => thenInvalidate(inner.users.setRecentActivity(orgId, id, s), () => users.invalidate(userKey(orgId, id))),
   };
 
+  const conversationHandlers: ConversationHandlerStore = {
+    put: (h, now) => thenInvalidate(inner.conversationHandlers.put(h, now), () => handlers.invalidate(handlerKey(h.organization_id, h.conversation_id))),
+    async byConversation(orgId: string, cid: string): Promise<ConversationHandlerRecord | undefined> {
+      // Keyed by organization too: a "none" found for another organization's probe must not hide
+      // the real organization's handler.
+      const entry = await handlers.get(handlerKey(orgId, cid), async () => ({ record: (await inner.conversationHandlers.byConversation(orgId, cid)) ?? null }));
+      return entry?.record ?? undefined;
+    },
+    delete: (orgId, cid) => thenInvalidate(inner.conversationHandlers.delete(orgId, cid), () => handlers.invalidate(handlerKey(orgId, cid))),
+    recordError: (orgId, cid, version, error, now) => thenInvalidate(inner.conversationHandlers.recordError(orgId, cid, version, error, now), () => handlers.invalidate(handlerKey(orgId, cid))),
+  };
+
   return {
     dialect: inner.dialect,
     organizations: inner.organizations,
@@ -169,6 +193,7 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     files: inner.files,
     encryptedDevices: inner.encryptedDevices,
     encryptedInbox: inner.encryptedInbox,
+    conversationHandlers,
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

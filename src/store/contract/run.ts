@@ -1,5 +1,6 @@
 import { after, before, describe } from 'node:test';
 import type { Store } from '../store.js';
+import { conversationHandlersContract } from './conversation-handlers.contract.js';
 import { conversationsContract } from './conversations.contract.js';
 import { encryptionContract } from './encryption.contract.js';
 import type { StoreFactory } from './harness.js';
@@ -31,5 +32,6 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     filesContract(get);
     pushContract(get);
     encryptionContract(get);
+    conversationHandlersContract(get);
   });
 }

@@ -5,6 +5,7 @@ import type { SqlContext, SqlDialect } from './dialect.js';
 import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
 import { SqlEncryptedDeviceStore, SqlEncryptedInboxStore } from './encryption.js';
+import { SqlConversationHandlerStore, deleteConversationHandler } from './conversation-handlers.js';
 import { SqlFileStore } from './files.js';
 import { SqlConversationStore } from './conversations.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
@@ -24,7 +25,7 @@ import { SqlUserStore } from './users.js';
  * batches where the dialect has a faster one.
  */
 export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, extra: Pick<SqlContext, 'messageWriter' | 'orderAcrossNodes'> = {}): Store {
-  const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages], ...extra };
+  const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages, deleteConversationHandler], ...extra };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   return {
@@ -46,6 +47,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     files: new SqlFileStore(ctx),
     encryptedDevices: new SqlEncryptedDeviceStore(ctx),
     encryptedInbox: new SqlEncryptedInboxStore(ctx),
+    conversationHandlers: new SqlConversationHandlerStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -316,6 +316,22 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index messages_encrypted_created_idx on messages (created_at) where encrypted_message_type is not null`,
     ],
   },
+  {
+    version: 12,
+    name: 'conversation handlers',
+    statements: [
+      `create table conversation_handlers (
+        conversation_id text primary key,
+        organization_id text not null,
+        content text not null,
+        updated_by text not null,
+        created_at bigint not null,
+        updated_at bigint not null,
+        last_error text,
+        last_error_at bigint
+      )`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

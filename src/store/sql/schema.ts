@@ -221,6 +221,17 @@ export interface EncryptedInboxTable {
   expires_at: number;
 }
 
+export interface ConversationHandlersTable {
+  conversation_id: string;
+  organization_id: string;
+  content: string;
+  updated_by: string;
+  created_at: number;
+  updated_at: number;
+  last_error: string | null;
+  last_error_at: number | null;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -243,4 +254,5 @@ export interface Database {
   encrypted_devices: EncryptedDevicesTable;
   encrypted_pre_keys: EncryptedPreKeysTable;
   encrypted_inbox: EncryptedInboxTable;
+  conversation_handlers: ConversationHandlersTable;
 }
