@@ -1,6 +1,6 @@
 import { BenchClient, must } from './lib/bench-client.js';
 import { startEjabberd } from './lib/ejabberd.js';
-import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
+import { newHistogram, summarize } from './lib/histogram.js';
 import { ProcSampler, procStats } from './lib/proc-stats.js';
 import { startProsody } from './lib/prosody.js';
 import { join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { runFuzz } from '../test/fuzz/driver.js';
 import { TestPostgres } from '../test/helpers/postgres.js';
 import { crashTrial, sumTrials, type CrashTrialResult } from '../test/process/crash-trial.js';
 import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
+import { bestHeld, ceilingFound, rampHeld, totals, type StepResult } from './lib/steps.js';
 import { WorkerPool } from './lib/workers.js';
 import { seedHistory } from './seed.js';
 
@@ -39,25 +40,6 @@ export interface ScenarioOptions {
 export const XMPP_SERVERS = { prosody: startProsody, ejabberd: startEjabberd } as const;
 export type XmppServerName = keyof typeof XMPP_SERVERS;
 
-/** One fixed-rate step of a load run. */
-export interface StepResult {
-  offeredPerSec: number;
-  sent: number;
-  acked: number;
-  delivered: number;
-  expectedDeliveries: number;
-  errors: number;
-  ackedPerSec: number;
-  deliveriesPerSec: number;
-  ack: LatencySummary;
-  deliver: LatencySummary;
-  serverCpuCores: number;
-  serverPeakRssMiB: number;
-  generatorCpuCores: number;
-  /** Every message acked and delivered, no errors, p99 send→deliver ≤ 100 ms. */
-  held: boolean;
-}
-
 const ROOT = resolve(import.meta.dirname, '..');
 const FAST_HASH = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' };
 const PASSWORD = 'bench-password';
@@ -87,28 +69,17 @@ async function loadRun(server: RunningServer, o: ScenarioOptions, users: number,
       sampler.start();
       const parts = await pool.run(rate, stepSec * 1000);
       const srv = sampler.stop();
-      const sum = (k: 'sent' | 'acked' | 'delivered' | 'expectedDeliveries' | 'errors' | 'cpuMs'): number => parts.reduce((a, p) => a + p[k], 0);
-      const elapsedSec = Math.max(...parts.map((p) => p.elapsedMs)) / 1000;
-      const deliver = summarize(mergeEncoded(parts.map((p) => p.deliver)));
+      const t = totals(rate, stepSec, parts);
+      const { generatorCpuCores, ...load } = t;
       const step: StepResult = {
-        offeredPerSec: rate,
-        sent: sum('sent'),
-        acked: sum('acked'),
-        delivered: sum('delivered'),
-        expectedDeliveries: sum('expectedDeliveries'),
-        errors: sum('errors'),
-        ackedPerSec: Math.round(sum('acked') / stepSec),
-        deliveriesPerSec: Math.round(sum('delivered') / stepSec),
-        ack: summarize(mergeEncoded(parts.map((p) => p.ack))),
-        deliver,
+        ...load,
         serverCpuCores: Math.round(srv.cpuCores * 100) / 100,
         serverPeakRssMiB: Math.round(srv.peakRssBytes / MiB),
-        generatorCpuCores: Math.round((sum('cpuMs') / 1000 / elapsedSec) * 100) / 100,
-        held: false,
+        generatorCpuCores,
+        held: rampHeld(t),
       };
-      step.held = step.errors === 0 && step.acked === step.sent && step.delivered === step.expectedDeliveries && deliver.p99 <= 100;
       steps.push(step);
-      process.stderr.write(`${server.name} ${rate}/s: acked ${step.ackedPerSec}/s, deliveries ${step.deliveriesPerSec}/s, p99 deliver ${deliver.p99} ms, errors ${step.errors}, server CPU ${step.serverCpuCores}, held ${step.held}\n`);
+      process.stderr.write(`${server.name} ${rate}/s: acked ${step.ackedPerSec}/s, deliveries ${step.deliveriesPerSec}/s, p99 deliver ${step.deliver.p99} ms, errors ${step.errors}, server CPU ${step.serverCpuCores}, held ${step.held}\n`);
       if (stopAtFirstMiss && !step.held) break;
     }
     return steps;
@@ -127,16 +98,9 @@ async function rampOne(start: () => Promise<RunningServer>, o: ScenarioOptions, 
   }
 }
 
-const bestHeld = (steps: readonly StepResult[]): StepResult | undefined => [...steps].filter((s) => s.held).sort((a, b) => b.ackedPerSec - a.ackedPerSec)[0];
 const DEFAULT_RATES = [2000, 4000, 6000, 8000, 10000, 12000, 14000, 17000, 20000, 25000, 30000];
 /** The `xmpp` scenario starts lower: a server that misses 2,000 msg/s would otherwise report no held rate at all. */
 const XMPP_DEFAULT_RATES = [500, 1000, ...DEFAULT_RATES];
-/**
- * Whether a ramp found a ceiling, i.e. ended on a step that did not hold. Where it did not, the
- * best held rate is only a lower bound of what the server holds, and so is a ratio over it an
- * upper (as divisor) or lower (as dividend) bound.
- */
-const ceilingFound = (steps: readonly StepResult[]): boolean => steps.length > 0 && !(steps[steps.length - 1] as StepResult).held;
 const ratio = (a: StepResult | undefined, b: StepResult | undefined): number | null => (a && b ? Math.round((a.ackedPerSec / b.ackedPerSec) * 100) / 100 : null);
 
 /** Every scenario by name. */
