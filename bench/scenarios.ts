@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { runFuzz } from '../test/fuzz/driver.js';
 import { TestPostgres } from '../test/helpers/postgres.js';
 import { crashTrial, sumTrials, type CrashTrialResult } from '../test/process/crash-trial.js';
+import { CLUSTER_DEFAULT_RATES, clusterScenario } from './cluster.js';
 import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { bestHeld, ceilingFound, rampHeld, totals, type StepResult } from './lib/steps.js';
 import { WorkerPool } from './lib/workers.js';
@@ -34,6 +35,10 @@ export interface ScenarioOptions {
   readonly seed?: number;
   /** Kill-restart trials of the `crash` scenario (`--trials`). */
   readonly trials?: number;
+  /** Cluster sizes of the `cluster` scenario (`--nodes`, default 1,2,3). */
+  readonly nodeCounts?: readonly number[];
+  /** The `cluster` scenario's fixed moderate step, msg/s (`--moderate`, default 1,000; 0 skips it). */
+  readonly moderateRate?: number;
 }
 
 /** The XMPP servers the bench can start, by name. */
@@ -166,6 +171,29 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       /** Parley's best held rate over each XMPP server's; null where either held no step. A bound only where a ramp found no ceiling (see ceilingFound). */
       parleyRatioTo: Object.fromEntries(Object.keys(xmpp).map((name) => [name, ratio(parleyBest, best[name as XmppServerName])])),
     };
+  },
+
+  /**
+   * Parley as a cluster of 1, 2 and 3 node processes on one PostgreSQL (durable settings) and one
+   * Redis, users spread so most deliveries cross nodes: a moderate fixed step, then a ramp, with
+   * same- and cross-node latency and CPU per process per 1,000 messages (bench/cluster.ts).
+   * Always PostgreSQL: a cluster needs it.
+   */
+  async cluster(o) {
+    return clusterScenario({
+      nodeCounts: o.nodeCounts ?? [1, 2, 3],
+      users: o.users ?? 1000,
+      groupSize: o.groupSize,
+      workers: o.workers,
+      rates: o.rates ?? CLUSTER_DEFAULT_RATES,
+      stepSec: o.durationSec ?? 10,
+      warmupSec: o.warmupSec ?? 3,
+      moderateRate: o.moderateRate ?? 1000,
+      durablePostgres: true,
+      entry: 'dist',
+      serverEnv: o.serverEnv,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
   },
 
   /** The bare ws fan-out server alone (the ceiling of this machine). */
