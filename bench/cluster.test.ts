@@ -35,6 +35,8 @@ describe('cluster scenario (smoke: 1 and 2 nodes at a tiny rate; says nothing ab
     const runs = result.runs as ClusterRun[];
     assert.deepEqual(runs.map((r) => r.nodes), [1, 2]);
     for (const run of runs) {
+      assert.equal(run.idle.sent, 0);
+      assert.equal(run.idle.delivered, 0);
       const steps = [run.moderate, ...run.steps].filter((s) => s !== null);
       assert.equal(steps.length, 2, `${run.nodes} node(s): the moderate step and one ramp step`);
       for (const s of steps) {

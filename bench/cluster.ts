@@ -14,10 +14,11 @@ import { WorkerPool } from './lib/workers.js';
  * nodes") on one throwaway PostgreSQL and redis-server. For each node count: a fresh database
  * and a fresh Redis, the nodes as separate `node dist/main.js` processes, the users of every
  * group spread over the nodes (member k of group g on node (g + k) mod N, so most deliveries
- * cross nodes), then an optional fixed moderate step and a ramp like `ramp`'s. Every step
- * records same-node and cross-node send→deliver latency separately (sender and recipient are
- * in the same generator process, one clock) and the CPU of each node, of redis-server and of
- * every PostgreSQL process, per 1,000 messages. Stops every process it started, also on failure.
+ * cross nodes), then a warm-up, an idle step (everyone connected, nothing sent), an optional
+ * fixed moderate step and a ramp like `ramp`'s. Every step records same-node and cross-node
+ * send→deliver latency separately (sender and recipient are in the same generator process, one
+ * clock) and the CPU of each node, of redis-server and of every PostgreSQL process, per 1,000
+ * messages. Stops every process it started, also on failure.
  */
 
 /** How the cluster scenario runs (command-line options mapped by scenarios.ts). */
@@ -46,7 +47,7 @@ export interface ClusterOptions {
 }
 
 /** Default offered rates: from well under one node's ceiling to well over this machine's. */
-export const CLUSTER_DEFAULT_RATES = [500, 1000, 1500, 2000, 3000, 4000, 6000, 8000];
+export const CLUSTER_DEFAULT_RATES = [250, 500, 750, 1000, 1500, 2000, 3000, 4000];
 /** A step must reach this share of its offered rate to hold (besides the ramp's rule). */
 export const ACHIEVED_SHARE = 0.95;
 /** The moderate step's target for cross-node p99 send→deliver, ms. */
@@ -97,6 +98,8 @@ export interface ClusterRun {
   pids: { nodes: number[]; redis: number; postgres: number };
   startupMs: number[];
   setupSec: number;
+  /** A step with every user connected and nothing sent: what the cluster costs at rest. */
+  idle: ClusterStep;
   moderate: ClusterStep | null;
   /** Moderate step: cross-node p99 ≤ 10 ms, every message acked and delivered, no errors. */
   moderateCrossP99Met: boolean | null;
@@ -225,6 +228,7 @@ async function runCluster(pg: TestPostgres, count: number, o: ClusterOptions): P
     const first = o.rates[0] ?? o.moderateRate;
     if (o.warmupSec > 0 && first > 0) await pool.run(first, o.warmupSec * 1000);
     const running: Running = { nodes, redis, pg, pool, statements, commands };
+    const idle = await measure(running, o, 0);
     const moderate = o.moderateRate > 0 ? await measure(running, o, o.moderateRate) : null;
     const steps: ClusterStep[] = [];
     for (const rate of o.rates) {
@@ -237,6 +241,7 @@ async function runCluster(pg: TestPostgres, count: number, o: ClusterOptions): P
       pids: { nodes: nodes.map((n) => n.pid), redis: redis.pid, postgres: pg.pid },
       startupMs: nodes.map((n) => Math.round(n.startupMs)),
       setupSec,
+      idle,
       moderate,
       moderateCrossP99Met: moderate && count > 1 ? rampHeld(moderate) && moderate.deliverCrossNode.p99 <= CROSS_NODE_P99_TARGET_MS : null,
       steps,
@@ -264,9 +269,9 @@ export function fitLine(points: readonly (readonly [number, number])[]): { slope
 }
 
 /**
- * CPU against load over every measured step of one cluster size, fitted as fixed cores plus a
- * cost per message: at low rates the fixed part (timers, heartbeats, idle batches) dominates
- * CPU ÷ messages, so the slope is the figure to scale by. Per 1,000 acked messages (Redis also
+ * CPU against load over the held steps of one cluster size (the idle step among them), fitted
+ * as fixed cores plus a cost per message: at low rates the fixed part (timers, heartbeats, idle
+ * batches) dominates CPU ÷ messages, so the slope is the figure to scale by. Per 1,000 acked messages (Redis also
  * per 1,000 deliveries), in CPU seconds (Redis: ms).
  */
 function marginalCosts(steps: readonly ClusterStep[]): Record<string, { fixedCores: number; cpuSecPer1000Messages: number } | { fixedCores: number; cpuMsPer1000Deliveries: number } | null> {
@@ -291,7 +296,9 @@ function summaryRow(r: ClusterRun): Record<string, unknown> {
     nodes: r.nodes,
     bestHeldAckedPerSec: r.bestHeldAckedPerSec,
     ceilingFound: r.ceilingFound,
-    marginal: marginalCosts(r.moderate ? [r.moderate, ...r.steps] : r.steps),
+    idleCpuCores: r.idle.cpuCores,
+    // Steps that did not hold are left out: a starved process's CPU says what it got, not what it needed.
+    marginal: marginalCosts([r.idle, ...(r.moderate ? [r.moderate] : []), ...r.steps].filter((s) => s.held)),
     atBestHeld: best
       ? {
           offeredPerSec: best.offeredPerSec,
