@@ -187,7 +187,7 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       workers: o.workers,
       rates: o.rates ?? CLUSTER_DEFAULT_RATES,
       stepSec: o.durationSec ?? 10,
-      warmupSec: o.warmupSec ?? 3,
+      warmupSec: o.warmupSec ?? 5,
       moderateRate: o.moderateRate ?? 1000,
       durablePostgres: true,
       entry: 'dist',
