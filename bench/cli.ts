@@ -28,12 +28,14 @@ const { positionals, values } = parseArgs({
     packets: { type: 'string' },
     seed: { type: 'string' },
     trials: { type: 'string' },
+    nodes: { type: 'string' },
+    moderate: { type: 'string' },
   },
 });
 const name = positionals[0] ?? '';
 const scenario = scenarios[name];
 if (!scenario) {
-  process.stderr.write(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--store sqlite|postgres] [--workers N] [--duration s] [--rates r1,r2,...] [--server prosody|ejabberd|both (xmpp)] [--packets N --seed S (fuzz)] [--trials N (crash)] ...\n`);
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--store sqlite|postgres] [--workers N] [--duration s] [--rates r1,r2,...] [--server prosody|ejabberd|both (xmpp)] [--packets N --seed S (fuzz)] [--trials N (crash)] [--nodes 1,2,3 --moderate R (cluster)] ...\n`);
   process.exit(2);
 }
 const xmppServers: XmppServerName[] = values.server === 'both' ? ['prosody', 'ejabberd'] : [values.server as XmppServerName];
@@ -46,7 +48,8 @@ const root = resolve(import.meta.dirname, '..');
 if (process.env.BENCH_NO_BUILD !== '1') execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
 const opts: ScenarioOptions = {
-  store: values.store === 'postgres' ? 'postgres' : 'sqlite',
+  // A cluster runs on PostgreSQL only; its results are named so.
+  store: values.store === 'postgres' || name === 'cluster' ? 'postgres' : 'sqlite',
   workers: Number(values.workers),
   durationSec: values.duration !== undefined ? Number(values.duration) : undefined,
   users: values.users !== undefined ? Number(values.users) : undefined,
@@ -59,6 +62,8 @@ const opts: ScenarioOptions = {
   packets: values.packets !== undefined ? Number(values.packets) : undefined,
   seed: values.seed !== undefined ? Number(values.seed) : undefined,
   trials: values.trials !== undefined ? Number(values.trials) : undefined,
+  nodeCounts: values.nodes?.split(',').map(Number),
+  moderateRate: values.moderate !== undefined ? Number(values.moderate) : undefined,
   serverEnv: Object.fromEntries((values['server-env'] ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
 };
 const started = new Date();

@@ -1,13 +1,15 @@
 import { BenchClient, must } from './lib/bench-client.js';
 import { startEjabberd } from './lib/ejabberd.js';
-import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
+import { newHistogram, summarize } from './lib/histogram.js';
 import { ProcSampler, procStats } from './lib/proc-stats.js';
 import { startProsody } from './lib/prosody.js';
 import { join, resolve } from 'node:path';
 import { runFuzz } from '../test/fuzz/driver.js';
 import { TestPostgres } from '../test/helpers/postgres.js';
 import { crashTrial, sumTrials, type CrashTrialResult } from '../test/process/crash-trial.js';
+import { CLUSTER_DEFAULT_RATES, clusterScenario } from './cluster.js';
 import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
+import { bestHeld, ceilingFound, rampHeld, totals, type StepResult } from './lib/steps.js';
 import { WorkerPool } from './lib/workers.js';
 import { seedHistory } from './seed.js';
 
@@ -33,30 +35,15 @@ export interface ScenarioOptions {
   readonly seed?: number;
   /** Kill-restart trials of the `crash` scenario (`--trials`). */
   readonly trials?: number;
+  /** Cluster sizes of the `cluster` scenario (`--nodes`, default 1,2,3). */
+  readonly nodeCounts?: readonly number[];
+  /** The `cluster` scenario's fixed moderate step, msg/s (`--moderate`, default 1,000; 0 skips it). */
+  readonly moderateRate?: number;
 }
 
 /** The XMPP servers the bench can start, by name. */
 export const XMPP_SERVERS = { prosody: startProsody, ejabberd: startEjabberd } as const;
 export type XmppServerName = keyof typeof XMPP_SERVERS;
-
-/** One fixed-rate step of a load run. */
-export interface StepResult {
-  offeredPerSec: number;
-  sent: number;
-  acked: number;
-  delivered: number;
-  expectedDeliveries: number;
-  errors: number;
-  ackedPerSec: number;
-  deliveriesPerSec: number;
-  ack: LatencySummary;
-  deliver: LatencySummary;
-  serverCpuCores: number;
-  serverPeakRssMiB: number;
-  generatorCpuCores: number;
-  /** Every message acked and delivered, no errors, p99 send→deliver ≤ 100 ms. */
-  held: boolean;
-}
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FAST_HASH = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' };
@@ -90,28 +77,17 @@ async function loadRun(server: RunningServer, o: ScenarioOptions, users: number,
       sampler.start();
       const parts = await pool.run(rate, stepSec * 1000);
       const srv = sampler.stop();
-      const sum = (k: 'sent' | 'acked' | 'delivered' | 'expectedDeliveries' | 'errors' | 'cpuMs'): number => parts.reduce((a, p) => a + p[k], 0);
-      const elapsedSec = Math.max(...parts.map((p) => p.elapsedMs)) / 1000;
-      const deliver = summarize(mergeEncoded(parts.map((p) => p.deliver)));
+      const t = totals(rate, stepSec, parts);
+      const { generatorCpuCores, ...load } = t;
       const step: StepResult = {
-        offeredPerSec: rate,
-        sent: sum('sent'),
-        acked: sum('acked'),
-        delivered: sum('delivered'),
-        expectedDeliveries: sum('expectedDeliveries'),
-        errors: sum('errors'),
-        ackedPerSec: Math.round(sum('acked') / stepSec),
-        deliveriesPerSec: Math.round(sum('delivered') / stepSec),
-        ack: summarize(mergeEncoded(parts.map((p) => p.ack))),
-        deliver,
+        ...load,
         serverCpuCores: Math.round(srv.cpuCores * 100) / 100,
         serverPeakRssMiB: Math.round(srv.peakRssBytes / MiB),
-        generatorCpuCores: Math.round((sum('cpuMs') / 1000 / elapsedSec) * 100) / 100,
-        held: false,
+        generatorCpuCores,
+        held: rampHeld(t),
       };
-      step.held = step.errors === 0 && step.acked === step.sent && step.delivered === step.expectedDeliveries && deliver.p99 <= 100;
       steps.push(step);
-      process.stderr.write(`${server.name} ${rate}/s: acked ${step.ackedPerSec}/s, deliveries ${step.deliveriesPerSec}/s, p99 deliver ${deliver.p99} ms, errors ${step.errors}, server CPU ${step.serverCpuCores}, held ${step.held}\n`);
+      process.stderr.write(`${server.name} ${rate}/s: acked ${step.ackedPerSec}/s, deliveries ${step.deliveriesPerSec}/s, p99 deliver ${step.deliver.p99} ms, errors ${step.errors}, server CPU ${step.serverCpuCores}, held ${step.held}\n`);
       if (stopAtFirstMiss && !step.held) break;
     }
     return steps;
@@ -134,16 +110,9 @@ async function rampOne(start: () => Promise<RunningServer>, o: ScenarioOptions, 
 const TRIVIAL_HANDLER = 'async function handler(message, user, accept) { return accept(); }\nexport default await handler(env.MESSAGE, env.USER, env.ACCEPT, env.RESOLVE, env.REJECT, env.FETCH);';
 const HANDLER_DEFAULT_RATES = [250, 500, 1000, 1500, 2000, 3000, 4000, 6000];
 
-const bestHeld = (steps: readonly StepResult[]): StepResult | undefined => [...steps].filter((s) => s.held).sort((a, b) => b.ackedPerSec - a.ackedPerSec)[0];
 const DEFAULT_RATES = [2000, 4000, 6000, 8000, 10000, 12000, 14000, 17000, 20000, 25000, 30000];
 /** The `xmpp` scenario starts lower: a server that misses 2,000 msg/s would otherwise report no held rate at all. */
 const XMPP_DEFAULT_RATES = [500, 1000, ...DEFAULT_RATES];
-/**
- * Whether a ramp found a ceiling, i.e. ended on a step that did not hold. Where it did not, the
- * best held rate is only a lower bound of what the server holds, and so is a ratio over it an
- * upper (as divisor) or lower (as dividend) bound.
- */
-const ceilingFound = (steps: readonly StepResult[]): boolean => steps.length > 0 && !(steps[steps.length - 1] as StepResult).held;
 const ratio = (a: StepResult | undefined, b: StepResult | undefined): number | null => (a && b ? Math.round((a.ackedPerSec / b.ackedPerSec) * 100) / 100 : null);
 
 /** Every scenario by name. */
@@ -240,6 +209,29 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       /** Parley's best held rate over each XMPP server's; null where either held no step. A bound only where a ramp found no ceiling (see ceilingFound). */
       parleyRatioTo: Object.fromEntries(Object.keys(xmpp).map((name) => [name, ratio(parleyBest, best[name as XmppServerName])])),
     };
+  },
+
+  /**
+   * Parley as a cluster of 1, 2 and 3 node processes on one PostgreSQL (durable settings) and one
+   * Redis, users spread so most deliveries cross nodes: a moderate fixed step, then a ramp, with
+   * same- and cross-node latency and CPU per process per 1,000 messages (bench/cluster.ts).
+   * Always PostgreSQL: a cluster needs it.
+   */
+  async cluster(o) {
+    return clusterScenario({
+      nodeCounts: o.nodeCounts ?? [1, 2, 3],
+      users: o.users ?? 1000,
+      groupSize: o.groupSize,
+      workers: o.workers,
+      rates: o.rates ?? CLUSTER_DEFAULT_RATES,
+      stepSec: o.durationSec ?? 10,
+      warmupSec: o.warmupSec ?? 5,
+      moderateRate: o.moderateRate ?? 1000,
+      durablePostgres: true,
+      entry: 'dist',
+      serverEnv: o.serverEnv,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
   },
 
   /** The bare ws fan-out server alone (the ceiling of this machine). */

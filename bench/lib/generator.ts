@@ -25,7 +25,7 @@ let runNo = 0;
 async function setup(m: Extract<ToWorker, { t: 'setup' }>): Promise<void> {
   target =
     m.target.protocol === 'sama'
-      ? await setupSama(m.url, m.target.orgId, m.groups, m.groupSize, m.prefix, m.password, m.handler)
+      ? await setupSama(m.url, m.target.orgId, m.groups, m.groupSize, m.prefix, m.password, m.handler, m.nodeUrls)
       : await setupXmpp(m.url, m.target.domain, m.target.mucDomain, m.groups, m.groupSize, m.prefix, m.password);
   send({ t: 'ready', users: target.members, connections: target.members });
 }
@@ -35,6 +35,8 @@ async function run(m: Extract<ToWorker, { t: 'run' }>): Promise<void> {
   if (!t) throw new Error('run before setup');
   const ack = newHistogram();
   const deliver = newHistogram();
+  const deliverSame = newHistogram();
+  const deliverCross = newHistogram();
   const sentAt = new Map<string, bigint>();
   let sent = 0;
   let acked = 0;
@@ -48,8 +50,11 @@ async function run(m: Extract<ToWorker, { t: 'run' }>): Promise<void> {
       ack.recordValue(Math.max(1, Number((now - t0) / 1000n)));
       acked++;
     },
-    deliver(sentNs, now) {
-      deliver.recordValue(Math.max(1, Number((now - sentNs) / 1000n)));
+    deliver(sentNs, now, route) {
+      const us = Math.max(1, Number((now - sentNs) / 1000n));
+      deliver.recordValue(us);
+      if (route === 'same') deliverSame.recordValue(us);
+      else if (route === 'cross') deliverCross.recordValue(us);
       delivered++;
     },
     error() {
@@ -87,7 +92,7 @@ async function run(m: Extract<ToWorker, { t: 'run' }>): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const cpu = process.cpuUsage(cpu0);
-  send({ t: 'result', sent, acked, delivered, expectedDeliveries, errors, ack: encode(ack), deliver: encode(deliver), cpuMs: (cpu.user + cpu.system) / 1000, elapsedMs: performance.now() - start });
+  send({ t: 'result', sent, acked, delivered, expectedDeliveries, errors, ack: encode(ack), deliver: encode(deliver), deliverSame: encode(deliverSame), deliverCross: encode(deliverCross), cpuMs: (cpu.user + cpu.system) / 1000, elapsedMs: performance.now() - start });
 }
 
 async function idle(m: Extract<ToWorker, { t: 'idle' }>): Promise<void> {

@@ -8,8 +8,12 @@
 export interface RunSink {
   /** The server confirmed the message this member sent with client id `id`. */
   ack(id: string, now: bigint): void;
-  /** Another member received a message whose body carried its send time (hrtime, ns). */
-  deliver(sentNs: bigint, now: bigint): void;
+  /**
+   * Another member received a message whose body carried its send time (hrtime, ns). `route`
+   * says whether sender and recipient are connected to the same cluster node or to different
+   * ones, where the driver knows (SAMA with several nodes); otherwise it is absent.
+   */
+  deliver(sentNs: bigint, now: bigint, route?: 'same' | 'cross'): void;
   /** The server answered with an error, or a connection failed. */
   error(): void;
 }

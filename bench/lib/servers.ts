@@ -54,20 +54,37 @@ function stopper(child: ChildProcess, dataDir: string | undefined): (keepData?: 
     });
 }
 
-/** Starts the built Parley (`dist/main.js`) with a fresh data dir; `env` adds or overrides settings. */
-export async function startParley(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'))): Promise<RunningServer> {
+/**
+ * Which Parley to run: the built `dist/main.js` (what every scenario measures), or `src/main.ts`
+ * through tsx's import hook, still one process (for the bench's own smoke tests, which must not
+ * depend on a build).
+ */
+export type ParleyEntry = 'dist' | 'source';
+
+/** Starts Parley as its own process with a fresh data dir; `env` adds or overrides settings. */
+export async function startParley(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-')), entry: ParleyEntry = 'dist'): Promise<RunningServer> {
   const port = await freePort();
   const t0 = performance.now();
   // BENCH_NODE_ARGS passes node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=prof".
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const main = entry === 'dist' ? [join(ROOT, 'dist', 'main.js')] : ['--import', 'tsx', join(ROOT, 'src', 'main.ts')];
   // Every generator connection comes from 127.0.0.1: the login and connection caps per address are lifted.
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, ...main], {
+    cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', HTTP_ADMIN_API_KEY: ADMIN_KEY, LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000', WS_MAX_CONNECTIONS_PER_ADDRESS: '0', WS_MAX_CONNECTIONS: '0', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const httpUrl = `http://127.0.0.1:${port}`;
-  const startupMs = await waitReady(httpUrl, child, t0);
-  return { name: 'parley', pid: child.pid ?? 0, port, wsUrl: `ws://127.0.0.1:${port}/`, httpUrl, startupMs, dataDir, stop: stopper(child, dataDir) };
+  const stop = stopper(child, dataDir);
+  let startupMs: number;
+  try {
+    startupMs = await waitReady(httpUrl, child, t0);
+  } catch (err) {
+    // A server that never became ready is still a process of ours.
+    await stop();
+    throw err;
+  }
+  return { name: 'parley', pid: child.pid ?? 0, port, wsUrl: `ws://127.0.0.1:${port}/`, httpUrl, startupMs, dataDir, stop };
 }
 
 /** Starts the bare `ws` fan-out server (bench/baseline-server.ts): the ceiling of this machine. */

@@ -44,7 +44,13 @@ export class TestPostgres {
     return reason;
   }
 
-  static async start(): Promise<TestPostgres> {
+  /**
+   * Starts a server. By default it trades durability for speed (`fsync=off`,
+   * `full_page_writes=off`), which is right for tests; `durable: true` keeps PostgreSQL's own
+   * defaults for both, so a commit waits for the disk as in production (the bench uses it).
+   * `settings` adds server settings (`-c name=value`).
+   */
+  static async start(opts: { durable?: boolean; settings?: Readonly<Record<string, string>> } = {}): Promise<TestPostgres> {
     const bin = TestPostgres.binDir();
     if (bin === undefined) throw new Error('PostgreSQL binaries not found');
     const asRoot = process.getuid?.() === 0;
@@ -62,11 +68,23 @@ export class TestPostgres {
     const [initCmd, initArgs] = run(join(bin, 'initdb'), ['-D', data, '-U', user, '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
     execFileSync(initCmd, initArgs, { stdio: 'pipe' });
     const port = await freePort();
-    const [pgCmd, pgArgs] = run(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200']);
+    const [pgCmd, pgArgs] = run(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', ...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']), '-c', 'max_connections=200', ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])]);
     const child = spawn(pgCmd, pgArgs, { stdio: 'ignore' });
     const server = new TestPostgres(dir, child, port, user);
-    await server.waitReady();
+    try {
+      await server.waitReady();
+    } catch (err) {
+      // Not ready in time is still a server of ours: stop it rather than leave it behind.
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
     return server;
+  }
+
+  /** The postmaster's pid: the backends and helper processes are its children. */
+  get pid(): number {
+    return this.child.pid ?? 0;
   }
 
   private async waitReady(): Promise<void> {

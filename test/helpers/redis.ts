@@ -45,6 +45,11 @@ export class TestRedis {
     }
   }
 
+  /** The redis-server process (for CPU accounting in the bench). */
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
