@@ -347,6 +347,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       await stats.close().catch((err: unknown) => log.warn({ err }, 'server stats could not be written at shutdown'));
       await cluster?.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed; other nodes will notice when the heartbeat lapses'));
       await app.close();
+      // Sockets closed above record their users' last activity: let those writes land.
+      await presence.idle();
       await pushWorker?.stop();
       await sandbox.close();
       await store.close();

@@ -14,6 +14,8 @@ const key = (orgId: string, userId: string): string => `${orgId}:${userId}`;
  * offline. Someone blocked by the target (or blocking it) hears nothing about it.
  */
 export class Presence {
+  /** Last-activity writes under way: shutdown waits for them before closing the store. */
+  private readonly writes = new Set<Promise<void>>();
   private readonly watchersOf = new Map<string, Set<string>>();
   private readonly watching = new Map<string, string>();
 
@@ -65,12 +67,14 @@ export class Presence {
   offline(session: Session): void {
     const t = unixSeconds(Date.now());
     this.unsubscribe(session.orgId, session.userId);
-    this.store.users
-      .setRecentActivity(session.orgId, session.userId, t)
-      .catch((err: unknown) => this.log.warn({ err }, 'could not record last activity'))
-      .finally(() => {
-        if (!this.sessions.isOnline(session.orgId, session.userId)) void this.notify(session.orgId, session.userId, t);
-      });
+    this.track(
+      this.store.users
+        .setRecentActivity(session.orgId, session.userId, t)
+        .catch((err: unknown) => this.log.warn({ err }, 'could not record last activity'))
+        .finally(() => {
+          if (!this.sessions.isOnline(session.orgId, session.userId)) void this.notify(session.orgId, session.userId, t);
+        }),
+    );
   }
 
   /**
@@ -85,7 +89,17 @@ export class Presence {
 
   /** Cluster mode: a session of the user ended here at `t`; it becomes their last activity. */
   recordEnded(session: Session, t: number): void {
-    this.store.users.setRecentActivity(session.orgId, session.userId, t).catch((err: unknown) => this.log.warn({ err }, 'could not record last activity'));
+    this.track(this.store.users.setRecentActivity(session.orgId, session.userId, t).catch((err: unknown) => this.log.warn({ err }, 'could not record last activity')));
+  }
+
+  /** Resolves once the last-activity writes under way have finished (before the store closes). */
+  async idle(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+  }
+
+  private track(write: Promise<void>): void {
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
   }
 
   private async notify(orgId: string, userId: string, value: number): Promise<void> {

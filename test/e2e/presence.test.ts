@@ -33,6 +33,24 @@ describe('presence and activity', () => {
     await cw.close();
   });
 
+  it('records the last activity of users still connected when the server stops gracefully', async () => {
+    const own = await TestServer.start();
+    try {
+      const org = await own.createOrg();
+      const [w, t] = await Promise.all([own.createUser(org), own.createUser(org)]);
+      const created = (await (await own.loggedIn(w)).request('user_last_activity', { ids: [t._id] })).last_activity[t._id] as number;
+      await own.loggedIn(t);
+      // A second later, so the stop's time differs from the creation time (whole seconds).
+      await new Promise((r) => setTimeout(r, 1100));
+      const stoppedAt = Math.floor(Date.now() / 1000);
+      await own.restart();
+      const after = (await (await own.loggedIn(w, 'again')).request('user_last_activity', { ids: [t._id] })).last_activity[t._id] as number;
+      assert.ok(after >= stoppedAt && after > created, `last activity ${String(after)}, created ${String(created)}, stopped ${String(stoppedAt)}`);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('drops a client that stops answering pings, and its watchers hear it went offline', async () => {
     const org = await server.createOrg();
     const [w, t] = await Promise.all([server.createUser(org), server.createUser(org)]);
