@@ -2,7 +2,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
+import { openPostgresStore } from '../../src/store/postgres/index.js';
+import type { Store } from '../../src/store/store.js';
 import { freePort } from './free-port.js';
 
 /**
@@ -147,3 +150,26 @@ export class TestPostgres {
 }
 
 let sharedServer: Promise<TestPostgres> | undefined;
+
+/**
+ * Two stores on one fresh database, each with its own pool, standing for two nodes of a cluster
+ * (message inserts chained as in cluster mode). Registers the suite's before/after hooks; call
+ * the returned function inside a test for the stores.
+ */
+export function twoPostgresNodes(): () => [Store, Store] {
+  let server: TestPostgres | undefined;
+  let nodes: [Store, Store] | undefined;
+  before(async () => {
+    server = await TestPostgres.start();
+    const url = await server.createDatabase();
+    nodes = [await openPostgresStore({ url, orderAcrossNodes: true }), await openPostgresStore({ url, orderAcrossNodes: true })];
+  });
+  after(async () => {
+    for (const n of nodes ?? []) await n.close();
+    await server?.stop();
+  });
+  return () => {
+    if (!nodes) throw new Error('the PostgreSQL nodes are not started');
+    return nodes;
+  };
+}

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { TestPostgres } from '../../../test/helpers/postgres.js';
+import { describe, it } from 'node:test';
+import { TestPostgres, twoPostgresNodes } from '../../../test/helpers/postgres.js';
 import { newId, newIdAt } from '../../protocol/ids.js';
-import { openPostgresStore } from '../postgres/index.js';
-import type { MessageInsert, MessageRecord, Store } from '../store.js';
+import type { MessageInsert, MessageRecord } from '../store.js';
 
 const skip = TestPostgres.unavailable();
 if (skip) console.log(`# skipping PostgreSQL message chain test: ${skip}`);
@@ -14,20 +13,10 @@ if (skip) console.log(`# skipping PostgreSQL message chain test: ${skip}`);
  * come out with ids in commit order, each naming the one before it.
  */
 describe('PostgreSQL message chain across nodes', { skip: skip ?? false }, () => {
-  let server: TestPostgres;
-  let nodes: Store[];
-  before(async () => {
-    server = await TestPostgres.start();
-    const url = await server.createDatabase();
-    nodes = [await openPostgresStore({ url, orderAcrossNodes: true }), await openPostgresStore({ url, orderAcrossNodes: true })];
-  });
-  after(async () => {
-    for (const n of nodes) await n.close();
-    await server.stop();
-  });
+  const nodes = twoPostgresNodes();
 
   it('orders concurrent inserts of two nodes into one chain whose ids follow commit order', async () => {
-    const [n1, n2] = nodes as [Store, Store];
+    const [n1, n2] = nodes();
     const org = newId();
     await n1.organizations.insert({ _id: org, name: `o${org}`, now: 1 });
     const owner = newId();

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { TestPostgres } from '../../../test/helpers/postgres.js';
+import { describe, it } from 'node:test';
+import { TestPostgres, twoPostgresNodes } from '../../../test/helpers/postgres.js';
 import { newId, newIdAt } from '../../protocol/ids.js';
-import { openPostgresStore } from '../postgres/index.js';
 import type { Store } from '../store.js';
 
 const skip = TestPostgres.unavailable();
@@ -15,20 +14,10 @@ if (skip) console.log(`# skipping PostgreSQL pre-key claim test: ${skip}`);
  * hand out a key or a message twice, and lose none.
  */
 describe('PostgreSQL: one-time pre-keys and inboxes across nodes', { skip: skip ?? false }, () => {
-  let server: TestPostgres;
-  let nodes: [Store, Store];
-  before(async () => {
-    server = await TestPostgres.start();
-    const url = await server.createDatabase();
-    nodes = [await openPostgresStore({ url, orderAcrossNodes: true }), await openPostgresStore({ url, orderAcrossNodes: true })];
-  });
-  after(async () => {
-    for (const n of nodes) await n.close();
-    await server.stop();
-  });
+  const nodes = twoPostgresNodes();
 
   it('hands each one-time pre-key to one claim of one node', async () => {
-    const [n1, n2] = nodes;
+    const [n1, n2] = nodes();
     const org = newId();
     await n1.organizations.insert({ _id: org, name: `o${org}`, now: 1 });
     const user = newId();
@@ -42,7 +31,7 @@ describe('PostgreSQL: one-time pre-keys and inboxes across nodes', { skip: skip 
   });
 
   it('hands each queued message to one listing of one node', async () => {
-    const [n1, n2] = nodes;
+    const [n1, n2] = nodes();
     const org = newId();
     await n1.organizations.insert({ _id: org, name: `o${org}`, now: 1 });
     const [a, b] = [newId(), newId()];
