@@ -43,11 +43,7 @@ describe('a node killed with SIGKILL', { skip: skip ?? false }, () => {
     assert.ok((await cs.request('user_login', { organization_id: org, login: s.login, password: s.password, device_id: 's1' })).token);
     const cid = (await cs.request('conversation_create', { type: 'g', name: 'doomed', participants: [t._id, w._id] })).conversation._id as string;
     // w, on a surviving node, records every message it gets live.
-    const seenByW: string[] = [];
-    cw.ws.on('message', (data) => {
-      const f = JSON.parse((data as Buffer).toString('utf8')) as { message?: { _id: string; from: string } };
-      if (f.message && f.message.from === s._id) seenByW.push(f.message._id);
-    });
+    const seenByW = cw.recordMessages(s._id);
     // Under load: eight pipelines of sends through the doomed node, killed mid-stream.
     const acked: string[] = [];
     let killed = false;

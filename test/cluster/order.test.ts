@@ -8,16 +8,6 @@ import type { TestServer } from '../helpers/server.js';
 const skip = clusterUnavailable();
 if (skip) console.log(`# skipping cluster order tests: ${skip}`);
 
-/** Every `message` a socket receives, ids in arrival order (recorded beside TestClient's own buffer). */
-function recordMessages(c: TestClient): string[] {
-  const ids: string[] = [];
-  c.ws.on('message', (data) => {
-    const f = JSON.parse((data as Buffer).toString('utf8')) as { message?: { _id: string } };
-    if (f.message) ids.push(f.message._id);
-  });
-  return ids;
-}
-
 /**
  * The conversation's message ids oldest first: the store's id order, checked against what
  * message_list (newest first, at most 30 a page) shows for the newest page.
@@ -56,8 +46,8 @@ describe('message order across nodes', { skip: skip ?? false }, () => {
     // Each reader on every node, so each node sees every message from all three.
     const readerSockets = await Promise.all(readers.flatMap((u) => nodes.map((n, i) => n.loggedIn(u, `dev${String(i)}`))));
     const cid = (await senderSockets[0]!.request('conversation_create', { type: 'g', name: 'race', participants: [...senders.slice(1), ...readers].map((u) => u._id) })).conversation._id as string;
-    const seenBySender = senderSockets.map(recordMessages);
-    const seenByReader = readerSockets.map(recordMessages);
+    const seenBySender = senderSockets.map((c) => c.recordMessages());
+    const seenByReader = readerSockets.map((c) => c.recordMessages());
     const perSender = 60;
     const acks = await Promise.all(senderSockets.map((c, k) => Promise.all(Array.from({ length: perSender }, (_, i) => c.request('message', { id: `s${String(k)}-${String(i)}`, cid, body: `${String(k)}:${String(i)}` })))));
     const mine = acks.map((a) => new Set(a.map((r) => r.ask.server_mid as string)));
@@ -80,7 +70,7 @@ describe('message order across nodes', { skip: skip ?? false }, () => {
     const ca = await nodes[0]!.loggedIn(a);
     const cb = await nodes[1]!.loggedIn(b);
     const cid = (await ca.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
-    const seen = recordMessages(cb);
+    const seen = cb.recordMessages();
     const admin = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await admin.connect();
     try {

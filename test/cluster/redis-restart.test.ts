@@ -20,11 +20,7 @@ describe('Redis restarted under a running cluster', { skip: skip ?? false }, () 
     const cb = await n2.loggedIn(b);
     const cid = (await ca.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
     // Every message b's socket gets, in arrival order.
-    const seen: string[] = [];
-    cb.ws.on('message', (data) => {
-      const f = JSON.parse((data as Buffer).toString('utf8')) as { message?: { _id: string } };
-      if (f.message) seen.push(f.message._id);
-    });
+    const seen = cb.recordMessages();
     await ca.request('message', { id: 'first', cid, body: 'before' });
     await cb.next((f) => f.message?.body === 'before');
     await cluster.redis.stop();

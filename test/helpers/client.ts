@@ -73,6 +73,19 @@ export class TestClient {
     });
   }
 
+  /**
+   * Records the id of every `message` this socket receives from now on (from `from` only, when
+   * given), in arrival order, beside the buffer `next` and `collect` take from.
+   */
+  recordMessages(from?: string): string[] {
+    const ids: string[] = [];
+    this.ws.on('message', (data: WebSocket.RawData) => {
+      const f = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')) as { message?: { _id: string; from: string } };
+      if (f.message && (from === undefined || f.message.from === from)) ids.push(f.message._id);
+    });
+    return ids;
+  }
+
   /** Waits `ms` and returns every frame matching `match` that arrived (for "nothing was sent" checks). */
   async collect(match: (f: Frame) => boolean, ms = 200): Promise<Frame[]> {
     await new Promise((r) => setTimeout(r, ms));
