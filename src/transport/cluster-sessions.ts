@@ -232,12 +232,16 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   private handHere(targets: readonly Target[], bytes: string, place: MessagePlace | undefined, missed: MissedSpec | undefined): void {
     const release = (): void => this.sendHere(targets, bytes, missed);
     if (!place) return release();
-    let since: number | undefined;
-    for (const [orgId, userId] of targets) {
-      const t = this.local.boundSince(orgId, userId);
-      if (t !== undefined && (since === undefined || t < since)) since = t;
-    }
-    this.order.offer(place, release, since);
+    // Looked up only when the message's predecessor has not been handed over here.
+    const boundSince = (): number | undefined => {
+      let since: number | undefined;
+      for (const [orgId, userId] of targets) {
+        const t = this.local.boundSince(orgId, userId);
+        if (t !== undefined && (since === undefined || t < since)) since = t;
+      }
+      return since;
+    };
+    this.order.offer(place, release, boundSince);
   }
 
   /** Sends to sockets here; a recipient with no device anywhere any more is recovered (op-log, push). */

@@ -26,7 +26,7 @@ function harness(stored: readonly MessagePlace[], gapWaitMs = 20) {
     const found: FilledMessage[] = stored.filter((m) => m.cid === cid && (after === null || m.id > after) && (before === null || m.id < before)).map((m) => ({ id: m.id, release: () => handed.push(`${m.id}*`) }));
     return Promise.resolve(found);
   }, log);
-  const offer = (p: MessagePlace, boundSince?: number): void => order.offer(p, () => handed.push(p.id), boundSince, p.at);
+  const offer = (p: MessagePlace, boundSince?: number): void => order.offer(p, () => handed.push(p.id), () => boundSince, p.at);
   return { order, handed, reads, offer };
 }
 

@@ -26,8 +26,8 @@ export interface ConversationOrderOptions {
 interface Waiting {
   readonly place: MessagePlace;
   readonly release: () => void;
-  /** When the longest-connected socket it goes to here was bound (ms), if known. */
-  readonly boundSince: number | undefined;
+  /** When the longest-connected socket it goes to here was bound (ms), if known; asked only when a predecessor is missing. */
+  readonly boundSince: () => number | undefined;
 }
 
 interface ConversationState {
@@ -82,7 +82,7 @@ export class ConversationOrder {
    * `boundSince`: when the longest-connected of those sockets was bound — a predecessor made
    * well before that is not awaited (none of them was there for it).
    */
-  offer(place: MessagePlace, release: () => void, boundSince?: number, now = Date.now()): void {
+  offer(place: MessagePlace, release: () => void, boundSince: () => number | undefined = () => undefined, now = Date.now()): void {
     if (this.closed) return;
     const s = this.state(place, now);
     if (s.last !== undefined && place.id <= s.last) return;
@@ -144,14 +144,15 @@ export class ConversationOrder {
     if (p.prev === null) return true;
     if (s.last !== undefined && p.prev <= s.last) return true;
     // The predecessor was made before any socket it would go to here was connected.
-    if (p.prevAt !== null && w.boundSince !== undefined && p.prevAt < w.boundSince - this.opts.settleMs) return true;
+    const since = p.prevAt === null ? undefined : w.boundSince();
+    if (p.prevAt !== null && since !== undefined && p.prevAt < since - this.opts.settleMs) return true;
     if (s.last !== undefined) return false;
     // Nothing known here: a predecessor made well before is old news, unless the bus was down then.
     return p.prevAt !== null && p.at - p.prevAt >= this.opts.settleMs && !this.inOutage(p.prevAt);
   }
 
   private inOutage(t: number): boolean {
-    return this.outages.some((o) => t >= o.from - this.opts.settleMs && t <= o.to);
+    return this.outageStart(t) !== undefined;
   }
 
   private drain(s: ConversationState): void {

@@ -83,7 +83,7 @@ async function chainBatch(trx: Transaction<Database>, items: readonly MessageBat
     select c.cid, l.id, l.created_at from unnest(cast(${cids} as text[])) as c(cid)
     left join lateral (select id, created_at from messages m where m.cid = c.cid order by m.id desc limit 1) l on true`.execute(trx);
   const before = new Map<string, MessageLink | null>(newest.rows.map((r) => [r.cid, r.id === null ? null : { id: r.id, createdAt: Number(r.created_at) }]));
-  const last = new Map<string, string | undefined>(newest.rows.map((r) => [r.cid, r.id ?? undefined]));
+  const last = new Map<string, string | undefined>([...before].map(([cid, link]) => [cid, link?.id]));
   const ids = items.map(({ record }) => {
     const prev = last.get(record.cid);
     const id = prev !== undefined && record._id <= prev ? idAfter(prev) : record._id;
