@@ -72,9 +72,13 @@ export function isAdmin(c: ConversationRecord, p: ParticipantRecord | undefined)
  * has left; otherwise every current participant.
  */
 export async function conversationRecipients(store: Store, c: ConversationRecord): Promise<string[]> {
+  return recipientsOf(c, c.type === 'u' ? [] : await store.participants.list(c._id));
+}
+
+/** conversationRecipients with the participant list already read (unused for private chats). */
+export function recipientsOf(c: ConversationRecord, participants: readonly ParticipantRecord[]): string[] {
   if (c.type === 'u') return c.opponent_id === null ? [c.owner_id] : [c.owner_id, c.opponent_id];
-  const rows = await store.participants.list(c._id);
-  return rows.map((r) => r.user_id);
+  return participants.map((r) => r.user_id);
 }
 
 /**

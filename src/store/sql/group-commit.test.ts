@@ -74,4 +74,22 @@ describe('GroupCommitter', () => {
     assert.ok(rec.batches.length <= Math.min(bound, 12), `${rec.batches.length} batches for 20 items over ${elapsed.toFixed(0)} ms`);
     await gc.idle();
   });
+  it('waits gatherMs for company only while busy: an idle item after a quiet spell is written at once', async () => {
+    const rec = recorder();
+    const gc = new GroupCommitter(rec.write, { gatherMs: 200, busyWindowMs: 1000 });
+    // First item ever: nothing started recently, so no wait.
+    let t0 = performance.now();
+    await gc.submit(1);
+    const idleWait = performance.now() - t0;
+    // Right after (within the busy window): the next idle item waits gatherMs and collects others.
+    t0 = performance.now();
+    const busy = gc.submit(2);
+    setTimeout(() => void gc.submit(3), 10);
+    await busy;
+    const busyWait = performance.now() - t0;
+    assert.ok(idleWait < 150, `a quiet committer waited ${idleWait.toFixed(1)} ms`);
+    assert.ok(busyWait >= 190, `a busy committer wrote after ${busyWait.toFixed(1)} ms`);
+    await gc.idle();
+    assert.deepEqual(rec.batches, [[1], [2, 3]]);
+  });
 });

@@ -5,9 +5,13 @@ export interface GroupCommitOptions {
   /**
    * How long the first item of an idle committer waits for others to join its batch (ms; 0 =
    * only those submitted in the same turn of the event loop). A millisecond of waiting turns
-   * many tiny commits into fewer larger ones, which costs less CPU per item on both sides.
+   * many tiny commits into fewer larger ones, which costs less CPU per item on both sides. It
+   * applies only while busy — the previous batch started less than `busyWindowMs` ago — since
+   * at a low rate nothing joins and the wait would be pure latency.
    */
   readonly gatherMs?: number;
+  /** See gatherMs (default 10 ms: gathering starts above about 100 batches a second). */
+  readonly busyWindowMs?: number;
   /**
    * A batch starts no sooner than this many ms after the previous one started (unless maxBatch
    * items are waiting). Under load this sets the batch size (rate × interval) instead of the
@@ -32,6 +36,7 @@ export class GroupCommitter<T, R> {
   private readonly maxBatch: number;
   private readonly gatherMs: number;
   private readonly minIntervalMs: number;
+  private readonly busyWindowMs: number;
 
   constructor(
     /** Writes a batch in one transaction; returns one result per item, in order. */
@@ -41,6 +46,7 @@ export class GroupCommitter<T, R> {
     this.maxBatch = options.maxBatch ?? 512;
     this.gatherMs = options.gatherMs ?? 0;
     this.minIntervalMs = options.minIntervalMs ?? 0;
+    this.busyWindowMs = options.busyWindowMs ?? 10;
   }
 
   submit(item: T): Promise<R> {
@@ -49,7 +55,7 @@ export class GroupCommitter<T, R> {
       if (!this.running) {
         this.running = true;
         // Let every request that is already parsed in this turn of the event loop join the batch.
-        if (this.gatherMs > 0) setTimeout(() => void this.loop(), this.gatherMs);
+        if (this.gatherMs > 0 && performance.now() - this.lastStart < this.busyWindowMs) setTimeout(() => void this.loop(), this.gatherMs);
         else setImmediate(() => void this.loop());
       }
     });

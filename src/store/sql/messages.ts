@@ -1,4 +1,4 @@
-import { sql, type SelectQueryBuilder, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type SelectQueryBuilder, type Selectable, type Transaction } from 'kysely';
 import type { InboxEntry, MessageInsert, MessageLink, MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
 import { idAfter, idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
@@ -58,18 +58,6 @@ export async function deleteConversationMessages(trx: Transaction<Database>, cid
 }
 
 /**
- * Moves each conversation's updated_at up to its newest message of the batch, in one statement
- * (one round trip per batch instead of one per conversation). `id` is the primary key, and each
- * pair also names its organization, so a row of another organization is never touched.
- */
-async function touchConversations(trx: Transaction<Database>, newest: ReadonlyMap<string, { org: string; at: number }>): Promise<void> {
-  if (newest.size === 0) return;
-  const at = sql.join([...newest].map(([cid, n]) => sql`when ${cid} then cast(${n.at} as bigint)`), sql` `);
-  const pairs = sql.join([...newest].map(([cid, n]) => sql`(id = ${cid} and organization_id = ${n.org})`), sql` or `);
-  await sql`update conversations set updated_at = case id ${at} end where (${pairs}) and updated_at < case id ${at} end`.execute(trx);
-}
-
-/**
  * Orders a batch after what is already stored (PostgreSQL, several nodes): locks the batch's
  * conversation rows — in id order, so batches of different nodes cannot deadlock — which makes
  * commits of one conversation happen one at a time, then gives each item an id above its
@@ -78,11 +66,9 @@ async function touchConversations(trx: Transaction<Database>, newest: ReadonlyMa
  */
 async function chainBatch(trx: Transaction<Database>, items: readonly MessageBatchItem[]): Promise<{ ids: string[]; before: Map<string, MessageLink | null> }> {
   const cids = [...new Set(items.map((i) => i.record.cid))].sort();
-  await sql`select id from conversations where id in (${sql.join(cids)}) order by id for update`.execute(trx);
-  const newest = await sql<{ cid: string; id: string | null; created_at: number | null }>`
-    select c.cid, l.id, l.created_at from unnest(cast(${cids} as text[])) as c(cid)
-    left join lateral (select id, created_at from messages m where m.cid = c.cid order by m.id desc limit 1) l on true`.execute(trx);
-  const before = new Map<string, MessageLink | null>(newest.rows.map((r) => [r.cid, r.id === null ? null : { id: r.id, createdAt: Number(r.created_at) }]));
+  // Lock, then read the newest messages, in one round trip (migration 13 says why a function).
+  const newest = await sql<{ head_cid: string; head_id: string | null; head_created_at: number | null }>`select * from parley_chain_heads(cast(${cids} as text[]))`.execute(trx);
+  const before = new Map<string, MessageLink | null>(newest.rows.map((r) => [r.head_cid, r.head_id === null ? null : { id: r.head_id, createdAt: Number(r.head_created_at) }]));
   const last = new Map<string, string | undefined>([...before].map(([cid, link]) => [cid, link?.id]));
   const ids = items.map(({ record }) => {
     const prev = last.get(record.cid);
@@ -107,13 +93,23 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
     ctx.db.transaction().execute(async (trx) => {
       const chain = ctx.orderAcrossNodes === true ? await chainBatch(trx, items) : undefined;
       if (chain) items = items.map((i, n) => (i.record._id === chain.ids[n] ? i : { ...i, record: { ...i.record, _id: chain.ids[n] ?? i.record._id } }));
-      const inserted = await trx
+      // The insert and the conversations' updated_at move are one statement (one round trip):
+      // each conversation's updated_at becomes its newest inserted message's created_at, never
+      // moved backwards; retried duplicates (not inserted) move nothing. PostgreSQL syntax (a
+      // data-modifying WITH): SQLite batches go to its writer thread instead.
+      const insert = trx
         .insertInto('messages')
         .values(items.map((i) => toRow(i.record)))
         .onConflict((oc) => oc.doNothing())
-        .returning('id')
-        .execute();
-      const fresh = new Set(inserted.map((r) => r.id));
+        .returning(['id', 'cid', 'organization_id', 'created_at'])
+        .compile();
+      const inserted = await trx.executeQuery<{ id: string }>(
+        CompiledQuery.raw(
+          `with ins as (${insert.sql}), touched as (update conversations c set updated_at = n.at from (select cid, organization_id, max(created_at) as at from ins group by cid, organization_id) n where c.id = n.cid and c.organization_id = n.organization_id and c.updated_at < n.at) select id from ins`,
+          [...insert.parameters],
+        ),
+      );
+      const fresh = new Set(inserted.rows.map((r) => r.id));
       const kept = items.filter((i) => fresh.has(i.record._id));
       const hidden = kept.flatMap(({ record, hiddenFor }) => hiddenFor.map((user_id) => ({ mid: record._id, user_id, cid: record.cid })));
       if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
@@ -123,13 +119,6 @@ function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
       // A group of 50 with 20 devices each queues 1,000 rows per message: insert in slices, so a
       // batch of such messages stays under PostgreSQL's 65,535 parameters per statement.
       for (let at = 0; at < inbox.length; at += INBOX_SLICE) await trx.insertInto('encrypted_inbox').values(inbox.slice(at, at + INBOX_SLICE)).onConflict((oc) => oc.doNothing()).execute();
-      // Newest created_at per conversation becomes its updated_at (never moved backwards).
-      const newest = new Map<string, { org: string; at: number }>();
-      for (const { record } of kept) {
-        const cur = newest.get(record.cid);
-        if (!cur || cur.at < record.created_at) newest.set(record.cid, { org: record.organization_id, at: record.created_at });
-      }
-      await touchConversations(trx, newest);
       const results: (MessagesTable | ChainedInsert | null)[] = [];
       // Each new message's predecessor: the previous new one of its conversation in this batch,
       // or the newest stored before it (duplicates were not inserted, so they are skipped).

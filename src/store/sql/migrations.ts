@@ -332,6 +332,31 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       )`,
     ],
   },
+  {
+    version: 13,
+    name: 'conversation chain heads (cluster)',
+    statements: [
+      // Cluster mode (PostgreSQL): one round trip locks a batch's conversation rows, in id order
+      // so that batches of different nodes cannot deadlock, and then reads each one's newest
+      // message. The newest message must be read after the lock is granted: a VOLATILE plpgsql
+      // function takes a fresh snapshot per statement, where a single SELECT … FOR UPDATE joined
+      // with the messages would return the messages as they were before it waited.
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_chain_heads(conversation_ids text[])
+          returns table (head_cid text, head_id text, head_created_at bigint)
+          language plpgsql volatile as $fn$
+          begin
+            perform 1 from conversations c where c.id = any(conversation_ids) order by c.id for update;
+            return query
+              select w.cid, l.id, l.created_at
+              from unnest(conversation_ids) as w(cid)
+              left join lateral (select m.id, m.created_at from messages m where m.cid = w.cid order by m.id desc limit 1) l on true;
+          end
+          $fn$`,
+      },
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */
