@@ -16,9 +16,11 @@ import { ROOT, waitReady, type Proc } from '../process/helpers.js';
 /** What the install needs from the repository (the Dockerfile copies the same). */
 const TREE = ['src', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 
-/** `node scripts/start.mjs` (what `npm start` runs) in `dir`, with exactly `env`. */
-function start(dir: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['scripts/start.mjs'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node scripts/start.mjs` (what `npm start` runs), or `npm start` itself, in `dir`, with exactly `env`. */
+function start(dir: string, env: Record<string, string>, viaNpm = false): Proc {
+  const [command, args] = viaNpm ? ['npm', ['start', '--silent']] : [process.execPath, ['scripts/start.mjs']];
+  // A process group of its own: the cleanup kills whatever it left (a server orphaned by npm).
+  const child = spawn(command, args, { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -26,11 +28,20 @@ function start(dir: string, env: Record<string, string>): Proc {
   return { child, output: () => out, exited };
 }
 
+/** SIGKILLs the process group `start` made, ignoring one already gone. */
+function killGroup(proc: Proc): void {
+  try {
+    if (proc.child.pid !== undefined) process.kill(-proc.child.pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
 /** Starts the tree, waits for /readyz, runs `use`, then stops it with SIGTERM and expects a graceful exit 0. */
-async function served(dir: string, use: (port: number, proc: Proc) => Promise<void>, buildMs = 0): Promise<string> {
+async function served(dir: string, use: (port: number, proc: Proc) => Promise<void>, { buildMs = 0, viaNpm = false } = {}): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-prod-data-'));
   const port = await freePort();
-  const proc = start(dir, { APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  const proc = start(dir, { APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, viaNpm);
   try {
     await waitReady(port, proc, 20_000 + buildMs);
     await use(port, proc);
@@ -40,7 +51,7 @@ async function served(dir: string, use: (port: number, proc: Proc) => Promise<vo
     assert.match(proc.output(), /"msg":"shutting down".*"msg":"parley stopped"/s, 'SIGTERM reached the server, which stopped gracefully');
     return proc.output();
   } finally {
-    proc.child.kill('SIGKILL');
+    killGroup(proc);
     await proc.exited;
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -81,7 +92,7 @@ describe('a production install: built, dev dependencies pruned, started with npm
       let stamp = '';
       let builtAt = 0;
       await t.test('the first start finds no dist/, builds it, stamps it and serves', async () => {
-        const out = await served(dir, () => Promise.resolve(), 180_000);
+        const out = await served(dir, () => Promise.resolve(), { buildMs: 180_000 });
         assert.match(out, /parley: building \(dist\/ has not been built\)/);
         stamp = readFileSync(stampPath, 'utf8');
         builtAt = statSync(mainPath).mtimeMs;
@@ -123,6 +134,11 @@ describe('a production install: built, dev dependencies pruned, started with npm
         });
         assert.doesNotMatch(out, /parley: building/);
         assert.equal(readFileSync(stampPath, 'utf8'), stamp);
+      });
+
+      await t.test('npm start: SIGTERM to npm itself reaches the server, which stops gracefully; npm exits 0', async () => {
+        const out = await served(dir, () => Promise.resolve(), { viaNpm: true });
+        assert.doesNotMatch(out, /parley: building/);
       });
 
       await t.test("the server's exit code comes through npm start's script (a configuration error exits 2)", async () => {
