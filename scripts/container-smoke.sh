@@ -115,6 +115,7 @@ make_bases() {
     changes+=(--change 'ENV npm_config_cafile=/usr/local/share/parley-build/npm-ca.crt')
   fi
   tar -C "$bd" -c . | pm import "${changes[@]}" - "$BUILD_BASE" >/dev/null
+  rm -rf "$rt" "$bd"   # imported; only the debootstrap result is kept for the next time
 }
 
 BUILD_ARGS=()
