@@ -32,7 +32,12 @@ export class S3ObjectStorage implements ObjectStorage {
       throw new Error(`S3 bucket "${this.opts.bucket}" is not usable: HEAD answered ${String(head.status)}${head.status === 404 ? ' (set S3_CREATE_BUCKET=true to create it)' : ''}`);
     }
     const created = await this.call({ method: 'PUT', key: '' });
-    if (!created.ok) throw new Error(`S3 bucket "${this.opts.bucket}" could not be created: ${String(created.status)}`);
+    if (created.ok) return;
+    // 409: the bucket exists after all, created meanwhile by another node starting with the same
+    // settings (a compose cluster starts them together); usable if HEAD now says so. A bucket
+    // of the same name owned by another account also answers 409, and fails the HEAD.
+    if (created.status === 409 && (await this.call({ method: 'HEAD', key: '' })).ok) return;
+    throw new Error(`S3 bucket "${this.opts.bucket}" could not be created: ${String(created.status)}`);
   }
 
   uploadUrl(meta: StoredObjectMeta, now: number): string {

@@ -133,6 +133,27 @@ describe('deploy/: compose file, Dockerfile, .env.example and nginx config agree
     for (const node of nodes) assert.equal(map(deps[node], node).condition, 'service_healthy');
   });
 
+  it('stores files in the bundled MinIO: nodes hold its key pair, reach it at S3_ENDPOINT, and wait for it', () => {
+    const minioName = Object.keys(services).find((name) => /^minio\/minio[:@]/.test(str(map(services[name], name).image, `${name} image`)));
+    assert.ok(minioName, 'a MinIO service');
+    const minio = map(services[minioName], minioName);
+    const minioEnv = map(minio.environment, 'minio environment');
+    assert.ok(minio.healthcheck, 'MinIO has a healthcheck');
+    const endpoint = new URL(envExample.get('S3_ENDPOINT') ?? '');
+    assert.equal(endpoint.hostname, minioName, '.env.example points S3_ENDPOINT at the MinIO service');
+    assert.ok(list(minio.ports, 'minio ports').some((p) => str(p, 'port').endsWith(`:${endpoint.port}`)), 'MinIO is published on the port of S3_ENDPOINT, for clients');
+    for (const node of nodes) {
+      const env = map(map(services[node], node).environment, `${node} environment`);
+      const config = loadConfig(containerEnv(node));
+      assert.ok(['s3', 'minio'].includes(config.storageDriver), `${node} stores files in S3 (${config.storageDriver})`);
+      assert.equal(config.s3CreateBucket, true, 'the first node creates the bucket');
+      assert.equal(str(env.S3_ENDPOINT, 'S3_ENDPOINT'), '${S3_ENDPOINT:?set S3_ENDPOINT in .env}');
+      assert.equal(str(env.S3_ACCESS_KEY, 'S3_ACCESS_KEY'), str(minioEnv.MINIO_ROOT_USER, 'MINIO_ROOT_USER'), `${node} uses MinIO's key`);
+      assert.equal(str(env.S3_SECRET_KEY, 'S3_SECRET_KEY'), str(minioEnv.MINIO_ROOT_PASSWORD, 'MINIO_ROOT_PASSWORD'), `${node} uses MinIO's secret`);
+      assert.equal(map(map(map(services[node], node).depends_on, 'depends_on')[minioName], minioName).condition, 'service_healthy');
+    }
+  });
+
   it("points nginx at exactly the compose nodes, with deploy/nginx/parley.conf mounted as its site", () => {
     const upstream = conf.filter((d) => d.context.join('/') === 'upstream parley' && d.name === 'server').map((d) => d.args[0]);
     assert.deepEqual(upstream, nodes.map((n) => `${n}:${String(loadConfig(containerEnv(n)).port)}`));
@@ -158,14 +179,33 @@ describe('deploy/: compose file, Dockerfile, .env.example and nginx config agree
     assert.deepEqual(conf.filter((d) => d.name === 'proxy_set_header').map((d) => d.args[0]).sort(), ['Connection', 'Host', 'Upgrade', 'X-Forwarded-For']);
   });
 
-  it('builds the image from node:20 with npm ci and npm run build, and runs the built bin', () => {
-    assert.match(dockerfile, /^FROM node:20\S* AS build$/m);
+  it('builds the image from node:20 (a build argument) with npm ci and npm run build, and runs the built bin', () => {
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm$/m);
+    assert.match(dockerfile, /^ARG NODE_RUNTIME_IMAGE=node:20-bookworm-slim$/m, 'the same Debian release as the build stage, so its native modules load');
+    assert.match(dockerfile, /^FROM \$\{NODE_IMAGE\} AS build$/m);
+    assert.match(dockerfile, /^FROM \$\{NODE_RUNTIME_IMAGE\}$/m);
     assert.match(dockerfile, /^RUN npm ci$/m);
-    assert.match(dockerfile, /^RUN npm run build\b/m);
+    assert.match(dockerfile, /^RUN npm run build && npm prune --omit=dev$/m);
     const pkg = JSON.parse(read('package.json')) as { bin: { parley: string }; scripts: { build: string } };
-    assert.equal(pkg.scripts.build, 'tsc -p tsconfig.build.json');
+    assert.equal(pkg.scripts.build, 'node scripts/build.mjs');
+    assert.match(read('scripts/build.mjs'), /from '\.\/build-state\.mjs'/);
+    assert.doesNotMatch(read('scripts/build-state.mjs'), /from '\.\//, 'build-state.mjs imports nothing else from scripts/');
+    assert.match(dockerfile, /^COPY scripts\/build\.mjs scripts\/build-state\.mjs \.\/scripts\/$/m, 'the build script is in the build stage');
     assert.deepEqual((JSON.parse(read('tsconfig.build.json')) as { include: string[] }).include, ['src'], 'the build needs only src/, which the Dockerfile copies');
     assert.match(dockerfile, /^COPY src \.\/src$/m);
     assert.match(dockerfile, new RegExp(`^CMD \\["node", "${pkg.bin.parley.replace('.', '\\.')}"\\]$`, 'm'));
+  });
+
+  it('runs as a non-root user with /data as a volume, a /readyz health check and SIGTERM as the stop signal', () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    assert.match(runtime, /^USER node$/m);
+    assert.match(runtime, /^VOLUME \/data$/m);
+    assert.ok(runtime.indexOf('chown -R node:node /data') < runtime.indexOf('VOLUME /data'), 'chown before VOLUME: later build steps would not reach the volume');
+    assert.match(runtime, /^ENV .*\bDATA_DIR=\/data\b/m);
+    assert.match(runtime, /^STOPSIGNAL SIGTERM$/m);
+    const check = /^HEALTHCHECK (.*\\\n)*.*$/m.exec(runtime)?.[0] ?? '';
+    // The port as the config reads it: the first of its names that is set and not empty, else the default.
+    const port = `\${${[...CONFIG_DEFINITIONS.port.env.map((n) => `e.${n}`), String(CONFIG_DEFINITIONS.port.default)].join(' || ')}}`;
+    assert.ok(check.includes(`http://127.0.0.1:${port}/readyz`), `HEALTHCHECK asks /readyz on ${port}: ${check}`);
   });
 });
