@@ -19,7 +19,7 @@ const REASONS = {
  * its own must not leave them valid) and closes the user's sockets on every node; without
  * `userId`, closes the sockets of every online user of the organization. `reason` is `revoked`
  * (default; close code 4002), `password` (4002) or `deleted` (4001). `users` counts the users
- * that were online.
+ * that were online as this node saw it.
  */
 export function adminSessionRoutes(sessions: LocalSessions, forgetCachedReads: () => void): HttpRoutes {
   return (app, ctx) => {
@@ -33,14 +33,18 @@ export function adminSessionRoutes(sessions: LocalSessions, forgetCachedReads: (
         const why = REASONS[reason as keyof typeof REASONS];
         forgetCachedReads();
         const directory: SessionDirectory = ctx.deps.sessions;
-        let targets: string[];
-        if (userId === undefined) targets = directory.onlineUserIds(organizationId);
-        else {
-          if (await ctx.deps.store.users.byId(organizationId, userId)) await ctx.deps.tokens.revokeUser(userId);
-          targets = directory.isOnline(organizationId, userId) ? [userId] : [];
+        if (userId === undefined) {
+          // This node's view of who is online anywhere: a device that connected elsewhere a moment
+          // ago may not be in it yet (its tokens are gone with the organization's users, though).
+          const online = directory.onlineUserIds(organizationId);
+          for (const id of online) sessions.closeUser(organizationId, id, why.code, why.reason);
+          return { success: true, users: online.length };
         }
-        for (const id of targets) sessions.closeUser(organizationId, id, why.code, why.reason);
-        return { success: true, users: targets.length };
+        if (await ctx.deps.store.users.byId(organizationId, userId)) await ctx.deps.tokens.revokeUser(userId);
+        const online = directory.isOnline(organizationId, userId);
+        // Told to every node even when this one has not yet heard of the user's newest socket.
+        sessions.closeUser(organizationId, userId, why.code, why.reason);
+        return { success: true, users: online ? 1 : 0 };
       } catch (err) {
         return sendHttpError(reply, ctx, err);
       }
