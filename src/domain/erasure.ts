@@ -13,6 +13,13 @@ export interface ErasureOptions {
   readonly batch?: number;
   readonly now?: number;
   readonly progress?: ErasureProgress;
+  /**
+   * After each step, wait as long as the step took, so other writers get at least half of the
+   * store's write time. For SQLite, where one writer holds the whole database: a server's
+   * message writes would otherwise wait for the whole deletion, since its busy retries keep
+   * missing the gaps between steps.
+   */
+  readonly yieldToWriters?: boolean;
 }
 
 /** What deleting an organization removed. */
@@ -39,21 +46,39 @@ const DEPENDENT_TABLES = new Set(['message_statuses', 'message_reactions', 'mess
 
 const sum = (counts: RowCounts, skip: ReadonlySet<string> = new Set()): number => Object.entries(counts).reduce((s, [table, n]) => s + (skip.has(table) ? 0 : n), 0);
 
+/** Longest pause between two steps, ms. */
+const MAX_PAUSE_MS = 250;
+
+/** Runs one step of a bulk change, then (with `yieldToWriters`) leaves the store to others as long. */
+export type StepRunner = <T>(work: () => Promise<T>) => Promise<T>;
+
+/** The step runner for these options (see ErasureOptions.yieldToWriters); other bulk commands use it too. */
+export function stepRunner(opts: Pick<ErasureOptions, 'yieldToWriters'>): StepRunner {
+  if (opts.yieldToWriters !== true) return (work) => work();
+  return async (work) => {
+    const started = performance.now();
+    const result = await work();
+    const pause = Math.min(MAX_PAUSE_MS, performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    return result;
+  };
+}
+
 /** Deletes the files (bytes first, then rows, as the periodic cleanup does) that `next` pages out. */
-async function deleteFiles(store: Store, storage: ObjectStorage | undefined, next: () => Promise<string[]>, progress: ErasureProgress): Promise<void> {
+async function deleteFiles(store: Store, storage: ObjectStorage | undefined, next: () => Promise<string[]>, progress: ErasureProgress, step: StepRunner): Promise<void> {
   for (;;) {
     const ids = await next();
     if (ids.length === 0) return;
     if (storage) await storage.delete(ids);
-    await store.files.delete(ids);
+    await step(() => store.files.delete(ids));
     progress.tick(ids.length);
   }
 }
 
 /** Deletes messages of `cid` (only those `from` sent, when given) in bounded steps. */
-async function deleteMessages(store: Store, orgId: string, which: { cid?: string; from?: string }, batch: number, progress: ErasureProgress): Promise<void> {
+async function deleteMessages(store: Store, orgId: string, which: { cid?: string; from?: string }, batch: number, progress: ErasureProgress, step: StepRunner): Promise<void> {
   for (;;) {
-    const n = await store.admin.deleteMessages(orgId, which, batch);
+    const n = await step(() => store.admin.deleteMessages(orgId, which, batch));
     if (n === 0) return;
     progress.tick(n);
   }
@@ -69,15 +94,16 @@ async function deleteMessages(store: Store, orgId: string, which: { cid?: string
 export async function eraseOrganization(store: Store, storage: ObjectStorage | undefined, orgId: string, opts: ErasureOptions = {}): Promise<OrganizationErasure> {
   const batch = opts.batch ?? DEFAULT_BATCH;
   const progress = opts.progress ?? NO_PROGRESS;
+  const step = stepRunner(opts);
   const removed = await store.admin.countOrganization(orgId);
   progress.setTotal(sum(removed, DEPENDENT_TABLES));
-  await deleteFiles(store, storage, () => store.admin.fileIds(orgId, { limit: batch }), progress);
+  await deleteFiles(store, storage, () => store.admin.fileIds(orgId, { limit: batch }), progress, step);
   for (;;) {
     const cids = await store.admin.conversationIds(orgId, { limit: batch });
     if (cids.length === 0) break;
     for (const cid of cids) {
-      await deleteMessages(store, orgId, { cid }, batch, progress);
-      await store.conversations.delete(orgId, cid);
+      await deleteMessages(store, orgId, { cid }, batch, progress, step);
+      await step(() => store.conversations.delete(orgId, cid));
       progress.tick();
     }
   }
@@ -85,10 +111,10 @@ export async function eraseOrganization(store: Store, storage: ObjectStorage | u
   // meanwhile (a client of the organization still connected to a running server).
   let from: string | undefined;
   for (;;) {
-    const step = await store.admin.deleteOrganizationRows(orgId, batch, from);
-    if (step) {
-      from = step.table;
-      progress.tick(step.count);
+    const done = await step(() => store.admin.deleteOrganizationRows(orgId, batch, from));
+    if (done) {
+      from = done.table;
+      progress.tick(done.count);
       continue;
     }
     if (from === undefined) break;
@@ -112,6 +138,7 @@ export async function eraseUser(store: Store, storage: ObjectStorage | undefined
   const batch = opts.batch ?? DEFAULT_BATCH;
   const progress = opts.progress ?? NO_PROGRESS;
   const now = opts.now ?? Date.now();
+  const step = stepRunner(opts);
   const counts = await store.admin.countUser(orgId, userId);
   if (opts.keepMessages === true) {
     progress.setTotal(1);
@@ -120,7 +147,7 @@ export async function eraseUser(store: Store, storage: ObjectStorage | undefined
     return { removed, conversationsDeleted: 0, ownershipsHandedOver: 0 };
   }
   progress.setTotal((counts.messages ?? 0) + (counts.files ?? 0) + (counts.conversation_participants ?? 0) + 1);
-  await deleteFiles(store, storage, () => store.admin.fileIds(orgId, { limit: batch, userId }), progress);
+  await deleteFiles(store, storage, () => store.admin.fileIds(orgId, { limit: batch, userId }), progress, step);
   const cids: string[] = [];
   for (let page = await store.admin.conversationIds(orgId, { limit: batch, userId }); page.length > 0; ) {
     cids.push(...page);
@@ -132,20 +159,20 @@ export async function eraseUser(store: Store, storage: ObjectStorage | undefined
     const conv = await store.conversations.byId(orgId, cid);
     await store.participants.remove(orgId, cid, [userId]);
     if (conv && (await store.participants.list(cid)).length === 0) {
-      await deleteMessages(store, orgId, { cid }, batch, progress);
-      await store.conversations.delete(orgId, cid);
+      await deleteMessages(store, orgId, { cid }, batch, progress, step);
+      await step(() => store.conversations.delete(orgId, cid));
       conversationsDeleted += 1;
     } else {
       if (conv && conv.type !== 'u' && conv.owner_id === userId) {
         await handOverOwnership(store, conv, now);
         ownershipsHandedOver += 1;
       }
-      await deleteMessages(store, orgId, { cid, from: userId }, batch, progress);
+      await deleteMessages(store, orgId, { cid, from: userId }, batch, progress, step);
     }
     progress.tick();
   }
   // Messages in conversations the user had already left.
-  await deleteMessages(store, orgId, { from: userId }, batch, progress);
+  await deleteMessages(store, orgId, { from: userId }, batch, progress, step);
   await store.admin.deleteUserRows(orgId, userId, { activity: true });
   progress.tick();
   return { removed: counts, conversationsDeleted, ownershipsHandedOver };

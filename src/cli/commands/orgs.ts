@@ -112,7 +112,7 @@ async function deleteOrganization(args: ParsedArgs, ctx: CommandContext): Promis
   const progress = ctx.out.progress(`deleting organization ${org.name}`);
   let result;
   try {
-    result = await eraseOrganization(ctx.store, storage, org._id, { batch: args.int('batch', 500), progress, now: ctx.now() });
+    result = await eraseOrganization(ctx.store, storage, org._id, { batch: args.int('batch', 500), progress, now: ctx.now(), yieldToWriters: ctx.store.dialect === 'sqlite' });
   } finally {
     progress.done();
   }
@@ -138,9 +138,10 @@ const remove: StoreCommand = {
     'file (bytes and records), push subscription, queued push, push event, token, conversation',
     'handler, key bundle and inbox, block list, address book and operations-log row of the',
     'organization, then the organization. Other organizations are not touched. Without --yes it',
-    'only shows what it would delete (exit code 1). Works in small transactions, so a running',
-    'server keeps serving; run it again to finish an interrupted deletion. Afterwards a running',
-    'server is asked to close the sockets of the organization\'s users.',
+    'only shows what it would delete (exit code 1). Works in small transactions (on SQLite with',
+    'pauses between them), so a running server keeps serving; run it again to finish an',
+    'interrupted deletion. Afterwards a running server is asked to close the sockets of the',
+    'organization\'s users.',
     'Example: npm run admin -- org delete Acme --yes',
   ].join('\n'),
   flags: {

@@ -1,3 +1,4 @@
+import { stepRunner } from '../../domain/erasure.js';
 import type { PushOutboxEntry, PushOutboxState } from '../../store/store.js';
 import { UsageError, parseDuration, type FlagSpecs, type ParsedArgs } from '../args.js';
 import type { CommandContext, StoreCommand } from '../command.js';
@@ -136,10 +137,12 @@ const purge: StoreCommand = {
     const createdBefore = olderThan === undefined ? undefined : now - parseDuration(olderThan, '--older-than');
     const progress = ctx.out.progress('purging pushes', stats.total);
     const batch = Math.max(1, args.int('batch', 1000));
+    // On SQLite, pauses between batches let a running server's writes through (see stepRunner).
+    const step = stepRunner({ yieldToWriters: ctx.store.dialect === 'sqlite' });
     let purged = 0;
     try {
       for (;;) {
-        const n = await ctx.store.pushOutbox.purge({ ...(createdBefore === undefined ? {} : { createdBefore }), ...(orgId === undefined ? {} : { orgId }) }, batch);
+        const n = await step(() => ctx.store.pushOutbox.purge({ ...(createdBefore === undefined ? {} : { createdBefore }), ...(orgId === undefined ? {} : { orgId }) }, batch));
         if (n === 0) break;
         purged += n;
         progress.tick(n);

@@ -246,7 +246,7 @@ const remove: StoreCommand = {
     const progress = ctx.out.progress(`deleting user ${user.login}`);
     let result;
     try {
-      result = await eraseUser(ctx.store, storage, user.organization_id, user._id, { keepMessages, batch: args.int('batch', 500), progress, now: ctx.now() });
+      result = await eraseUser(ctx.store, storage, user.organization_id, user._id, { keepMessages, batch: args.int('batch', 500), progress, now: ctx.now(), yieldToWriters: ctx.store.dialect === 'sqlite' });
     } finally {
       progress.done();
     }
