@@ -78,7 +78,7 @@ export function cliBackends(): CliBackend[] {
       skip: undefined,
       setup() {
         const { env, dataDir, cleanup } = freshEnv();
-        return Promise.resolve({ env, dataDir, open: () => openSqliteStore({ dataDir, threads: false }), cleanup: () => Promise.resolve(cleanup()) });
+        return Promise.resolve({ env, dataDir, open: () => openSqliteStore({ dataDir }), cleanup: () => Promise.resolve(cleanup()) });
       },
     },
     {

@@ -34,8 +34,9 @@ export interface SqliteOptions {
   readonly checkpointIntervalMs?: number;
   /**
    * False: no message-writer or checkpoint thread, for short-lived tools (the admin CLI), which
-   * would wait longer for the threads to start than for their own work. Message batches are then
-   * written on the main connection, and SQLite checkpoints the WAL itself.
+   * would wait longer for the threads to start than for their own work. Such a store cannot
+   * insert messages (the writer thread is SQLite's only message writer): `messages.insert`
+   * rejects. SQLite checkpoints the WAL itself.
    */
   readonly threads?: boolean;
 }
@@ -63,7 +64,8 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   await migrate(db, forDialect(MIGRATIONS, 'sqlite'));
   if (opts.threads === false) {
     file.pragma('wal_autocheckpoint = 1000');
-    return createSqlStore(db, sqliteDialect, () => db.destroy());
+    const noWriter = (): Promise<never> => Promise.reject(new Error('this SQLite store was opened without its writer thread (threads: false): it cannot insert messages'));
+    return createSqlStore(db, sqliteDialect, () => db.destroy(), { messageWriter: noWriter });
   }
   const channel = new MessageChannel();
   const writer = new SqliteMessageWriter({ file: path, synchronous: opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', walSizeLimitBytes: WAL_SIZE_LIMIT, checkpoints: channel.port1 });
