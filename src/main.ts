@@ -6,7 +6,6 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, aiProvider, isClustered, loadConfig, workerCount, type Config } from './config/config.js';
 import type { TextGenerator } from './ai/provider.js';
 import { ChatAssistant } from './domain/assistant.js';
-import { join } from 'node:path';
 import { DeliveryService } from './domain/delivery.js';
 import { DeliveryRecovery } from './domain/delivery-recovery.js';
 import { FileService } from './domain/files.js';
@@ -19,8 +18,6 @@ import { ServerStats } from './domain/server-stats.js';
 import { MemoryStatsStore } from './domain/stats-store.js';
 import { TokenService } from './domain/tokens.js';
 import { LocalObjectStorage } from './files/local-storage.js';
-import { S3ObjectStorage } from './files/s3-storage.js';
-import type { ObjectStorage } from './files/storage.js';
 import type { HandlerDeps } from './handlers/define.js';
 import { HANDLERS } from './handlers/index.js';
 import type { Mailer } from './mail/mailer.js';
@@ -28,7 +25,6 @@ import type { PushSender } from './push/sender.js';
 import { PushWorker } from './push/worker.js';
 import { WorkerSandbox } from './sandbox/worker-pool.js';
 import { cachedStore } from './store/cache/cached-store.js';
-import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
 import { TrustedProxies } from './transport/client-address.js';
 import { Dispatcher } from './transport/dispatch.js';
@@ -37,11 +33,13 @@ import { Metrics } from './transport/metrics.js';
 import { adminActivityRoutes } from './transport/routes/admin-activity.js';
 import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
+import { adminSessionRoutes } from './transport/routes/admin-sessions.js';
 import { adminStatsRoutes } from './transport/routes/admin-stats.js';
 import { authRoutes } from './transport/routes/auth.js';
 import { localFileRoutes } from './transport/routes/files.js';
 import { LocalSessions } from './transport/sessions.js';
 import { joinCluster, type ClusterMembership } from './main-cluster.js';
+import { createStorage, openStore } from './main-drivers.js';
 import { isWorker, runWorkers } from './main-workers.js';
 import { attachWebSocket } from './transport/ws.js';
 
@@ -52,44 +50,6 @@ export interface ParleyNode {
   readonly store: Store;
   /** Graceful stop: refuse new work, finish in-flight requests, close sockets, close the store. */
   close(): Promise<void>;
-}
-
-/** Opens the store the config selects: PostgreSQL for a postgres:// DATABASE_URL, else SQLite. */
-async function openStore(config: Config, log: Logger): Promise<Store> {
-  if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
-  // Optional drivers are imported only when configured, so the default start loads none of them.
-  const { openPostgresStore } = await import('./store/postgres/index.js');
-  return openPostgresStore({ url: config.databaseUrl, orderAcrossNodes: isClustered(config), onIdleError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced') });
-}
-
-/** The file storage STORAGE_DRIVER selects; `baseUrl` is read per URL (the port is known only after listen). */
-function createStorage(config: Config, store: Store, baseUrl: () => string): ObjectStorage {
-  switch (config.storageDriver) {
-    case 'local':
-      return new LocalObjectStorage({
-        dir: join(config.dataDir, 'files'),
-        baseUrl,
-        secret: config.fileUrlSecret,
-        uploadTtlSeconds: config.fileUploadUrlExpiresIn,
-        downloadTtlSeconds: config.fileDownloadUrlExpiresIn,
-        lookup: (id) => store.files.byObjectId(id),
-        markUploaded: (id, now) => store.files.markUploaded(id, now),
-      });
-    case 's3':
-    case 'minio':
-    case 'spaces':
-      return new S3ObjectStorage({
-        endpoint: config.s3Endpoint,
-        region: config.s3Region,
-        bucket: config.s3BucketName ?? '',
-        accessKeyId: config.s3AccessKey ?? '',
-        secretAccessKey: config.s3SecretKey ?? '',
-        pathStyle: config.s3ForcePathStyle || config.storageDriver === 'minio',
-        createBucket: config.s3CreateBucket,
-        uploadTtlSeconds: config.fileUploadUrlExpiresIn,
-        downloadTtlSeconds: config.fileDownloadUrlExpiresIn,
-      });
-  }
 }
 
 async function createMailer(config: Config): Promise<Mailer | undefined> {
@@ -172,7 +132,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   // A single node owns every write, so reads of conversations, memberships, blocks and users are
   // cached. In a cluster another node may change them at any time: every read goes to PostgreSQL.
   const rawStore = await openStore(config, log);
-  const store = clustered ? rawStore : cachedStore(rawStore);
+  const cached = clustered ? undefined : cachedStore(rawStore);
+  const store = cached ?? rawStore;
   await ensureDefaultOrganization(store.organizations, Date.now());
   const sessions = new LocalSessions();
   const metrics = new Metrics(() => sessions.size);
@@ -271,6 +232,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     adminMessageRoutes,
     adminActivityRoutes,
     adminStatsRoutes(stats),
+    adminSessionRoutes(sessions, () => cached?.forget()),
     ...(storage instanceof LocalObjectStorage ? [localFileRoutes(storage)] : []),
   ]);
   const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, {

@@ -142,9 +142,10 @@ export class FileService {
 
   /**
    * Deletes files never attached to anything within the configured time: bytes first, then the
-   * rows, so a crash in between only repeats the (idempotent) byte deletion. Returns how many.
+   * rows, so a crash in between only repeats the (idempotent) byte deletion. Returns how many;
+   * `onRemoved` hears each batch's count (the admin CLI's progress bar).
    */
-  async cleanup(now: number, batch = 500): Promise<number> {
+  async cleanup(now: number, batch = 500, onRemoved?: (count: number) => void): Promise<number> {
     let removed = 0;
     for (;;) {
       const due = await this.files.unlinked(now - this.rules.unattachedMs, batch);
@@ -153,6 +154,7 @@ export class FileService {
       await this.storage.delete(ids);
       await this.files.delete(ids);
       removed += ids.length;
+      onRemoved?.(ids.length);
       this.log.info({ count: ids.length }, 'removed files never attached');
       if (due.length < batch) return removed;
     }

@@ -53,6 +53,54 @@ export interface PushOutboxStore {
   markFailed(id: string, nextAttemptAt: number, sentTo?: readonly string[]): Promise<void>;
   /** Number of rows waiting (for /metrics). */
   count(): Promise<number>;
+  /** Counts by state and the oldest rows (operators: `push inspect`), of one organization or all. */
+  stats(now: number, orgId?: string): Promise<PushOutboxStats>;
+  /** Rows oldest first (by id), with their state at `now` (operators: `push list`). */
+  list(query: PushOutboxQuery, now: number): Promise<PushOutboxEntry[]>;
+  /**
+   * Makes rows that have been tried and wait for their next try due at `now` (operators, after
+   * fixing push credentials); with `resetAttempts` they also get all their tries back. A row in
+   * the middle of a try cannot be told from one waiting for a retry, so it may be sent once more.
+   * Returns how many rows changed.
+   */
+  retryNow(now: number, query: { orgId?: string; ids?: readonly string[]; resetAttempts?: boolean }): Promise<number>;
+  /**
+   * Removes up to `limit` rows created before `createdBefore` (all ages when absent), of one
+   * organization or all, oldest first; returns how many (0: none left). Operators call it in a loop.
+   */
+  purge(query: { createdBefore?: number; orgId?: string }, limit: number): Promise<number>;
+}
+
+/**
+ * The state of an outbox row at some moment. Sent and given-up pushes are removed from the
+ * outbox, so these are the only states a row has: `new` (never tried, due), `due` (tried before,
+ * due again), `waiting` (tried; its next try, or the lease of a try in progress, is in the future).
+ */
+export type PushOutboxState = 'new' | 'due' | 'waiting';
+
+export interface PushOutboxStats {
+  readonly total: number;
+  readonly byState: Readonly<Record<PushOutboxState, number>>;
+  /** created_at of the oldest row, if any. */
+  readonly oldestCreatedAt: number | null;
+  /** created_at of the oldest row that is due (new or due), if any: how far sending lags. */
+  readonly oldestDueCreatedAt: number | null;
+  /** The most tries any row has had. */
+  readonly maxAttempts: number;
+}
+
+export interface PushOutboxQuery {
+  readonly limit: number;
+  readonly afterId?: string;
+  readonly orgId?: string;
+  readonly userId?: string;
+  readonly state?: PushOutboxState;
+}
+
+/** An outbox row as operators see it. */
+export interface PushOutboxEntry extends PendingPush {
+  readonly next_attempt_at: number;
+  readonly state: PushOutboxState;
 }
 
 export type PushPlatform = 'web' | 'ios' | 'android';

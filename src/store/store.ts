@@ -10,10 +10,12 @@
  * - unique-key clashes reject with `ConflictError`, never with a driver error.
  */
 
+import type { AdminStore } from './admin.js';
 import type { ConversationHandlerStore } from './conversation-handlers.js';
 import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './encryption.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
 
+export type * from './admin.js';
 export type * from './conversation-handlers.js';
 export type * from './encryption.js';
 export type * from './push.js';
@@ -46,6 +48,8 @@ export interface OrganizationStore {
   insert(org: { _id: string; name: string; now: number }): Promise<OrganizationRecord>;
   byId(id: string): Promise<OrganizationRecord | undefined>;
   byName(name: string): Promise<OrganizationRecord | undefined>;
+  /** Renames; undefined if there is no such organization, ConflictError('organization_name') if the name is taken. */
+  rename(id: string, name: string, now: number): Promise<OrganizationRecord | undefined>;
 }
 
 export interface UserRecord {
@@ -481,6 +485,8 @@ export interface Store {
   readonly encryptedDevices: EncryptedDeviceStore;
   readonly encryptedInbox: EncryptedInboxStore;
   readonly conversationHandlers: ConversationHandlerStore;
+  /** Operator listings and bulk deletions (the admin CLI only). */
+  readonly admin: AdminStore;
   /** Resolves when the store answers a trivial query (for /readyz). */
   ping(): Promise<void>;
   /** Waits for pending writes, then closes connections. */

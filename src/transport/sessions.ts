@@ -121,6 +121,18 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     this.deviceListener?.userDropped(orgId, userId, undefined, 4001, 'user deleted');
   }
 
+  /**
+   * Closes every socket of a user, here and (through the cluster layer) on every other node,
+   * with `code` and `reason` telling the clients why (admin API: sessions revoked, password
+   * reset, account deleted). Returns how many sockets closed here.
+   */
+  closeUser(orgId: string, userId: string, code: number, reason: string): number {
+    const here = this.devices(orgId, userId).size;
+    this.closeOthers(orgId, userId, undefined, code, reason);
+    this.deviceListener?.userDropped(orgId, userId, undefined, code, reason);
+    return here;
+  }
+
   /** Closes (4002) and unbinds the other sockets of `conn`'s user; `conn` stays bound. */
   dropOtherDevices(conn: Connection): void {
     const s = conn.session;

@@ -85,7 +85,7 @@ describe('the server as a process', () => {
   it('creates an organization from the admin command line, visible to the server', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-proc-'));
     try {
-      const cli = spawnScript('src/cli/admin.ts', ['org', 'create', 'Acme', 'Corp'], { DATA_DIR: dataDir });
+      const cli = spawnScript('src/cli/admin.ts', ['org', 'create', 'Acme', 'Corp', '--json'], { DATA_DIR: dataDir });
       assert.equal((await cli.exited).code, 0, cli.output());
       const orgId = (JSON.parse(cli.output()) as { organization: { _id: string; name: string } }).organization;
       assert.equal(orgId.name, 'Acme Corp');

@@ -1,4 +1,5 @@
 import type {
+  AdminStore,
   BlockStore,
   InboxEntry,
   ConversationHandlerRecord,
@@ -46,6 +47,15 @@ async function thenInvalidate<T>(write: Promise<T>, invalidate: () => void): Pro
   }
 }
 
+/** A store with read caches in front (see cachedStore). */
+export interface CachedStore extends Store {
+  /**
+   * Drops every cached read. For writes that bypass this object: the admin CLI changes the
+   * database from its own process, then asks the running node (admin API) to forget.
+   */
+  forget(): void;
+}
+
 /**
  * Wraps a store with in-memory read caches for what every `message` reads: conversation records,
  * participant lists (membership), block state between two users, user records (the sender of
@@ -58,7 +68,7 @@ async function thenInvalidate<T>(write: Promise<T>, invalidate: () => void): Pro
  * several nodes sharing a PostgreSQL store, each node must also drop entries when another node
  * writes (invalidation messages over the bus) before this cache may be used there.
  */
-export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS): Store {
+export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS): CachedStore {
   const convs = new ReadCache<ConversationRecord>(limits.conversations);
   const rosters = new ReadCache<Roster>(limits.participantLists);
   const users = new ReadCache<UserRecord>(limits.users);
@@ -174,7 +184,30 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     recordError: (orgId, cid, version, error, now) => thenInvalidate(inner.conversationHandlers.recordError(orgId, cid, version, error, now), () => handlers.invalidate(handlerKey(orgId, cid))),
   };
 
+  const forget = (): void => {
+    convs.clear();
+    rosters.clear();
+    users.clear();
+    blocks.clear();
+    handlers.clear();
+  };
+  // Bulk deletions reach users, conversations, memberships, blocks and handlers alike.
+  const admin: AdminStore = {
+    organizations: (page) => inner.admin.organizations(page),
+    users: (orgId, page) => inner.admin.users(orgId, page),
+    findUsers: (q) => inner.admin.findUsers(q),
+    countOrganization: (orgId) => inner.admin.countOrganization(orgId),
+    countUser: (orgId, userId) => inner.admin.countUser(orgId, userId),
+    conversationIds: (orgId, page) => inner.admin.conversationIds(orgId, page),
+    fileIds: (orgId, page) => inner.admin.fileIds(orgId, page),
+    deleteMessages: (orgId, which, limit) => inner.admin.deleteMessages(orgId, which, limit),
+    deleteUserRows: (orgId, userId, opts) => thenInvalidate(inner.admin.deleteUserRows(orgId, userId, opts), forget),
+    deleteOrganizationRows: (orgId, limit, fromTable) => thenInvalidate(inner.admin.deleteOrganizationRows(orgId, limit, fromTable), forget),
+  };
+
   return {
+    forget,
+    admin,
     dialect: inner.dialect,
     organizations: inner.organizations,
     users: userStore,

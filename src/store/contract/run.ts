@@ -1,5 +1,6 @@
 import { after, before, describe } from 'node:test';
 import type { Store } from '../store.js';
+import { adminContract } from './admin.contract.js';
 import { conversationHandlersContract } from './conversation-handlers.contract.js';
 import { conversationsContract } from './conversations.contract.js';
 import { encryptionContract } from './encryption.contract.js';
@@ -33,5 +34,6 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     pushContract(get);
     encryptionContract(get);
     conversationHandlersContract(get);
+    adminContract(get);
   });
 }

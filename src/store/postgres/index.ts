@@ -64,3 +64,20 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
   }
   return createSqlStore(db, postgresDialect, () => db.destroy(), { orderAcrossNodes: opts.orderAcrossNodes ?? false });
 }
+
+/**
+ * Connects once, without migrating (`admin doctor`): the server's version and the schema
+ * versions recorded in the database (empty for a database Parley never started on).
+ */
+export async function readPostgresSchemaVersions(url: string, timeoutMs: number): Promise<{ serverVersion: string; versions: number[] }> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, types });
+  await client.connect();
+  try {
+    const version = await client.query<{ server_version: string }>('show server_version');
+    const table = await client.query<{ t: string | null }>("select to_regclass('schema_migrations')::text as t");
+    const versions = table.rows[0]?.t == null ? [] : (await client.query<{ version: number }>('select version from schema_migrations')).rows.map((r) => Number(r.version));
+    return { serverVersion: version.rows[0]?.server_version ?? 'unknown', versions };
+  } finally {
+    await client.end();
+  }
+}

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import type { SqlContext, SqlDialect } from './dialect.js';
+import { SqlAdminStore } from './admin.js';
 import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
 import { SqlEncryptedDeviceStore, SqlEncryptedInboxStore } from './encryption.js';
@@ -48,6 +49,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     encryptedDevices: new SqlEncryptedDeviceStore(ctx),
     encryptedInbox: new SqlEncryptedInboxStore(ctx),
     conversationHandlers: new SqlConversationHandlerStore(ctx),
+    admin: new SqlAdminStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -367,3 +367,27 @@ export function forDialect(steps: readonly MigrationStep[], dialect: 'sqlite' | 
     statements: s.statements.map((st) => (typeof st === 'string' ? st : st[dialect])),
   }));
 }
+
+/** How a database's recorded schema versions compare with the steps this code knows. */
+export interface SchemaState {
+  /** The newest version this code knows. */
+  readonly latest: number;
+  /** The newest version the database has, 0 for none. */
+  readonly applied: number;
+  /** Known steps the database lacks: applied at the next start. */
+  readonly pending: readonly { readonly version: number; readonly name: string }[];
+  /** Versions the database has that this code does not know: it was migrated by a newer Parley. */
+  readonly unknown: readonly number[];
+}
+
+/** Compares `versions` (what schema_migrations records) with MIGRATIONS. */
+export function schemaState(versions: readonly number[]): SchemaState {
+  const have = new Set(versions);
+  const known = new Set(MIGRATIONS.map((m) => m.version));
+  return {
+    latest: Math.max(...known),
+    applied: versions.length === 0 ? 0 : Math.max(...versions),
+    pending: MIGRATIONS.filter((m) => !have.has(m.version)).map((m) => ({ version: m.version, name: m.name })),
+    unknown: versions.filter((v) => !known.has(v)).sort((a, b) => a - b),
+  };
+}

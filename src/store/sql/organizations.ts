@@ -29,4 +29,14 @@ export class SqlOrganizationStore implements OrganizationStore {
     const r = await this.ctx.db.selectFrom('organizations').selectAll().where('name', '=', name).executeTakeFirst();
     return r && toRecord(r);
   }
+
+  async rename(id: string, name: string, now: number): Promise<OrganizationRecord | undefined> {
+    try {
+      const r = await this.ctx.db.updateTable('organizations').set({ name, updated_at: now }).where('id', '=', id).returningAll().executeTakeFirst();
+      return r && toRecord(r);
+    } catch (err) {
+      if (this.ctx.dialect.uniqueViolation(err) !== undefined) throw new ConflictError('organization_name');
+      throw err;
+    }
+  }
 }

@@ -4,7 +4,8 @@ import { ConflictError } from '../store.js';
 import { likeLiteral, parseJson, type SqlContext } from './dialect.js';
 import type { UsersTable } from './schema.js';
 
-function toRecord(r: UsersTable): UserRecord {
+/** Row → record. */
+export function userFromRow(r: UsersTable): UserRecord {
   return {
     _id: r.id,
     organization_id: r.organization_id,
@@ -54,12 +55,12 @@ export class SqlUserStore implements UserStore {
     } catch (err) {
       this.conflict(err);
     }
-    return toRecord(row);
+    return userFromRow(row);
   }
 
   async byId(orgId: string, id: string): Promise<UserRecord | undefined> {
     const r = await this.ctx.db.selectFrom('users').selectAll().where('organization_id', '=', orgId).where('id', '=', id).executeTakeFirst();
-    return r && toRecord(r);
+    return r && userFromRow(r);
   }
 
   async byLogin(orgId: string, login: string): Promise<UserRecord | undefined> {
@@ -69,12 +70,12 @@ export class SqlUserStore implements UserStore {
       .where('organization_id', '=', orgId)
       .where('login_lower', '=', login.toLowerCase())
       .executeTakeFirst();
-    return r && toRecord(r);
+    return r && userFromRow(r);
   }
 
   async byEmail(orgId: string, email: string): Promise<UserRecord | undefined> {
     const r = await this.ctx.db.selectFrom('users').selectAll().where('organization_id', '=', orgId).where('email', '=', email).executeTakeFirst();
-    return r && toRecord(r);
+    return r && userFromRow(r);
   }
 
   async byIds(orgId: string, ids: readonly string[]): Promise<UserRecord[]> {
@@ -86,7 +87,7 @@ export class SqlUserStore implements UserStore {
       .where('id', 'in', [...new Set(ids)])
       .orderBy('id', 'desc')
       .execute();
-    return rows.map(toRecord);
+    return rows.map(userFromRow);
   }
 
   async update(orgId: string, id: string, patch: UserPatch, now: number): Promise<UserRecord | undefined> {
@@ -109,7 +110,7 @@ export class SqlUserStore implements UserStore {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirst();
-      return r && toRecord(r);
+      return r && userFromRow(r);
     } catch (err) {
       this.conflict(err);
     }
@@ -141,7 +142,7 @@ export class SqlUserStore implements UserStore {
       .orderBy('login_lower', 'asc')
       .limit(q.limit)
       .execute();
-    return rows.map(toRecord);
+    return rows.map(userFromRow);
   }
 
   async byEmailsOrPhones(orgId: string, emails: readonly string[], phones: readonly string[]): Promise<UserRecord[]> {
@@ -152,7 +153,7 @@ export class SqlUserStore implements UserStore {
       .where('organization_id', '=', orgId)
       .where((eb) => eb.or([...(emails.length > 0 ? [eb('email', 'in', [...new Set(emails)])] : []), ...(phones.length > 0 ? [eb('phone', 'in', [...new Set(phones)])] : [])]))
       .execute();
-    return rows.map(toRecord);
+    return rows.map(userFromRow);
   }
 
   async setRecentActivity(orgId: string, id: string, unixSeconds: number): Promise<void> {

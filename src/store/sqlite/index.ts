@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -32,6 +32,13 @@ export interface SqliteOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** Time between WAL checkpoints, made by a thread of their own (ms; default 1 s). */
   readonly checkpointIntervalMs?: number;
+  /**
+   * False: no message-writer or checkpoint thread, for short-lived tools (the admin CLI), which
+   * would wait longer for the threads to start than for their own work. Such a store cannot
+   * insert messages (the writer thread is SQLite's only message writer): `messages.insert`
+   * rejects. SQLite checkpoints the WAL itself.
+   */
+  readonly threads?: boolean;
 }
 
 /**
@@ -55,6 +62,11 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   file.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(file) }) });
   await migrate(db, forDialect(MIGRATIONS, 'sqlite'));
+  if (opts.threads === false) {
+    file.pragma('wal_autocheckpoint = 1000');
+    const noWriter = (): Promise<never> => Promise.reject(new Error('this SQLite store was opened without its writer thread (threads: false): it cannot insert messages'));
+    return createSqlStore(db, sqliteDialect, () => db.destroy(), { messageWriter: noWriter });
+  }
   const channel = new MessageChannel();
   const writer = new SqliteMessageWriter({ file: path, synchronous: opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', walSizeLimitBytes: WAL_SIZE_LIMIT, checkpoints: channel.port1 });
   const checkpointer = new SqliteCheckpointer({ file: path, intervalMs: opts.checkpointIntervalMs ?? 1000, writer: channel.port2 });
@@ -64,4 +76,22 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
     await db.destroy();
   };
   return createSqlStore(db, sqliteDialect, close, { messageWriter: writer.write });
+}
+
+/**
+ * The schema versions recorded in the embedded database of `dataDir`, read without creating or
+ * migrating anything (`admin doctor`); undefined when there is no database file yet.
+ */
+export function readSqliteSchemaVersions(dataDir: string): number[] | undefined {
+  const path = join(dataDir, 'parley.db');
+  if (!existsSync(path)) return undefined;
+  const file = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  try {
+    file.pragma('busy_timeout = 5000');
+    const table = file.prepare("select name from sqlite_master where type = 'table' and name = 'schema_migrations'").get();
+    if (table === undefined) return [];
+    return (file.prepare('select version from schema_migrations').all() as { version: number }[]).map((r) => Number(r.version));
+  } finally {
+    file.close();
+  }
 }
