@@ -10,3 +10,5 @@ export declare function staleReason(root: string): string | undefined;
 export declare function findTsc(root: string): string | undefined;
 /** Compiles src/ to dist/ and stamps it; resolves with tsc's exit code. */
 export declare function build(root: string): Promise<number>;
+/** Builds dist/ when stale; resolves with 0 when it is current afterwards, else the exit code to end with. */
+export declare function ensureBuilt(root: string, what: string): Promise<number>;

@@ -100,3 +100,26 @@ export async function build(root) {
   if (code === 0) writeFileSync(join(root, STAMP), `${JSON.stringify({ fingerprint, builtAt: new Date().toISOString() })}\n`);
   return code;
 }
+
+/**
+ * Builds dist/ when it is stale (see staleReason), saying so on stderr; resolves with 0 when
+ * dist/ is current afterwards, else with the exit code the caller should end with (1 when a
+ * build is needed and TypeScript is absent, as in a production install whose sources changed).
+ * `what` names the caller in messages ("start", "run the admin CLI").
+ */
+export async function ensureBuilt(root, what) {
+  const stale = staleReason(root);
+  if (stale === undefined) return 0;
+  if (findTsc(root) === undefined) {
+    process.stderr.write(
+      `parley: cannot ${what}: ${stale}, and TypeScript, which builds it, is not installed.\n` +
+        'Install the dev dependencies (`npm ci`) and try again, or, for a production install, build first\n' +
+        'and then remove them: `npm ci && npm run build && npm prune --omit=dev`.\n',
+    );
+    return 1;
+  }
+  process.stderr.write(`parley: building (${stale})\n`);
+  const code = await build(root);
+  if (code !== 0) process.stderr.write(code > 128 ? `parley: the build was interrupted; cannot ${what}\n` : `parley: the build failed; cannot ${what}\n`);
+  return code;
+}

@@ -5,25 +5,11 @@
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, findTsc, staleReason } from './build-state.mjs';
+import { ensureBuilt } from './build-state.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const stale = staleReason(root);
-if (stale !== undefined) {
-  if (findTsc(root) === undefined) {
-    process.stderr.write(
-      `parley: cannot start: ${stale}, and TypeScript, which builds it, is not installed.\n` +
-      'Install the dev dependencies (`npm ci`) and start again, or, for a production install, build first\n' +
-      'and then remove them: `npm ci && npm run build && npm prune --omit=dev`.\n');
-    process.exit(1);
-  }
-  process.stderr.write(`parley: building (${stale})\n`);
-  const code = await build(root);
-  if (code !== 0) {
-    process.stderr.write(code > 128 ? 'parley: the build was interrupted; not starting\n' : 'parley: the build failed; not starting\n');
-    process.exit(code);
-  }
-}
+const code = await ensureBuilt(root, 'start');
+if (code !== 0) process.exit(code);
 // dist/main.js starts the server when it is the process's main script (argv[1]); make it so.
 // Worker processes (CLUSTER_WORKERS) are forked from argv[1] too, so they run dist/main.js itself.
 const main = realpathSync(join(root, 'dist', 'main.js'));

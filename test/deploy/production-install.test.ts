@@ -60,14 +60,16 @@ async function served(dir: string, use: (port: number, proc: Proc) => Promise<vo
 /** The packages the built code imports by bare name (not node: builtins, not relative paths), with a file that does. */
 function bareImports(distDir: string): Map<string, string> {
   const found = new Map<string, string>();
-  const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+  // Static imports and re-exports (a statement that starts a line, as tsc prints them), bare
+  // imports and dynamic ones; not a `from "…"` inside a string.
+  const IMPORT = /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]/gm;
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
       else if (name.endsWith('.js')) {
         for (const m of readFileSync(path, 'utf8').matchAll(IMPORT)) {
-          const spec = m[1] ?? '';
+          const spec = m[1] ?? m[2] ?? m[3] ?? '';
           if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0] ?? '')) continue;
           const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec);
           if (!found.has(spec)) found.set(spec, `${relative(distDir, path)} imports ${pkg}`);
@@ -134,6 +136,20 @@ describe('a production install: built, dev dependencies pruned, started with npm
         });
         assert.doesNotMatch(out, /parley: building/);
         assert.equal(readFileSync(stampPath, 'utf8'), stamp);
+      });
+
+      await t.test('the admin CLI runs in the pruned tree (npm run admin, from dist/, no tsx)', () => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'parley-prod-admin-'));
+        try {
+          const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir };
+          const created = JSON.parse(execFileSync('npm', ['run', '-s', 'admin', '--', 'org', 'create', 'Pruned', 'Co', '--json'], { cwd: dir, env, encoding: 'utf8' })) as { organization: { _id: string; name: string } };
+          assert.equal(created.organization.name, 'Pruned Co');
+          const listed = execFileSync('npm', ['run', '-s', 'admin', '--', 'org', 'list', '--json'], { cwd: dir, env, encoding: 'utf8' });
+          assert.ok(listed.includes(created.organization._id), listed);
+        } finally {
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+        assert.equal(readFileSync(stampPath, 'utf8'), stamp, 'nothing rebuilt');
       });
 
       await t.test('npm start: SIGTERM to npm itself reaches the server, which stops gracefully; npm exits 0', async () => {
