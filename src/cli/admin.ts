@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from '../config/config.js';
 import { createOrganization } from '../domain/organizations.js';
+import { runImportSama } from './import-sama.js';
 import { openPostgresStore } from '../store/postgres/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 
@@ -11,6 +12,7 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 const USAGE = 'usage: npm run admin -- org create <name> | org get <id>';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'import-sama') return runImportSama(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, env: process.env });
   const [area, verb, ...rest] = argv;
   if (area !== 'org' || (verb !== 'create' && verb !== 'get') || rest.length === 0) {
     process.stderr.write(`${USAGE}\n`);

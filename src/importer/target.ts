@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { openPostgresStore } from '../store/postgres/index.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { TABLES, rowKey, type ImportTable, type Row } from './tables.js';
+
+/**
+ * Where an import writes: Parley's store, opened (and migrated) the way the server opens it, then
+ * written in bulk through a connection of the importer's own. Statements use `?` placeholders in
+ * both dialects. Nothing else should write while an import runs (the server's caches would not
+ * see the rows): stop Parley first.
+ */
+export interface ImportTarget {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `work` as one transaction: everything it wrote commits together, or nothing does. */
+  transaction<T>(work: (tx: TargetTx) => Promise<T>): Promise<T>;
+  /** A read outside any transaction. */
+  select<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
+  /** Makes everything written durable and closes the connection. */
+  close(): Promise<void>;
+}
+
+/** What a transaction can do. */
+export interface TargetTx {
+  /**
+   * Inserts the rows, leaving out every row that clashes with a stored one (or an earlier row of
+   * the same call) on any unique key. Per row: true if it was inserted.
+   */
+  insert(table: ImportTable, rows: readonly Row[]): Promise<boolean[]>;
+  /** Runs a statement that returns nothing. */
+  run(sql: string, params: readonly unknown[]): Promise<void>;
+  select<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
+}
+
+/** `?, ?, ?` for an IN list of `n` values. */
+export function marks(n: number): string {
+  return new Array<string>(n).fill('?').join(', ');
+}
+
+function columnsOf(table: ImportTable): string[] {
+  return Object.keys(TABLES[table].columns);
+}
+
+/** Opens the SQLite store in `dataDir` (creating and migrating it) for an import. */
+export async function openSqliteTarget(dataDir: string): Promise<ImportTarget> {
+  // The server's own open creates the file and applies every migration; then it is closed and
+  // the import gets a plain connection.
+  await (await openSqliteStore({ dataDir })).close();
+  const db = new BetterSqlite3(join(dataDir, 'parley.db'));
+  db.pragma('journal_mode = WAL');
+  // Commits need not reach the disk one by one: a machine crash mid-import loses at most the
+  // last batches, which a rerun writes again. close() checkpoints, which syncs everything.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const inserts = new Map<ImportTable, BetterSqlite3.Statement>();
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepared = (sql: string): BetterSqlite3.Statement => {
+    let s = statements.get(sql);
+    if (!s) statements.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+  const tx: TargetTx = {
+    insert(table, rows) {
+      let stmt = inserts.get(table);
+      const cols = columnsOf(table);
+      if (!stmt) inserts.set(table, (stmt = db.prepare(`insert into ${table} (${cols.join(', ')}) values (${marks(cols.length)}) on conflict do nothing`)));
+      const s = stmt;
+      return Promise.resolve(rows.map((r) => s.run(cols.map((c) => r[c] ?? null)).changes > 0));
+    },
+    run(sql, params) {
+      prepared(sql).run(...params);
+      return Promise.resolve();
+    },
+    select<T>(sql: string, params: readonly unknown[]) {
+      return Promise.resolve(prepared(sql).all(...params) as T[]);
+    },
+  };
+  return {
+    dialect: 'sqlite',
+    async transaction(work) {
+      db.exec('begin immediate');
+      try {
+        const out = await work(tx);
+        db.exec('commit');
+        return out;
+      } catch (err) {
+        if (db.inTransaction) db.exec('rollback');
+        throw err;
+      }
+    },
+    select: (sql, params) => tx.select(sql, params),
+    close() {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** `?` placeholders → PostgreSQL's `$1, $2, …` (the importer's SQL has no `?` inside literals). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Opens the PostgreSQL store at `url` (migrating it like the server does) for an import. */
+export async function openPostgresTarget(url: string): Promise<ImportTarget> {
+  await (await openPostgresStore({ url, poolSize: 1 })).close();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const tx: TargetTx = {
+    async insert(table, rows) {
+      if (rows.length === 0) return [];
+      const spec = TABLES[table];
+      const cols = columnsOf(table);
+      const types = spec.columns as Readonly<Record<string, string>>;
+      // One array per column, unnested back into rows: a batch is one statement with one
+      // parameter per column, however many rows it has.
+      const arrays = cols.map((c) => rows.map((r) => r[c] ?? null));
+      const sql = `insert into ${table} (${cols.join(', ')}) select * from unnest(${cols.map((c, i) => `$${i + 1}::${types[c] ?? 'text'}[]`).join(', ')}) on conflict do nothing returning ${spec.key.join(', ')}`;
+      const res = await client.query<Row>(sql, arrays);
+      const inserted = new Set(res.rows.map((r) => rowKey(table, r)));
+      // A key inserted once counts for its first row only (later duplicates in the batch were left out).
+      return rows.map((r) => inserted.delete(rowKey(table, r)));
+    },
+    async run(sql, params) {
+      await client.query(numbered(sql), [...params]);
+    },
+    async select<T>(sql: string, params: readonly unknown[]) {
+      const res = await client.query(numbered(sql), [...params]);
+      return res.rows as T[];
+    },
+  };
+  return {
+    dialect: 'postgres',
+    async transaction(work) {
+      await client.query('begin');
+      try {
+        const out = await work(tx);
+        await client.query('commit');
+        return out;
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      }
+    },
+    select: (sql, params) => tx.select(sql, params),
+    close: () => client.end(),
+  };
+}
