@@ -1,6 +1,7 @@
 import type { Progress } from '../cli/progress.js';
 import { DEFAULT_ORGANIZATION } from '../domain/organizations.js';
 import { COLLECTIONS, NOT_IMPORTED } from './collections.js';
+import type { Deriver } from './derived.js';
 import { Lookups, type Refs } from './lookups.js';
 import { listDump, readDump, type DumpFile } from './reader.js';
 import type { CollectionSpec, Mapped, MapSettings, Parsed } from './spec.js';
@@ -110,17 +111,33 @@ async function importCollection(spec: CollectionSpec, file: DumpFile, look: Look
   const known = new Set(spec.fields);
   const size = Math.max(1, o.batchSize ?? 1000);
   const progress = o.progress?.(spec.collection);
+  const deriver = spec.derive?.();
   let batch: Pending[] = [];
   let ticked = 0;
   let bytes = 0;
 
-  const flush = async (): Promise<void> => {
-    const pending = batch;
-    batch = [];
-    if (pending.length > 0) await writeBatch(spec, pending, look, o.target, c);
+  const write = async (pending: readonly Pending[]): Promise<void> => {
+    if (pending.length > 0) await writeBatch(spec, pending, look, o.target, c, deriver);
     progress?.setTotal(Math.max(c.read, Math.round((c.read * file.size) / Math.max(bytes, 1))));
     progress?.tick(c.read - ticked);
     ticked = c.read;
+  };
+  // One batch is written while the next one is read and parsed (with PostgreSQL the two run on
+  // different cores). A batch's write starts only after the previous one has finished, so its
+  // lookups and the counts see everything before it.
+  let writing: Promise<void> = Promise.resolve();
+  let failed: { error: unknown } | undefined;
+  const settle = async (): Promise<void> => {
+    await writing;
+    if (failed) throw failed.error;
+  };
+  const flush = async (): Promise<void> => {
+    const pending = batch;
+    batch = [];
+    await settle();
+    writing = write(pending).catch((error: unknown) => {
+      failed = { error };
+    });
   };
 
   for await (const entry of readDump(file)) {
@@ -151,8 +168,14 @@ async function importCollection(spec: CollectionSpec, file: DumpFile, look: Look
     }
     if (batch.length >= size) await flush();
   }
-  if (c.status !== 'interrupted') await flush();
-  else batch = [];
+  if (c.status !== 'interrupted') {
+    await flush();
+    await settle();
+    await deriver?.finish(o.target);
+  } else {
+    batch = [];
+    await settle();
+  }
   progress?.setTotal(c.read);
   progress?.done();
   c.seconds = (performance.now() - started) / 1000;
@@ -174,7 +197,7 @@ function count(c: CollectionSummary, at: number, id: string | undefined, outcome
  * not accept), each record is written alone to find the ones it refuses; when it refuses every
  * one, the fault is not in the records (the database went away…) and the error is thrown.
  */
-async function writeBatch(spec: CollectionSpec, pending: readonly Pending[], look: Lookups, target: ImportTarget, c: CollectionSummary): Promise<void> {
+async function writeBatch(spec: CollectionSpec, pending: readonly Pending[], look: Lookups, target: ImportTarget, c: CollectionSummary, deriver: Deriver | undefined): Promise<void> {
   await look.prefetch(mergeRefs(pending));
   const built: Built[] = [];
   for (const p of pending) {
@@ -203,7 +226,11 @@ async function writeBatch(spec: CollectionSpec, pending: readonly Pending[], loo
     }
     if (outcomes.every((x) => x.kind === 'bad')) throw firstError ?? err;
   }
-  built.forEach((b, i) => count(c, b.at, b.id, outcomes[i] ?? { kind: 'bad', reason: 'no outcome' }));
+  built.forEach((b, i) => {
+    const outcome = outcomes[i] ?? { kind: 'bad', reason: 'no outcome' };
+    count(c, b.at, b.id, outcome);
+    if (deriver && (outcome.kind === 'imported' || (outcome.kind === 'skip' && outcome.reason === ALREADY_STORED))) for (const r of b.mapped.rows) deriver.add(r);
+  });
 }
 
 async function writeRows(spec: CollectionSpec, tx: TargetTx, built: readonly Built[]): Promise<Outcome[]> {
@@ -230,8 +257,6 @@ async function writeRows(spec: CollectionSpec, tx: TargetTx, built: readonly Bui
     }
   });
   for (const [table, list] of extra) await tx.insert(table, list);
-  const insertedRows = rows.filter((_, j) => flags[j] === true);
-  if (insertedRows.length > 0 && spec.after) await spec.after(tx, insertedRows);
 
   const outcomes: Outcome[] = built.map((b, i) => (inserted[i] ? { kind: 'imported', ...(b.mapped.note !== undefined ? { note: b.mapped.note } : {}) } : { kind: 'skip', reason: ALREADY_STORED }));
   const missed = built.map((_, i) => i).filter((i) => !inserted[i]);

@@ -1,3 +1,4 @@
+import type { Deriver } from './derived.js';
 import type { Lookups, Refs } from './lookups.js';
 import type { ImportTable, Row } from './tables.js';
 import type { TargetTx } from './target.js';
@@ -66,6 +67,6 @@ export interface CollectionSpec {
   explainClash?(row: Row, tx: TargetTx): Promise<{ kind: 'bad'; reason: string; detail?: string } | { kind: 'skip'; reason: string; detail?: string }>;
   /** Reads a document; `look` may only be asked for the organization mapping here (nothing is fetched yet). */
   parse(doc: Doc, settings: MapSettings, look: Lookups): Parsed;
-  /** Derived values after a batch's rows were inserted, in its transaction (counts, read marks). */
-  after?(tx: TargetTx, inserted: readonly Row[]): Promise<void>;
+  /** Values derived from the collection's stored rows, written after its last batch (derived.ts). */
+  derive?(): Deriver;
 }

@@ -54,6 +54,8 @@ export async function openSqliteTarget(dataDir: string): Promise<ImportTarget> {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Fewer, larger checkpoints than SQLite's default of one per 1,000 pages written.
+  db.pragma('wal_autocheckpoint = 16384');
   const inserts = new Map<ImportTable, BetterSqlite3.Statement>();
   const statements = new Map<string, BetterSqlite3.Statement>();
   const prepared = (sql: string): BetterSqlite3.Statement => {

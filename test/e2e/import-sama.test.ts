@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { EJSON, ObjectId, serialize, type Document } from 'bson';
+import pg from 'pg';
 import { runImportSama, type CliIo } from '../../src/cli/import-sama.js';
 import type { ImportSummary } from '../../src/importer/summary.js';
-import { openPostgresTarget, openSqliteTarget } from '../../src/importer/target.js';
 import type { Frame } from '../helpers/client.js';
 import { TestPostgres } from '../helpers/postgres.js';
-import { samaPasswordFields, writeDump } from '../helpers/sama-dump.js';
+import { samaPasswordFields, writeDump, writeGeneratedDump } from '../helpers/sama-dump.js';
 import { TestServer, uniqueName } from '../helpers/server.js';
 
 /**
@@ -18,6 +20,7 @@ import { TestServer, uniqueName } from '../helpers/server.js';
  * and SAMA's users carry on. Runs on SQLite, and on PostgreSQL in the --postgres pass.
  */
 
+const ROOT = resolve(import.meta.dirname, '..', '..');
 const BASE = Math.floor(Date.UTC(2025, 4, 16, 9) / 1000);
 let seq = 0;
 /** An ObjectId made at `sec` (unix seconds), unique within the test. */
@@ -32,6 +35,25 @@ async function freshStoreEnv(): Promise<Record<string, string>> {
   const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-import-')), LOG_LEVEL: 'silent' };
   if (process.env.PARLEY_TEST_STORE === 'postgres') env.DATABASE_URL = await (await TestPostgres.shared()).createDatabase();
   return env;
+}
+
+/** One number from the store the import wrote, through a read-only connection of the test's own. */
+async function scalar(env: Record<string, string>, sql: string): Promise<number> {
+  if (env.DATABASE_URL !== undefined) {
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      return Number((await client.query<{ n: string | number }>(sql)).rows[0]?.n);
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new BetterSqlite3(join(env.DATA_DIR ?? '', 'parley.db'), { readonly: true, fileMustExist: true });
+  try {
+    return Number((db.prepare(sql).get() as { n: number } | undefined)?.n);
+  } finally {
+    db.close();
+  }
 }
 
 /** Runs import-sama in-process; the summary comes from --json on stdout. */
@@ -336,17 +358,57 @@ describe('import-sama: an interrupted import finishes when run again', () => {
       const messages = byName(run2.summary, 'messages');
       assert.equal(messages.imported + partial.imported, 30);
       assert.equal(messages.skipped, partial.imported);
-      const target = env.DATABASE_URL !== undefined ? await openPostgresTarget(env.DATABASE_URL) : await openSqliteTarget(env.DATA_DIR ?? '');
-      try {
-        const [row] = await target.select<{ n: number | string }>('select count(*) as n from messages', []);
-        assert.equal(Number(row?.n), 30);
-        const [marks] = await target.select<{ n: number | string }>('select count(*) as n from conversation_participants where last_read_message_id is not null', []);
-        assert.equal(Number(marks?.n), 1);
-        const [counts] = await target.select<{ n: number | string }>('select sum(participants_count) as n from conversations', []);
-        assert.equal(Number(counts?.n), 5);
-      } finally {
-        await target.close();
+      assert.equal(await scalar(env, 'select count(*) as n from messages'), 30);
+      assert.equal(await scalar(env, 'select count(*) as n from conversation_participants where last_read_message_id is not null'), 1);
+      assert.equal(await scalar(env, 'select sum(participants_count) as n from conversations'), 5);
+    } finally {
+      rmSync(dump, { recursive: true, force: true });
+      rmSync(env.DATA_DIR ?? '', { recursive: true, force: true });
+    }
+  });
+});
+
+describe('import-sama: a killed import finishes when run again', () => {
+  it('survives SIGKILL in the middle of the messages, and the rerun stores every record once', async () => {
+    const dump = mkdtempSync(join(tmpdir(), 'sama-dump-'));
+    const env = await freshStoreEnv();
+    try {
+      const generated = await writeGeneratedDump(dump, 20_000, 200);
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'admin.ts'), 'import-sama', dump, '--quiet', '--batch-size', '200'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      // Kill once some messages are committed, seen through a read-only connection of the test's own.
+      const countMessages = async (): Promise<number> => {
+        try {
+          return await scalar(env, 'select count(*) as n from messages');
+        } catch {
+          return 0; // the store is not created or migrated yet
+        }
+      };
+      let atKill = 0;
+      for (;;) {
+        atKill = await countMessages();
+        if (atKill > 0 || child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 5));
       }
+      child.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL');
+      assert.ok(atKill > 0 && atKill < 20_000, `killed at ${atKill} messages`);
+
+      const rerun = await runImport(dump, env);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.equal(rerun.summary.complete, true);
+      for (const [name, n] of Object.entries(generated.counts)) {
+        const c = byName(rerun.summary, name);
+        assert.equal(c.imported + c.skipped, n, name);
+        assert.equal(c.bad, 0, name);
+      }
+      const messages = byName(rerun.summary, 'messages');
+      assert.ok(messages.skipped >= atKill, `${messages.skipped} found stored, ${atKill} seen before the kill`);
+      const one = (sql: string): Promise<number> => scalar(env, sql);
+      assert.equal(await one('select count(*) as n from messages'), 20_000);
+      assert.equal(await one('select sum(participants_count) as n from conversations'), generated.counts.conversations_participants);
+      assert.equal(await one('select count(*) as n from conversations c where updated_at < (select max(created_at) from messages m where m.cid = c.id)'), 0);
+      assert.ok((await one('select count(*) as n from conversation_participants where last_read_message_id is not null')) > 0);
     } finally {
       rmSync(dump, { recursive: true, force: true });
       rmSync(env.DATA_DIR ?? '', { recursive: true, force: true });

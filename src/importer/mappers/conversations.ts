@@ -1,6 +1,6 @@
 import { pairKey } from '../../store/sql/conversations.js';
 import type { CollectionSpec } from '../spec.js';
-import { marks } from '../target.js';
+import { participantCounts } from '../derived.js';
 import { anyId, bad, objectId, times } from '../values.js';
 import { imageRef, optionalText, ownOrg, parentOrg, rawOrg } from './common.js';
 
@@ -72,15 +72,6 @@ export const conversations: CollectionSpec = {
   explainClash: () => Promise.resolve({ kind: 'bad', reason: 'the private pair is taken by another conversation' }),
 };
 
-/** Sets participants_count of these conversations from their participant rows. */
-export async function recountParticipants(tx: Parameters<NonNullable<CollectionSpec['after']>>[0], cids: readonly string[]): Promise<void> {
-  const ids = [...new Set(cids)];
-  for (let at = 0; at < ids.length; at += 500) {
-    const chunk = ids.slice(at, at + 500);
-    await tx.run(`update conversations set participants_count = (select count(*) from conversation_participants p where p.conversation_id = conversations.id) where id in (${marks(chunk.length)})`, chunk);
-  }
-}
-
 export const participants: CollectionSpec = {
   collection: 'conversations_participants',
   table: 'conversation_participants',
@@ -103,8 +94,7 @@ export const participants: CollectionSpec = {
       },
     };
   },
-  // participants_count is kept exact by every participant change; the import is one.
-  after: (tx, inserted) => recountParticipants(tx, inserted.map((r) => String(r.conversation_id))),
+  derive: participantCounts,
 };
 
 export const conversationHandlers: CollectionSpec = {

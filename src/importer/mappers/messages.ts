@@ -1,5 +1,5 @@
 import type { CollectionSpec } from '../spec.js';
-import type { Row } from '../tables.js';
+import { conversationTimes, readMarks } from '../derived.js';
 import { anyId, bad, int, isObject, objectId, plain, times } from '../values.js';
 import { optionalText, parentOrg, rawOrg } from './common.js';
 
@@ -62,16 +62,7 @@ export const messages: CollectionSpec = {
       },
     };
   },
-  // Like MessageStore.insert: a conversation's updated_at follows its newest message (never back).
-  async after(tx, inserted) {
-    const newest = new Map<string, number>();
-    for (const r of inserted) {
-      const cid = String(r.cid);
-      const at = Number(r.created_at);
-      if ((newest.get(cid) ?? -Infinity) < at) newest.set(cid, at);
-    }
-    for (const [cid, at] of newest) await tx.run('update conversations set updated_at = ? where id = ? and updated_at < ?', [at, cid, at]);
-  },
+  derive: conversationTimes,
 };
 
 export const messageStatuses: CollectionSpec = {
@@ -96,23 +87,7 @@ export const messageStatuses: CollectionSpec = {
       },
     };
   },
-  /**
-   * Read marks: SAMA works out a reader's unread count from their newest "read" status (messages
-   * from others with a greater id); Parley keeps that id on the participant row. Moved forward
-   * only, as ParticipantStore.markRead does.
-   */
-  async after(tx, inserted) {
-    const newest = new Map<string, Row>();
-    for (const r of inserted) {
-      if (r.status !== 'read') continue;
-      const key = `${String(r.cid)}|${String(r.user_id)}`;
-      const had = newest.get(key);
-      if (!had || String(had.mid) < String(r.mid)) newest.set(key, r);
-    }
-    for (const r of newest.values()) {
-      await tx.run('update conversation_participants set last_read_message_id = ? where conversation_id = ? and user_id = ? and (last_read_message_id is null or last_read_message_id < ?)', [r.mid, r.cid, r.user_id, r.mid]);
-    }
-  },
+  derive: readMarks,
 };
 
 export const messageReactions: CollectionSpec = {
