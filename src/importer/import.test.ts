@@ -165,3 +165,54 @@ describe('SAMA import mapping', () => {
     await target.close();
   });
 });
+
+describe('SAMA import when the store refuses a write', () => {
+  /** The real SQLite target, but inserting a user whose login is `login` fails with `error`. */
+  function refusing(inner: ImportTarget, login: string, error: Error & { code?: string }): ImportTarget {
+    return {
+      ...inner,
+      dialect: inner.dialect,
+      select: (sql, params) => inner.select(sql, params),
+      refusesRecord: (err) => inner.refusesRecord(err),
+      close: () => inner.close(),
+      transaction: (work) =>
+        inner.transaction((tx) =>
+          work({
+            ...tx,
+            insert: (table, rows) => {
+              if (table === 'users' && rows.some((r) => r.login === login)) throw error;
+              return tx.insert(table, rows);
+            },
+          }),
+        ),
+    };
+  }
+
+  const dump = (org: ObjectId) => ({
+    organizations: [{ _id: org, name: `o-${org.toHexString()}` }],
+    users: ['u1', 'poison', 'u3', 'u4'].map((login) => ({ _id: new ObjectId(), organization_id: org, login, created_at: now })),
+  });
+
+  it('reports the refused record as bad and imports the rest of its batch', async () => {
+    const org = new ObjectId();
+    const inner = await openSqliteTarget(tempDir('parley-data-'));
+    const refused = Object.assign(new Error('CHECK constraint failed'), { code: 'SQLITE_CONSTRAINT_CHECK' });
+    const { summary } = await importInto(dump(org), { target: refusing(inner, 'poison', refused) });
+    const users = of(summary, 'users');
+    assert.deepEqual([users.imported, users.bad], [3, 1]);
+    assert.equal(users.badRecords[0]?.reason, 'refused by the store: CHECK constraint failed');
+    assert.equal(users.badRecords[0]?.at, 2);
+    await inner.close();
+  });
+
+  it('stops on an error that is not about a record (the rerun finishes)', async () => {
+    const org = new ObjectId();
+    const inner = await openSqliteTarget(tempDir('parley-data-'));
+    const gone = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+    const same = dump(org);
+    await assert.rejects(importInto(same, { target: refusing(inner, 'poison', gone) }), /disk I\/O error/);
+    const { summary } = await importInto(same, { target: inner });
+    assert.deepEqual([of(summary, 'organizations').skipped, of(summary, 'users').imported], [1, 4]);
+    await inner.close();
+  });
+});

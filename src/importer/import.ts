@@ -77,7 +77,9 @@ export async function importDump(o: ImportOptions): Promise<ImportSummary> {
     }
   }
   for (const f of listing.files.values()) {
-    if (!used.has(f.collection)) summary.ignoredFiles.push({ name: f.path.slice(listing.dir.length + 1), reason: NOT_IMPORTED[f.collection] ?? (summary.complete ? 'not a SAMA collection the importer knows' : 'not reached (interrupted)') });
+    if (used.has(f.collection)) continue;
+    const known = COLLECTIONS.some((spec) => spec.collection === f.collection || spec.aliases?.includes(f.collection));
+    summary.ignoredFiles.push({ name: f.path.slice(listing.dir.length + 1), reason: NOT_IMPORTED[f.collection] ?? (known ? (summary.complete ? 'another file of the same collection was read' : 'not reached (interrupted)') : 'not a SAMA collection the importer knows') });
   }
   for (const name of listing.ignored) summary.ignoredFiles.push({ name, reason: name.includes('.metadata.json') ? "mongodump's index and option metadata" : 'not a .bson or .json collection file' });
   summary.seconds = (performance.now() - started) / 1000;
@@ -193,9 +195,9 @@ function count(c: CollectionSummary, at: number, id: string | undefined, outcome
 }
 
 /**
- * Maps and writes one batch in a transaction. If the store refuses the batch (a value it does
- * not accept), each record is written alone to find the ones it refuses; when it refuses every
- * one, the fault is not in the records (the database went away…) and the error is thrown.
+ * Maps and writes one batch in a transaction. If the store refuses a value of the batch, each
+ * record is written alone to find the ones it refuses (reported as bad); any other error (the
+ * database went away, …) stops the import, which a rerun then finishes.
  */
 async function writeBatch(spec: CollectionSpec, pending: readonly Pending[], look: Lookups, target: ImportTarget, c: CollectionSummary, deriver: Deriver | undefined): Promise<void> {
   await look.prefetch(mergeRefs(pending));
@@ -213,18 +215,17 @@ async function writeBatch(spec: CollectionSpec, pending: readonly Pending[], loo
   try {
     outcomes = await target.transaction((tx) => writeRows(spec, tx, built));
   } catch (err) {
-    if (built.length === 1) throw err;
+    if (!target.refusesRecord(err)) throw err;
+    // The store refused a value: write the records one by one to find which.
     outcomes = [];
-    let firstError: unknown;
     for (const b of built) {
       try {
         outcomes.push(...(await target.transaction((tx) => writeRows(spec, tx, [b]))));
       } catch (one) {
-        firstError ??= one;
+        if (!target.refusesRecord(one)) throw one;
         outcomes.push({ kind: 'bad', reason: 'refused by the store', detail: one instanceof Error ? one.message : String(one) });
       }
     }
-    if (outcomes.every((x) => x.kind === 'bad')) throw firstError ?? err;
   }
   built.forEach((b, i) => {
     const outcome = outcomes[i] ?? { kind: 'bad', reason: 'no outcome' };

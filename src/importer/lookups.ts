@@ -38,7 +38,7 @@ export interface Refs {
 }
 
 /** Past this many entries a cache is emptied (answers are fetched again as needed). */
-const CACHE_LIMIT = 500_000;
+const CACHE_LIMIT = 200_000;
 /** Ids per IN list. */
 const CHUNK = 500;
 

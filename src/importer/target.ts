@@ -17,8 +17,22 @@ export interface ImportTarget {
   transaction<T>(work: (tx: TargetTx) => Promise<T>): Promise<T>;
   /** A read outside any transaction. */
   select<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
+  /**
+   * True when `err` is the store refusing a row's values (a constraint, a value it cannot hold):
+   * the record is bad, the import goes on. Anything else (connection lost, disk full) stops it.
+   */
+  refusesRecord(err: unknown): boolean;
   /** Makes everything written durable and closes the connection. */
   close(): Promise<void>;
+}
+
+const SQLITE_RECORD_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
+/** PostgreSQL error classes 22 (data exception) and 23 (integrity constraint violation). */
+const POSTGRES_RECORD_ERRORS = /^2[23][0-9A-Z]{3}$/;
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
 }
 
 /** What a transaction can do. */
@@ -93,6 +107,7 @@ export async function openSqliteTarget(dataDir: string): Promise<ImportTarget> {
       }
     },
     select: (sql, params) => tx.select(sql, params),
+    refusesRecord: (err) => SQLITE_RECORD_ERRORS.test(errorCode(err)),
     close() {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
@@ -149,6 +164,7 @@ export async function openPostgresTarget(url: string): Promise<ImportTarget> {
       }
     },
     select: (sql, params) => tx.select(sql, params),
+    refusesRecord: (err) => POSTGRES_RECORD_ERRORS.test(errorCode(err)),
     close: () => client.end(),
   };
 }

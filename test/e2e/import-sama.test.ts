@@ -119,7 +119,8 @@ async function writeSamaDump(dir: string, format: (collection: string) => 'bson'
   const privateConv = { _id: oid(BASE + 10), organization_id: org, type: 'u', owner_id: alice._id, opponent_id: bob._id, created_at: at(BASE + 10), updated_at: at(BASE + 10) };
   const group = { _id: oid(BASE + 11), organization_id: org, type: 'g', name: 'Team', description: 'SAMA group', owner_id: alice._id, subscribers_count: '', image_object: { file_id: 'bbbbbbbbbbbbbbbbbbbbbbbb', file_name: 'g.png' }, image_url: 'x', created_at: at(BASE + 11), updated_at: at(BASE + 11) };
   const participant = (c: Document, u: Document, role: string | null): Document => ({ _id: oid(BASE + 12), organization_id: org, conversation_id: c._id, user_id: u._id, role: role ?? '', created_at: at(BASE + 12), updated_at: at(BASE + 12) });
-  const fileObjectId = 'cccccccccccccccccccccccc';
+  // SAMA names stored objects with random 24-hex strings (not ObjectIds).
+  const fileObjectId = 'c0ffee4e8b1c9d0a1b2c3d4e';
   const messages: Document[] = [];
   for (let i = 0; i < 25; i++) {
     const sec = BASE + 100 + i * 60;
@@ -156,7 +157,7 @@ async function writeSamaDump(dir: string, format: (collection: string) => 'bson'
     messages,
     message_statuses: statuses,
     message_reactions: [{ _id: oid(BASE + 6000), mid: messages[2]?._id as ObjectId, user_id: bob._id, reaction: '👍', created_at: at(BASE + 6000), updated_at: at(BASE + 6000) }],
-    files: [{ _id: oid(BASE + 399), organization_id: org, name: 'shot.png', size: 5235, content_type: 'image/png', object_id: new ObjectId(fileObjectId), user_id: alice._id, created_at: at(BASE + 399), updated_at: at(BASE + 399) }],
+    files: [{ _id: oid(BASE + 399), organization_id: org, name: 'shot.png', size: 5235, content_type: 'image/png', object_id: fileObjectId, user_id: alice._id, created_at: at(BASE + 399), updated_at: at(BASE + 399) }],
     contacts: [{ _id: oid(BASE + 7000), organization_id: org, user_id: alice._id, first_name: 'Bob', last_name: 'B', company: 'ACME', email: [{ type: 'work', value: bob.email as string, matched_user_id: bob._id }], phone: [], created_at: at(BASE + 7000), updated_at: at(BASE + 7000) }],
     blocked_users: [{ _id: oid(BASE + 7001), organization_id: org, user_id: carol._id, blocked_user_id: bob._id, enabled: true, created_at: at(BASE + 7001), updated_at: at(BASE + 7001) }],
     push_subscriptions: [{ _id: oid(BASE + 7002), organization_id: org, platform: 'ios', device_token: 'apns-token-1', user_id: bob._id, device_udid: 'bob-phone', created_at: at(BASE + 7002), updated_at: at(BASE + 7002) }],
