@@ -61,12 +61,14 @@ export async function runImportSama(argv: string[], io: CliIo, options: { signal
     return EXIT.failed;
   }
   const stop = new AbortController();
+  // The first Ctrl-C stops between records; a second one ends the process at once (also safe:
+  // every batch is one transaction).
   const onSigint = (): void => {
-    io.stderr.write('\nimport-sama: stopping after the current batch (run the same command again to finish)\n');
+    io.stderr.write('\nimport-sama: stopping after the current batch (run the same command again to finish; Ctrl-C again to quit now)\n');
     stop.abort();
   };
   options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
-  process.on('SIGINT', onSigint);
+  process.once('SIGINT', onSigint);
   let target: ImportTarget | undefined;
   try {
     target = config.databaseUrl !== undefined ? await openPostgresTarget(config.databaseUrl) : await openSqliteTarget(config.dataDir);

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { Progress } from '../cli/progress.js';
 import { DEFAULT_ORGANIZATION } from '../domain/organizations.js';
 import { COLLECTIONS, NOT_IMPORTED } from './collections.js';
@@ -79,7 +80,7 @@ export async function importDump(o: ImportOptions): Promise<ImportSummary> {
   for (const f of listing.files.values()) {
     if (used.has(f.collection)) continue;
     const known = COLLECTIONS.some((spec) => spec.collection === f.collection || spec.aliases?.includes(f.collection));
-    summary.ignoredFiles.push({ name: f.path.slice(listing.dir.length + 1), reason: NOT_IMPORTED[f.collection] ?? (known ? (summary.complete ? 'another file of the same collection was read' : 'not reached (interrupted)') : 'not a SAMA collection the importer knows') });
+    summary.ignoredFiles.push({ name: basename(f.path), reason: NOT_IMPORTED[f.collection] ?? (known ? (summary.complete ? 'another file of the same collection was read' : 'not reached (interrupted)') : 'not a SAMA collection the importer knows') });
   }
   for (const name of listing.ignored) summary.ignoredFiles.push({ name, reason: name.includes('.metadata.json') ? "mongodump's index and option metadata" : 'not a .bson or .json collection file' });
   summary.seconds = (performance.now() - started) / 1000;
@@ -109,7 +110,7 @@ function mergeRefs(batch: readonly Pending[]): Refs {
 
 async function importCollection(spec: CollectionSpec, file: DumpFile, look: Lookups, o: ImportOptions): Promise<CollectionSummary> {
   const started = performance.now();
-  const c = emptyCollection(spec.collection, file.path.slice(file.path.lastIndexOf('/') + 1));
+  const c = emptyCollection(spec.collection, basename(file.path));
   const known = new Set(spec.fields);
   const size = Math.max(1, o.batchSize ?? 1000);
   const progress = o.progress?.(spec.collection);

@@ -131,13 +131,23 @@ export async function openPostgresTarget(url: string): Promise<ImportTarget> {
     async insert(table, rows) {
       if (rows.length === 0) return [];
       const spec = TABLES[table];
-      const cols = columnsOf(table);
       const types = spec.columns as Readonly<Record<string, string>>;
       // One array per column, unnested back into rows: a batch is one statement with one
       // parameter per column, however many rows it has.
-      const arrays = cols.map((c) => rows.map((r) => r[c] ?? null));
-      const sql = `insert into ${table} (${cols.join(', ')}) select * from unnest(${cols.map((c, i) => `$${i + 1}::${types[c] ?? 'text'}[]`).join(', ')}) on conflict do nothing returning ${spec.key.join(', ')}`;
-      const res = await client.query<Row>(sql, arrays);
+      const unnest = (cols: readonly string[], from: readonly Row[]): { list: string; params: unknown[] } => ({
+        list: `unnest(${cols.map((c, i) => `$${i + 1}::${types[c] ?? 'text'}[]`).join(', ')})`,
+        params: cols.map((c) => from.map((r) => r[c] ?? null)),
+      });
+      // Rows already stored are found first: a conflicting insert costs PostgreSQL several times
+      // an index lookup, and a rerun consists of nothing else.
+      const keys = unnest(spec.key, rows);
+      const found = await client.query<Row>(`select ${spec.key.map((k) => `t.${k}`).join(', ')} from ${table} t join ${keys.list} as v(${spec.key.join(', ')}) on ${spec.key.map((k) => `t.${k} = v.${k}`).join(' and ')}`, keys.params);
+      const stored = new Set(found.rows.map((r) => rowKey(table, r)));
+      const fresh = rows.filter((r) => !stored.has(rowKey(table, r)));
+      if (fresh.length === 0) return rows.map(() => false);
+      const cols = columnsOf(table);
+      const values = unnest(cols, fresh);
+      const res = await client.query<Row>(`insert into ${table} (${cols.join(', ')}) select * from ${values.list} on conflict do nothing returning ${spec.key.join(', ')}`, values.params);
       const inserted = new Set(res.rows.map((r) => rowKey(table, r)));
       // A key inserted once counts for its first row only (later duplicates in the batch were left out).
       return rows.map((r) => inserted.delete(rowKey(table, r)));
