@@ -8,6 +8,7 @@ import { runFuzz } from '../test/fuzz/driver.js';
 import { TestPostgres } from '../test/helpers/postgres.js';
 import { crashTrial, sumTrials, type CrashTrialResult } from '../test/process/crash-trial.js';
 import { CLUSTER_DEFAULT_RATES, clusterScenario } from './cluster.js';
+import { importSamaScenario } from './import-sama.js';
 import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { bestHeld, ceilingFound, rampHeld, totals, type StepResult } from './lib/steps.js';
 import { WorkerPool } from './lib/workers.js';
@@ -389,6 +390,12 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
     const times = results.map((r) => r.elapsedMs).sort((a, b) => a - b);
     return { firstSeed: seed, ...sumTrials(results), failedTrials: failed, trialMs: { median: times[Math.floor(times.length / 2)] ?? 0, max: times[times.length - 1] ?? 0 }, totalSec: Math.round((performance.now() - t0) / 1000) };
   },
+
+  /**
+   * `import-sama` of a generated SAMA dump (default 10^6 messages, `--messages`, `--users`) into
+   * a fresh SQLite store and a fresh durable PostgreSQL, then the second (no-op) run on each.
+   */
+  'import-sama': (o) => importSamaScenario({ messages: o.messages, users: o.users }),
 
   /** Start-up to ready on an empty data dir, several times. */
   async startup(o) {

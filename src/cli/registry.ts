@@ -5,6 +5,7 @@ import { FILE_COMMANDS } from './commands/files.js';
 import { ORG_COMMANDS } from './commands/orgs.js';
 import { PUSH_COMMANDS } from './commands/push.js';
 import { USER_COMMANDS } from './commands/users.js';
+import { runImportSama } from './import-sama.js';
 
 /**
  * Every admin command, one row each; `npm run admin -- <path...>` finds it here and `--help`
@@ -16,14 +17,8 @@ export const COMMANDS: readonly Command[] = [
   ...PUSH_COMMANDS,
   ...FILE_COMMANDS,
   DOCTOR,
-  // ── import-sama: WIRE HERE ─────────────────────────────────────────────────────────────────
-  // `import-sama` comes with src/cli/import-sama.ts (another change) as runImportSama(argv, io).
-  // Register it as a raw command — it parses its own arguments, prints its own output and
-  // returns its exit code:
-  //   import { runImportSama } from './import-sama.js';
-  //   { kind: 'raw', path: ['import-sama'], summary: 'import a SAMA database (see import-sama --help)',
-  //     usage: '[options]', run: (argv, io) => runImportSama(argv, io) },
-  // `io` is a CliIo (env, stdout, stderr, stdin, now); adapt here if runImportSama's own io differs.
+  // Parses its own arguments and prints its own summary (src/cli/import-sama.ts).
+  { kind: 'raw', path: ['import-sama'], summary: 'import a SAMA database dump (see import-sama --help)', usage: '<dump folder> [options]', run: (argv, io) => runImportSama(argv, io) },
 ];
 
 /** The areas in registry order, with a one-line description each. */

@@ -107,6 +107,12 @@ export interface UserStore {
   byEmailsOrPhones(orgId: string, emails: readonly string[], phones: readonly string[]): Promise<UserRecord[]>;
   /** Sets `recent_activity` (unix seconds) without touching `updated_at`. */
   setRecentActivity(orgId: string, id: string, unixSeconds: number): Promise<void>;
+  /**
+   * Replaces the password hash only while it still equals `expected` (a hash upgrade after a
+   * login must not undo a password change made meanwhile), without touching `updated_at`: the
+   * password is the same, only its encoding changes. True if the row was changed.
+   */
+  replacePasswordHash(orgId: string, id: string, expected: string, next: string): Promise<boolean>;
 }
 
 export type TokenType = 'access' | 'refresh' | 'otp';

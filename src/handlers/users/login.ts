@@ -22,6 +22,8 @@ const schema = Type.Object(
  * any password work when this source must wait. An unknown login costs the same argon2 time as a
  * wrong password, so timing does not tell which logins exist. `deviceId` (when the client gave
  * one) lets a device the owner logged in from keep working while the login is under attack.
+ * A matching hash in an old scheme (imported from SAMA) is replaced by argon2id here, so both
+ * login paths that take a password (`user_login`, `POST /login`) upgrade it.
  */
 export async function checkPassword(ctx: HandlerContext, orgId: string, by: { login?: string; userId?: string }, password: string, deviceId?: string): Promise<UserRecord> {
   const { deps, now, address } = ctx;
@@ -35,7 +37,12 @@ export async function checkPassword(ctx: HandlerContext, orgId: string, by: { lo
     throw samaError(Errors.badCredentials);
   }
   await deps.limiters.succeeded(key, source, now);
-  return user;
+  if (!deps.passwords.needsRehash(user.password_hash)) return user;
+  // A hash imported from SAMA: the password just matched, so store it as argon2id from now on.
+  // Compare-and-set, so a password changed meanwhile (another device) is not overwritten.
+  const upgraded = await deps.passwords.hash(password);
+  const replaced = await deps.store.users.replacePasswordHash(user.organization_id, user._id, user.password_hash, upgraded);
+  return replaced ? { ...user, password_hash: upgraded } : user;
 }
 
 /**

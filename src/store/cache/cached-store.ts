@@ -170,6 +170,7 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     search: (orgId, q) => inner.users.search(orgId, q),
     byEmailsOrPhones: (orgId, emails, phones) => inner.users.byEmailsOrPhones(orgId, emails, phones),
     setRecentActivity: (orgId, id, s) => thenInvalidate(inner.users.setRecentActivity(orgId, id, s), () => users.invalidate(userKey(orgId, id))),
+    replacePasswordHash: (orgId, id, expected, next) => thenInvalidate(inner.users.replacePasswordHash(orgId, id, expected, next), () => users.invalidate(userKey(orgId, id))),
   };
 
   const conversationHandlers: ConversationHandlerStore = {

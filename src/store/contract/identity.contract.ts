@@ -81,6 +81,19 @@ export function identityContract(store: () => Store): void {
       assert.equal(await store().users.byId(org, a._id), undefined);
     });
 
+    it('replaces a password hash only while it is the one expected, leaving updated_at alone', async () => {
+      const org = await freshOrg(store());
+      const u = await makeUser(store(), org, { password_hash: 'old', created_at: 5 });
+      assert.equal(await store().users.replacePasswordHash(org, u._id, 'other', 'new'), false);
+      assert.equal((await store().users.byId(org, u._id))?.password_hash, 'old');
+      assert.equal(await store().users.replacePasswordHash(newId(), u._id, 'old', 'new'), false);
+      assert.equal(await store().users.replacePasswordHash(org, u._id, 'old', 'new'), true);
+      const got = await store().users.byId(org, u._id);
+      assert.equal(got?.password_hash, 'new');
+      assert.equal(got?.updated_at, 5);
+      assert.equal(await store().users.replacePasswordHash(org, u._id, 'old', 'newer'), false);
+    });
+
     it('searches substrings literally, ordered by first name desc then last name and login', async () => {
       const org = await freshOrg(store());
       const x = await makeUser(store(), org, { login: 'zz_x', first_name: 'Anna', last_name: 'Kay' });

@@ -159,4 +159,9 @@ export class SqlUserStore implements UserStore {
   async setRecentActivity(orgId: string, id: string, unixSeconds: number): Promise<void> {
     await this.ctx.db.updateTable('users').set({ recent_activity: unixSeconds }).where('organization_id', '=', orgId).where('id', '=', id).execute();
   }
+
+  async replacePasswordHash(orgId: string, id: string, expected: string, next: string): Promise<boolean> {
+    const r = await this.ctx.db.updateTable('users').set({ password_hash: next }).where('organization_id', '=', orgId).where('id', '=', id).where('password_hash', '=', expected).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
 }
