@@ -35,6 +35,10 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, badRecords: 3, interrupted: 13
  * what was committed. `signal` stops it the same way (tests).
  */
 export async function runImportSama(argv: readonly string[], io: CliIo, options: { signal?: AbortSignal } = {}): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(`${IMPORT_SAMA_USAGE}\n`);
+    return 0;
+  }
   let args: ReturnType<typeof parse>;
   try {
     args = parse([...argv]);
