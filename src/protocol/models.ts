@@ -13,13 +13,13 @@ import { ImageObject } from './schemas.js';
  */
 
 /** A record id: 24 lowercase hex characters (the default organization is `"default"`). */
-const Id = Type.String({ description: 'A record id: 24 lowercase hex characters.' });
+const Id = Type.String();
 
 /** An ISO-8601 UTC time with milliseconds, as `created_at`/`updated_at` are sent (protocol.md §0). */
-export const IsoTime = Type.String({ description: 'ISO-8601 UTC time with milliseconds.' });
+export const IsoTime = Type.String();
 
 /** Unix seconds (message `t`, activity times). */
-export const UnixSeconds = Type.Number({ description: 'Unix time in seconds.' });
+export const UnixSeconds = Type.Number();
 
 /** A conversation type: `u` private (two users), `g` group, `c` channel. */
 export const ConversationType = Type.Union([Type.Literal('u'), Type.Literal('g'), Type.Literal('c')], { title: 'ConversationType' });
