@@ -1,3 +1,4 @@
+import { ParleyError } from './errors.js';
 import type { EventName, Message, PacketName, Replies, Requests } from './protocol.js';
 import { EVENT_NAMES } from './protocol.js';
 
@@ -21,10 +22,12 @@ const isEvent = (name: string): name is EventName => (EVENT_NAMES as readonly st
  *
  * 1. the operations log (protocol.md §6) — every packet stored for this user while no device of
  *    theirs was connected: messages, read receipts, conversation events;
- * 2. for each conversation changed since then (`conversation_list` with `updated_at.gt`) and each
- *    recently active one, the messages created since then (`message_list` with `updated_at.gt`).
- *    This finds messages that were sent to a socket that was already dead, and messages whose
- *    delivery a server crash cut short — neither is in the operations log.
+ * 2. the messages created since then (`message_list` with `updated_at.gt`) of each conversation
+ *    changed since then: the newest page `conversation_list` with `updated_at.gt` gives, and those
+ *    of the recently active conversations (`tracked`) it shows changed when asked by id. This
+ *    finds messages that were sent to a socket that was already dead, and messages whose delivery
+ *    a server crash cut short — neither is in the operations log. (A conversation beyond that page
+ *    and not recently active on this client is not read.)
  *
  * Overlap between the two, and with live delivery, is expected: the client drops what it has
  * already handed on. Returns how many new events were handed on.
@@ -53,14 +56,21 @@ export async function catchUp(deps: CatchUpDeps, since: number): Promise<number>
     if (logs.length < 100) break;
     gt = last - 1 > gt ? last - 1 : last;
   }
-  // 2. Messages of changed and recently active conversations.
-  const { conversations } = await deps.request('conversation_list', { updated_at: { gt: since } });
-  const cids = [...new Set([...conversations.map((c) => c._id), ...deps.tracked()])];
-  for (const cid of cids) {
+  // 2. Messages of the conversations changed since then (a message moves its conversation's
+  // updated_at): the newest page of them, and which of the recently active ones changed.
+  const changed = new Set((await deps.request('conversation_list', { updated_at: { gt: since } })).conversations.map((c) => c._id));
+  const others = deps.tracked().filter((cid) => !changed.has(cid));
+  for (let i = 0; i < others.length; i += 10) {
+    const { conversations } = await deps.request('conversation_list', { ids: others.slice(i, i + 10), updated_at: { gt: since } });
+    for (const c of conversations) changed.add(c._id);
+  }
+  for (const cid of changed) {
     try {
       delivered += await missedMessages(deps, cid, since);
-    } catch {
-      // A conversation the user has left since (403/404): nothing to catch up there.
+    } catch (err) {
+      // A conversation the user has left since (403/404) has nothing to catch up; anything else
+      // (a dropped connection, a timeout) ends this catch-up unfinished.
+      if (!(err instanceof ParleyError)) throw err;
     }
   }
   return delivered;

@@ -42,6 +42,8 @@ export class Session {
   protected pinging = false;
   /** Server time from which the next catch-up reads (undefined: nothing to catch up). */
   protected since: number | undefined;
+  /** Catch-ups started (the latest one alone releases the held live events). */
+  protected catchUps = 0;
 
 
   constructor(options: ParleyClientOptions) {
@@ -257,10 +259,18 @@ export class Session {
     if (this.opts.catchUp !== false && this.since !== undefined) this.feed.hold();
   }
 
-  protected async runCatchUp(since: number): Promise<void> {
+  /**
+   * Reads what was missed since `since` on the current wire, holding live events back meanwhile.
+   * It counts as done only if the wire is still up at the end (a drop in between may have lost
+   * more: the next connection reads again from the earlier moment). A failure on a live wire (a
+   * timeout, a server error) is retried with backoff, a few times.
+   */
+  protected async runCatchUp(since: number, failures = 0): Promise<void> {
     const wire = this.wire;
-    if (!wire) return;
+    if (!wire?.open) return;
+    const run = ++this.catchUps;
     this.feed.hold();
+    let retry = false;
     try {
       const received = await catchUp(
         {
@@ -270,13 +280,17 @@ export class Session {
         },
         since,
       );
+      if (this.wire !== wire || !wire.open) return;
       if (this.since === since) this.since = undefined;
       this.listeners.emit('catchup', { since, received });
     } catch (err) {
-      // A connection that dropped again is caught up after the next reconnection (`since` stays).
-      if (!(err instanceof ConnectionError)) this.fail(err);
+      if (this.wire !== wire || !wire.open) return;
+      retry = failures < 4;
+      if (!retry || !(err instanceof ConnectionError)) this.fail(err);
+      if (retry) setTimeout(() => void this.runCatchUp(since, failures + 1), backoffDelay(failures + 1, { initialDelayMs: 1000 }));
     } finally {
-      this.feed.release();
+      // The latest catch-up alone lets held events go (a retry keeps holding until it is done).
+      if (run === this.catchUps && !retry) this.feed.release();
     }
   }
 
