@@ -35,7 +35,7 @@ export type FetchLike = typeof fetch;
 interface Globals {
   WebSocket?: WebSocketConstructor;
   localStorage?: StorageLike;
-  document?: unknown;
+  process?: { versions?: { node?: string } };
   crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array };
 }
 
@@ -46,9 +46,12 @@ export function globalWebSocket(): WebSocketConstructor | undefined {
   return globals.WebSocket;
 }
 
-/** True in a browser page (cookies are the browser's business there). */
+/**
+ * True where the platform keeps cookies itself: browsers, in pages and workers alike. Node.js
+ * (and runtimes that present themselves as it) keeps none; the client keeps the refresh cookie.
+ */
 export function inBrowser(): boolean {
-  return globals.document !== undefined;
+  return globals.process?.versions?.node === undefined;
 }
 
 /** `localStorage` when it exists and works (it throws in some privacy modes). */

@@ -19,31 +19,31 @@ import { Wire } from './wire.js';
 export class Session {
   /** This device's id (sent with every login). */
   readonly deviceId: string;
-  protected readonly opts: ParleyClientOptions;
-  protected readonly WebSocketClass: WebSocketConstructor;
+  private readonly opts: ParleyClientOptions;
+  private readonly WebSocketClass: WebSocketConstructor;
   protected readonly http: HttpSettings;
   protected readonly listeners: Emitter<ClientListeners>;
   protected readonly outbox = new Outbox();
   protected readonly feed: EventFeed;
   protected wire: Wire | undefined;
-  protected opening: Promise<Wire> | undefined;
+  private opening: Promise<Wire> | undefined;
   protected current: ClientState = 'idle';
-  protected readonly idPrefix = `q${randomId().slice(0, 8)}.`;
-  protected counter = 0;
+  private readonly idPrefix = `q${randomId().slice(0, 8)}.`;
+  private counter = 0;
   protected accessToken: string | undefined;
   protected readonly jar: HttpCredentials = {};
   protected httpSession = false;
   /** True from a successful login until logout/close: drops are followed by reconnections. */
   protected keepSession = false;
   protected me: User | undefined;
-  protected attempt = 0;
-  protected reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  protected keepAliveTimer: ReturnType<typeof setInterval> | undefined;
-  protected pinging = false;
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  private pinging = false;
   /** Server time from which the next catch-up reads (undefined: nothing to catch up). */
   protected since: number | undefined;
   /** Catch-ups started (the latest one alone releases the held live events). */
-  protected catchUps = 0;
+  private catchUps = 0;
 
 
   constructor(options: ParleyClientOptions) {
@@ -64,7 +64,6 @@ export class Session {
     this.feed = new EventFeed(emit, options.catchUp === false ? 0 : (options.catchUp?.conversations ?? 50));
     if (options.catchUp !== false && options.catchUp?.since !== undefined) this.since = options.catchUp.since;
   }
-
 
   protected get organization(): string {
     return this.opts.organizationId ?? 'default';
@@ -122,7 +121,7 @@ export class Session {
     return wire;
   }
 
-  protected async openWire(): Promise<Wire> {
+  private async openWire(): Promise<Wire> {
     const wire: Wire = await Wire.open(this.WebSocketClass, this.opts.url, {
       ask: (ask) => {
         const sent = this.outbox.acknowledge(ask);
@@ -140,7 +139,7 @@ export class Session {
   }
 
   /** Bookkeeping after a login or a resumed session: ready, the outbox out, a catch-up if one is due. */
-  protected established(user: User): void {
+  private established(user: User): void {
     this.me = user;
     this.keepSession = true;
     this.attempt = 0;
@@ -159,7 +158,7 @@ export class Session {
   }
 
   /** The wire closed or was dropped: reconnect if the session should go on. */
-  protected closed(wire: Wire): void {
+  private closed(wire: Wire): void {
     if (this.wire !== wire) return;
     this.wire = undefined;
     this.stopKeepAlive();
@@ -175,7 +174,7 @@ export class Session {
     else this.setState('idle');
   }
 
-  protected scheduleReconnect(): void {
+  private scheduleReconnect(): void {
     const pacing = this.opts.reconnect === false ? {} : (this.opts.reconnect ?? {});
     if (this.attempt >= (pacing.maxAttempts ?? Infinity)) {
       this.keepSession = false;
@@ -191,7 +190,7 @@ export class Session {
   }
 
   /** One reconnection attempt: open, resume the session with the token (renewed over HTTP if need be), go on. */
-  protected async resume(): Promise<void> {
+  private async resume(): Promise<void> {
     if (this.current !== 'reconnecting') return;
     let wire: Wire;
     try {
@@ -217,7 +216,7 @@ export class Session {
     }
   }
 
-  protected async resumeSession(wire: Wire): Promise<User> {
+  private async resumeSession(wire: Wire): Promise<User> {
     const token = this.accessToken;
     if (token === undefined) throw new ParleyError(401, 'Unauthorized.', 'connect');
     try {
@@ -265,7 +264,7 @@ export class Session {
    * more: the next connection reads again from the earlier moment). A failure on a live wire (a
    * timeout, a server error) is retried with backoff, a few times.
    */
-  protected async runCatchUp(since: number, failures = 0): Promise<void> {
+  private async runCatchUp(since: number, failures = 0): Promise<void> {
     const wire = this.wire;
     if (!wire?.open) return;
     const run = ++this.catchUps;
@@ -294,7 +293,7 @@ export class Session {
     }
   }
 
-  protected startKeepAlive(): void {
+  private startKeepAlive(): void {
     this.stopKeepAlive();
     const every = this.opts.keepAliveMs ?? 20_000;
     if (every <= 0) return;
@@ -314,13 +313,13 @@ export class Session {
     }, every);
   }
 
-  protected stopKeepAlive(): void {
+  private stopKeepAlive(): void {
     if (this.keepAliveTimer !== undefined) clearInterval(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
     this.pinging = false;
   }
 
-  protected setState(next: ClientState): void {
+  private setState(next: ClientState): void {
     const previous = this.current;
     if (previous === next || previous === 'closed') return;
     this.current = next;
@@ -356,7 +355,7 @@ export class Session {
     });
   }
 
-  protected fail(err: unknown): void {
+  private fail(err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this.listeners.has('error')) this.listeners.emit('error', error);
   }
