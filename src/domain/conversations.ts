@@ -1,22 +1,9 @@
 import { Errors, samaError, type CatalogEntry } from '../protocol/errors.js';
+import type { ConversationWire } from '../protocol/models.js';
 import type { ConversationRecord, ParticipantRecord, Store } from '../store/store.js';
 
-/** Wire shape of a conversation (protocol.md §3.4), without list-only fields. */
-export interface PublicConversation {
-  _id: string;
-  type: string;
-  name?: string;
-  description?: string;
-  owner_id: string;
-  opponent_id?: string;
-  image_object?: Record<string, unknown>;
-  image_url?: string;
-  is_encrypted?: boolean;
-  subscribers_count?: number;
-  organization_id: string;
-  created_at: string;
-  updated_at: string;
-}
+/** Wire shape of a conversation (protocol.md §3.4; schema: protocol/models.ts `Conversation`). */
+export type PublicConversation = ConversationWire;
 
 /**
  * Renders a conversation for replies and events. Unset fields are absent; `subscribers_count`

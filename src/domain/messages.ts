@@ -1,5 +1,6 @@
 import { newId } from '../protocol/ids.js';
-import type { ConversationRecord, MessageInsert, MessageRecord, Store } from '../store/store.js';
+import type { AttachmentWire, MessageWire } from '../protocol/models.js';
+import type { ConversationRecord, ConversationType, MessageInsert, MessageRecord, Store } from '../store/store.js';
 import type { MessagePlace } from './delivery.js';
 
 /** Message `t`: the current time in unix seconds rounded up (protocol.md §0). */
@@ -11,13 +12,15 @@ export function messageTime(nowMs: number): number {
  * The wire shape of a message (protocol.md §4.1): `x` always present, fields the sender did not
  * supply absent. `cType` is added for live events only (lists carry no `c_type`).
  */
-export function messageWire(m: MessageRecord, cType?: string): Record<string, unknown> {
-  const out: Record<string, unknown> = { _id: m._id, cid: m.cid };
+export function messageWire(m: MessageRecord, cType?: ConversationType): MessageWire {
+  // Built field by field in wire order (SAMA's order; absent fields left out), then complete.
+  const out: Partial<MessageWire> = { _id: m._id, cid: m.cid };
   if (cType !== undefined) out.c_type = cType;
   out.from = m.from;
   out.t = m.t;
   if (m.body !== null) out.body = m.body;
-  if (m.attachments !== null) out.attachments = m.attachments;
+  // Stored attachments passed the Attachment schema (message) or the handler output checks.
+  if (m.attachments !== null) out.attachments = m.attachments as AttachmentWire[];
   out.x = m.x ?? {};
   if (m.replied_message_id !== null) out.replied_message_id = m.replied_message_id;
   if (m.forwarded_message_id !== null) out.forwarded_message_id = m.forwarded_message_id;
@@ -26,7 +29,7 @@ export function messageWire(m: MessageRecord, cType?: string): Record<string, un
   out.created_at = created;
   // Most messages were never edited: one conversion serves both fields.
   out.updated_at = m.updated_at === m.created_at ? created : new Date(m.updated_at).toISOString();
-  return out;
+  return out as MessageWire;
 }
 
 /**

@@ -1,20 +1,8 @@
+import type { UserWire } from '../protocol/models.js';
 import type { UserRecord } from '../store/store.js';
 
-/** The public user object (protocol.md §11.1): never organization or password fields. */
-export interface PublicUser {
-  _id: string;
-  native_id: string;
-  login: string;
-  first_name?: string;
-  last_name?: string;
-  email?: string;
-  phone?: string;
-  recent_activity: number;
-  avatar_object?: Record<string, unknown>;
-  avatar_url?: string;
-  created_at: string;
-  updated_at: string;
-}
+/** The public user object (protocol.md §11.1): never organization or password fields. Its schema is protocol/models.ts `User`. */
+export type PublicUser = UserWire;
 
 /**
  * Renders a stored user for the wire. Unset fields are absent rather than null, as in SAMA

@@ -53,6 +53,6 @@ export const ImageObject = Type.Object(
     file_name: Type.Optional(Type.String({ maxLength: 255 })),
     file_blur_hash: Type.Optional(Type.String({ maxLength: 255 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'ImageObject' },
 );
 export type ImageObjectValue = Static<typeof ImageObject>;

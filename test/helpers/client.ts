@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { eventProblem, replyProblem } from './wire-check.js';
 
 /** Any decoded server frame. */
 export type Frame = Record<string, any>;
@@ -50,19 +51,23 @@ export class TestClient {
     const id = `r${this.nextId++}`;
     this.send({ request: { [name]: body, id } });
     const frame = await this.next((f) => f.response?.id === id || (f.ask !== undefined && (body as Frame | null)?.id !== undefined && f.ask.mid === (body as Frame).id));
+    // Every successful reply must match its schema in src/protocol/replies.ts (the SDK's types).
+    const reply = (frame.response ?? frame.ask) as Frame;
+    const issue = reply.error === undefined ? replyProblem(name, reply) : undefined;
+    if (issue !== undefined) throw new Error(issue);
     return (frame.response ?? frame) as Frame;
   }
 
   /** Resolves with the first (buffered or future) frame matching `match`; rejects after `timeoutMs`. */
   next(match: (f: Frame) => boolean = () => true, timeoutMs = 3000): Promise<Frame> {
     const i = this.frames.findIndex(match);
-    if (i >= 0) return Promise.resolve(this.frames.splice(i, 1)[0] as Frame);
+    if (i >= 0) return checkedEvent(this.frames.splice(i, 1)[0] as Frame);
     return new Promise((resolve, reject) => {
       const waiter = {
         match,
         resolve: (f: Frame) => {
           clearTimeout(timer);
-          resolve(f);
+          checkedEvent(f).then(resolve, reject);
         },
       };
       const timer = setTimeout(() => {
@@ -91,6 +96,10 @@ export class TestClient {
     await new Promise((r) => setTimeout(r, ms));
     const out = this.frames.filter(match);
     for (const f of out) this.frames.splice(this.frames.indexOf(f), 1);
+    for (const f of out) {
+      const issue = eventProblem(f);
+      if (issue !== undefined) throw new Error(issue);
+    }
     return out;
   }
 
@@ -98,4 +107,10 @@ export class TestClient {
     this.ws.close();
     return this.closed;
   }
+}
+
+/** Resolves with `f`, or rejects when it is an event that does not match its schema in src/protocol/events.ts. */
+function checkedEvent(f: Frame): Promise<Frame> {
+  const issue = eventProblem(f);
+  return issue === undefined ? Promise.resolve(f) : Promise.reject(new Error(issue));
 }

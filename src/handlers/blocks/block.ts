@@ -1,8 +1,6 @@
-import { Type } from '@sinclair/typebox';
 import { Errors, bareError } from '../../protocol/errors.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const Ids = Type.Object({ ids: Type.Array(Type.String({ minLength: 24, maxLength: 64 }), { minItems: 1, maxItems: 100 }) }, { additionalProperties: false });
 
 /**
  * `block_user` (protocol.md §3.3): blocks users of the caller's organization (others are
@@ -12,7 +10,7 @@ const Ids = Type.Object({ ids: Type.Array(Type.String({ minLength: 24, maxLength
 export const blockUser = defineHandler({
   kind: 'block_user',
   auth: true,
-  schema: Ids,
+  schema: RequestSchemas.block_user,
   errors: { any: Errors.invalidDataFormat },
   async handle(input, { deps, session, now }) {
     if (input.ids.includes(session.userId)) throw bareError("Can't block self user");
@@ -26,7 +24,7 @@ export const blockUser = defineHandler({
 export const unblockUser = defineHandler({
   kind: 'unblock_user',
   auth: true,
-  schema: Ids,
+  schema: RequestSchemas.unblock_user,
   errors: { any: Errors.invalidDataFormat },
   async handle(input, { deps, session }) {
     await deps.store.blocks.unblock(session.orgId, session.userId, input.ids);
@@ -38,7 +36,7 @@ export const unblockUser = defineHandler({
 export const listBlockedUsers = defineHandler({
   kind: 'list_blocked_users',
   auth: true,
-  schema: Type.Object({}, { additionalProperties: false }),
+  schema: RequestSchemas.list_blocked_users,
   async handle(_input, { deps, session }) {
     return { response: { users: await deps.store.blocks.list(session.orgId, session.userId) } };
   },
@@ -48,7 +46,7 @@ export const listBlockedUsers = defineHandler({
 export const blockListEnable = defineHandler({
   kind: 'block_list_enable',
   auth: true,
-  schema: Type.Object({ enable: Type.Boolean() }, { additionalProperties: false }),
+  schema: RequestSchemas.block_list_enable,
   async handle(input, { deps, session }) {
     await deps.store.blocks.setEnabled(session.orgId, session.userId, input.enable);
     return { response: { success: true } };

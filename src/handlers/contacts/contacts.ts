@@ -1,21 +1,13 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { renderContacts } from '../../domain/contacts.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
-import { DateValue, IdString, optionalDateMs } from '../../protocol/schemas.js';
+import { optionalDateMs } from '../../protocol/schemas.js';
+import { ContactAddRequest, RequestSchemas } from '../../protocol/requests/index.js';
 import type { ContactRecord } from '../../store/store.js';
 import { defineHandler } from '../define.js';
 
-const Item = Type.Object({ type: Type.String({ maxLength: 255 }), value: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false });
-const fields = {
-  first_name: Type.Optional(Type.String({ minLength: 2, maxLength: 255 })),
-  last_name: Type.Optional(Type.String({ minLength: 2, maxLength: 255 })),
-  company: Type.Optional(Type.String({ minLength: 2, maxLength: 255 })),
-  email: Type.Optional(Type.Array(Item, { maxItems: 50 })),
-  phone: Type.Optional(Type.Array(Item, { maxItems: 50 })),
-};
-const ContactBody = Type.Object(fields, { additionalProperties: false });
-type ContactInput = Static<typeof ContactBody>;
+type ContactInput = Static<typeof ContactAddRequest>;
 
 /** Applies contact_add's rules (protocol.md §3.2) and builds the record. */
 function newContact(input: ContactInput, orgId: string, ownerId: string, now: number): ContactRecord {
@@ -29,7 +21,7 @@ function newContact(input: ContactInput, orgId: string, ownerId: string, now: nu
 export const contactAdd = defineHandler({
   kind: 'contact_add',
   auth: true,
-  schema: ContactBody,
+  schema: RequestSchemas.contact_add,
   async handle(input, { deps, session, now }) {
     const c = newContact(input, session.orgId, session.userId, now);
     await deps.store.contacts.insert([c]);
@@ -49,7 +41,7 @@ const BATCH_CHUNK = 500;
 export const contactBatchAdd = defineHandler({
   kind: 'contact_batch_add',
   auth: true,
-  schema: Type.Object({ contacts: Type.Array(ContactBody, { maxItems: 5000 }) }, { additionalProperties: false }),
+  schema: RequestSchemas.contact_batch_add,
   async handle(input, { deps, session, now }) {
     const rows = input.contacts.map((c) => newContact(c, session.orgId, session.userId, now));
     const out: Record<string, unknown>[] = [];
@@ -67,7 +59,7 @@ export const contactBatchAdd = defineHandler({
 export const contactUpdate = defineHandler({
   kind: 'contact_update',
   auth: true,
-  schema: Type.Object({ id: IdString, ...fields }, { additionalProperties: false }),
+  schema: RequestSchemas.contact_update,
   errors: { fields: { id: Errors.contactIdMissed } },
   async handle(input, { deps, session, now }) {
     const { id, ...patch } = input;
@@ -82,7 +74,7 @@ export const contactUpdate = defineHandler({
 export const contactDelete = defineHandler({
   kind: 'contact_delete',
   auth: true,
-  schema: Type.Object({ id: IdString }, { additionalProperties: false }),
+  schema: RequestSchemas.contact_delete,
   errors: { fields: { id: Errors.contactIdMissed } },
   async handle(input, { deps, session }) {
     await deps.store.contacts.delete(session.orgId, session.userId, input.id);
@@ -94,7 +86,7 @@ export const contactDelete = defineHandler({
 export const contactList = defineHandler({
   kind: 'contact_list',
   auth: true,
-  schema: Type.Object({ updated_at: Type.Optional(DateValue), limit: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
+  schema: RequestSchemas.contact_list,
   async handle(input, { deps, session }) {
     const rows = await deps.store.contacts.list(session.orgId, session.userId, { updatedAfter: optionalDateMs(input.updated_at, 'updated_at'), limit: input.limit ?? 100 });
     return { response: { contacts: await renderContacts(deps.store, session.orgId, rows, true) } };

@@ -1,12 +1,9 @@
-import { Type } from '@sinclair/typebox';
 import { isAdmin } from '../../domain/conversations.js';
 import { publicUser } from '../../domain/users.js';
 import { Errors } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import type { AuthedContext } from '../define.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object({ cids: Type.Array(IdString, { maxItems: 100 }) }, { additionalProperties: false });
 
 /** SAMA's error for a missing or malformed `cids`; more than Parley's 100 is the validator's text. */
 const cidsErrors = { missing: Errors.cidsRequired, invalid: Errors.cidsRequired };
@@ -42,7 +39,7 @@ async function byCids(ctx: AuthedContext, cids: readonly string[], adminsOnly: b
 export const getParticipantsByCids = defineHandler({
   kind: 'get_participants_by_cids',
   auth: true,
-  schema,
+  schema: RequestSchemas.get_participants_by_cids,
   errors: { fields: { cids: cidsErrors } },
   async handle(input, ctx) {
     return { response: await byCids(ctx, input.cids, false) };
@@ -53,7 +50,7 @@ export const getParticipantsByCids = defineHandler({
 export const getAdminsByCids = defineHandler({
   kind: 'get_admins_by_cids',
   auth: true,
-  schema,
+  schema: RequestSchemas.get_admins_by_cids,
   errors: { fields: { cids: cidsErrors } },
   async handle(input, ctx) {
     return { response: await byCids(ctx, input.cids, true) };

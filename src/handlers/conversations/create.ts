@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import { publicConversation } from '../../domain/conversations.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { conversationEvent } from '../../domain/events.js';
@@ -6,23 +5,9 @@ import { conversationPushPayload } from '../../domain/push.js';
 import { displayName } from '../../domain/users.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
-import { IdString, ImageObject } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { ConflictError, type ConversationRecord, type ConversationType } from '../../store/store.js';
 import { defineHandler, type AuthedContext } from '../define.js';
-
-const schema = Type.Object(
-  {
-    type: Type.Union([Type.Literal('u'), Type.Literal('g'), Type.Literal('c')]),
-    name: Type.Optional(Type.String({ maxLength: 255 })),
-    description: Type.Optional(Type.String({ maxLength: 255 })),
-    participants: Type.Optional(Type.Array(IdString, { maxItems: 1000 })),
-    opponent_id: Type.Optional(IdString),
-    image_object: Type.Optional(ImageObject),
-    is_encrypted: Type.Optional(Type.Boolean()),
-    owner_id: Type.Optional(Type.Unknown()),
-  },
-  { additionalProperties: false },
-);
 
 const named = (input: Readonly<Record<string, unknown>>): boolean => input.type === 'g' || input.type === 'c';
 
@@ -56,7 +41,7 @@ async function privateConversation(ctx: AuthedContext, opponentId: string, encry
 export const conversationCreate = defineHandler({
   kind: 'conversation_create',
   auth: true,
-  schema,
+  schema: RequestSchemas.conversation_create,
   // SAMA checks the fields in this order and answers each one's failures with its own error.
   errors: {
     fields: {

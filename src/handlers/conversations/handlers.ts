@@ -1,6 +1,6 @@
-import { Type } from '@sinclair/typebox';
 import { Errors, SamaError, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import type { ConversationRecord, Store } from '../../store/store.js';
 import { SUCCESS, defineHandler } from '../define.js';
 
@@ -22,7 +22,7 @@ async function ownedConversation(store: Store, orgId: string, cid: string, userI
 export const conversationHandlerCreate = defineHandler({
   kind: 'conversation_handler_create',
   auth: true,
-  schema: Type.Object({ cid: IdString, content: Type.String() }, { additionalProperties: false }),
+  schema: RequestSchemas.conversation_handler_create,
   orderingKey: (input) => input.cid,
   async handle(input, { deps, session, now }) {
     const conv = await ownedConversation(deps.store, session.orgId, input.cid, session.userId);
@@ -42,7 +42,7 @@ export const conversationHandlerCreate = defineHandler({
 export const getConversationHandler = defineHandler({
   kind: 'get_conversation_handler',
   auth: true,
-  schema: Type.Object({ cid: IdString }, { additionalProperties: false }),
+  schema: RequestSchemas.get_conversation_handler,
   async handle(input, { deps, session }) {
     const conv = await ownedConversation(deps.store, session.orgId, input.cid, session.userId);
     const h = await deps.store.conversationHandlers.byConversation(session.orgId, conv._id);
@@ -58,7 +58,7 @@ export const getConversationHandler = defineHandler({
 export const conversationHandlerDelete = defineHandler({
   kind: 'conversation_handler_delete',
   auth: true,
-  schema: Type.Object({ cid: IdString }, { additionalProperties: false }),
+  schema: RequestSchemas.conversation_handler_delete,
   orderingKey: (input) => input.cid,
   async handle(input, { deps, session }) {
     const conv = await ownedConversation(deps.store, session.orgId, input.cid, session.userId);

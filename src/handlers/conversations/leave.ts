@@ -1,9 +1,9 @@
-import { Type } from '@sinclair/typebox';
 import { handOverOwnership } from '../../domain/conversations.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { participantMessage } from '../../domain/participant-messages.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
 
 /**
@@ -14,7 +14,7 @@ import { defineHandler } from '../define.js';
 export const conversationLeave = defineHandler({
   kind: 'conversation_delete',
   auth: true,
-  schema: Type.Object({ id: IdString }, { additionalProperties: false }),
+  schema: RequestSchemas.conversation_delete,
   orderingKey: (input) => input.id,
   async handle(input, { deps, session, now }) {
     const { store, config } = deps;

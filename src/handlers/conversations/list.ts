@@ -1,16 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { publicConversation } from '../../domain/conversations.js';
-import { DateRange, IdString, optionalDateMs } from '../../protocol/schemas.js';
+import type { AttachmentWire, ConversationWire, LastMessageWire } from '../../protocol/models.js';
+import { optionalDateMs } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1 })),
-    updated_at: Type.Optional(DateRange),
-    ids: Type.Optional(Type.Array(IdString, { maxItems: 10 })),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `conversation_list` (protocol.md §3.4): the caller's conversations, newest created first, each
@@ -20,7 +12,7 @@ const schema = Type.Object(
 export const conversationList = defineHandler({
   kind: 'conversation_list',
   auth: true,
-  schema,
+  schema: RequestSchemas.conversation_list,
   async handle(input, { deps, session, now }) {
     const { store, config } = deps;
     const gt = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');
@@ -37,15 +29,15 @@ export const conversationList = defineHandler({
       Promise.all(convs.map((c) => store.messages.countUnread(session.orgId, c._id, session.userId, marker.get(c._id) ?? null))),
     ]);
     const conversations = convs.map((c, i) => {
-      const out: Record<string, unknown> = { ...publicConversation(c, deps.files.imageUrl(c.image_object, now)), unread_messages_count: unread[i] ?? 0 };
+      const out: ConversationWire = { ...publicConversation(c, deps.files.imageUrl(c.image_object, now)), unread_messages_count: unread[i] ?? 0 };
       const m = last.get(c._id);
       if (m) {
-        const lm: Record<string, unknown> = { _id: m._id, from: m.from, t: m.t };
+        const lm: Partial<LastMessageWire> = { _id: m._id, from: m.from, t: m.t };
         if (m.body !== null) lm.body = m.body;
-        if (m.attachments !== null) lm.attachments = m.attachments;
+        if (m.attachments !== null) lm.attachments = m.attachments as AttachmentWire[];
         lm.status = read.has(m._id) ? 'read' : 'sent';
         lm.reactions = reactions.get(m._id) ?? {};
-        out.last_message = lm;
+        out.last_message = lm as LastMessageWire;
       }
       return out;
     });

@@ -1,15 +1,6 @@
-import { Type } from '@sinclair/typebox';
-import { DateValue, optionalDateMs } from '../../protocol/schemas.js';
+import { optionalDateMs } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    name: Type.String({ maxLength: 255 }),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    updated_at: Type.Optional(Type.Object({ gt: Type.Optional(DateValue) }, { additionalProperties: false })),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `conversation_search` (protocol.md §3.4): ids of named conversations whose name contains the
@@ -20,7 +11,7 @@ const schema = Type.Object(
 export const conversationSearch = defineHandler({
   kind: 'conversation_search',
   auth: true,
-  schema,
+  schema: RequestSchemas.conversation_search,
   async handle(input, { deps, session }) {
     const { store, config } = deps;
     const updatedAfter = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');

@@ -1,11 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { handOverOwnership } from '../../domain/conversations.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { LimitError } from '../../store/store.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object({ cid: IdString }, { additionalProperties: false });
 
 /** No `cid` names no channel: the same 400 as an unknown one (protocol.md §3.4). */
 const errors = { fields: { cid: { missing: Errors.badRequest } } };
@@ -14,7 +11,7 @@ const errors = { fields: { cid: { missing: Errors.badRequest } } };
 export const conversationSubscribe = defineHandler({
   kind: 'conversation_subscribe',
   auth: true,
-  schema,
+  schema: RequestSchemas.conversation_subscribe,
   errors,
   orderingKey: (input) => input.cid,
   async handle(input, { deps, session, now }) {
@@ -34,7 +31,7 @@ export const conversationSubscribe = defineHandler({
 export const conversationUnsubscribe = defineHandler({
   kind: 'conversation_unsubscribe',
   auth: true,
-  schema,
+  schema: RequestSchemas.conversation_unsubscribe,
   errors,
   orderingKey: (input) => input.cid,
   async handle(input, { deps, session, now }) {

@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import { handOverOwnership, isAdmin, publicConversation } from '../../domain/conversations.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { conversationEvent } from '../../domain/events.js';
@@ -7,23 +6,9 @@ import { displayName } from '../../domain/users.js';
 import { storeSystemMessage } from '../../domain/messages.js';
 import { participantMessage } from '../../domain/participant-messages.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString, ImageObject } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { LimitError, type ConversationPatch } from '../../store/store.js';
 import { defineHandler } from '../define.js';
-
-const IdChanges = Type.Object({ add: Type.Optional(Type.Array(IdString, { maxItems: 1000 })), remove: Type.Optional(Type.Array(IdString, { maxItems: 1000 })) }, { additionalProperties: false });
-
-const schema = Type.Object(
-  {
-    id: IdString,
-    name: Type.Optional(Type.String({ maxLength: 255 })),
-    description: Type.Optional(Type.String({ maxLength: 255 })),
-    image_object: Type.Optional(ImageObject),
-    participants: Type.Optional(IdChanges),
-    admins: Type.Optional(IdChanges),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `conversation_update` (protocol.md §3.4, §5.6). An empty `participants` or `admins` object
@@ -36,7 +21,7 @@ const schema = Type.Object(
 export const conversationUpdate = defineHandler({
   kind: 'conversation_update',
   auth: true,
-  schema,
+  schema: RequestSchemas.conversation_update,
   orderingKey: (input) => input.id,
   async handle(input, { deps, session, now }) {
     const { store, config } = deps;

@@ -1,22 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { oneTimePreKeys } from '../../domain/encryption.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { DeviceId, deviceIdString } from '../../protocol/schemas.js';
+import { deviceIdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-/** A public key as clients send it (SAMA: a non-empty string of at most 255 characters). */
-const Key = Type.String({ minLength: 1, maxLength: 255 });
-
-const registerSchema = Type.Object(
-  {
-    identity_key: Key,
-    signed_key: Key,
-    // An array of keys, or an object of named keys (SAMA's web client sends vodozemac's
-    // `{key id: key}`); at most 100 either way.
-    one_time_pre_keys: Type.Union([Type.Array(Key, { maxItems: 100 }), Type.Record(Type.String(), Key, { maxProperties: 100 })]),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `device_register` (protocol.md §3.11): stores the public key bundle of the session's device,
@@ -27,7 +13,7 @@ const registerSchema = Type.Object(
 export const deviceRegister = defineHandler({
   kind: 'device_register',
   auth: true,
-  schema: registerSchema,
+  schema: RequestSchemas.device_register,
   errors: { fields: { identity_key: Errors.incorrectIdentityKey, signed_key: Errors.incorrectSignedKey, one_time_pre_keys: Errors.incorrectOneTimePreKeys } },
   async handle(input, { deps, session, now }) {
     const preKeys = oneTimePreKeys(input.one_time_pre_keys);
@@ -46,7 +32,7 @@ export const deviceRegister = defineHandler({
 export const deviceList = defineHandler({
   kind: 'device_list',
   auth: true,
-  schema: Type.Object({}, { additionalProperties: false }),
+  schema: RequestSchemas.device_list,
   async handle(_input, { deps, session, now }) {
     const devices = await deps.store.encryptedDevices.forUser(session.orgId, session.userId, now);
     return { response: { devices: devices.map((d) => ({ identity_key: d.identity_key, signed_key: d.signed_key, device_id: d.device_id })) } };
@@ -62,7 +48,7 @@ export const deviceList = defineHandler({
 export const deviceDelete = defineHandler({
   kind: 'device_delete',
   auth: true,
-  schema: Type.Object({ device_id: DeviceId }, { additionalProperties: false }),
+  schema: RequestSchemas.device_delete,
   async handle(input, { deps, session }) {
     const removed = await deps.store.encryptedDevices.delete(session.orgId, session.userId, deviceIdString(input.device_id));
     if (!removed) throw samaError(Errors.forbidden);

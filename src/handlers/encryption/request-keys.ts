@@ -1,9 +1,6 @@
-import { Type } from '@sinclair/typebox';
 import { Errors } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object({ user_ids: Type.Array(IdString, { maxItems: 50 }) }, { additionalProperties: false });
 
 /** Bundles handed out for one user, as the reply lists them. */
 type WireBundle = { identity_key: string; signed_key: string; one_time_pre_key?: string };
@@ -18,7 +15,7 @@ type WireBundle = { identity_key: string; signed_key: string; one_time_pre_key?:
 export const requestKeys = defineHandler({
   kind: 'request_keys',
   auth: true,
-  schema,
+  schema: RequestSchemas.request_keys,
   // An array of up to 50 that fails has a bad item (SAMA: "Incorrect user id."); anything else
   // is the array's fault.
   errors: { fields: { user_ids: (input) => (Array.isArray(input.user_ids) && input.user_ids.length <= 50 ? Errors.incorrectUserId : Errors.incorrectUsersArray) } },

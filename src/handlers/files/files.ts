@@ -1,5 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import { Errors, samaError } from '../../protocol/errors.js';
+import { CreateFilesWire, RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
 
 /**
@@ -11,7 +11,7 @@ import { defineHandler } from '../define.js';
 export const createFiles = defineHandler({
   kind: 'create_files',
   auth: true,
-  schema: Type.Array(Type.Unknown()),
+  schema: CreateFilesWire,
   async handle(input, { deps, session, now }) {
     if (input.length > 10) throw samaError(Errors.fileLimit);
     const files = await deps.files.announce(session.orgId, session.userId, input, now);
@@ -28,7 +28,7 @@ export const createFiles = defineHandler({
 export const getFileUrls = defineHandler({
   kind: 'get_file_urls',
   auth: true,
-  schema: Type.Object({ file_ids: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 10 }) }, { additionalProperties: true }),
+  schema: RequestSchemas.get_file_urls,
   errors: { fields: { file_ids: { missing: Errors.fileIdsMissed, invalid: Errors.fileIdsMissed, tooMany: Errors.fileIdsExceeded } } },
   async handle(input, { deps, session, now }) {
     const file_urls = await deps.files.downloadUrls(session.orgId, session.userId, input.file_ids, now);

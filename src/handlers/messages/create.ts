@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import { isAdmin, publicConversation, recipientsOf } from '../../domain/conversations.js';
 import { assertNotBlocked } from '../../domain/blocks.js';
 import { runConversationHandler, type HandledMessage, type MessageContent } from '../../domain/conversation-handlers.js';
@@ -9,39 +8,9 @@ import { messageTime, messageWire, placeOf } from '../../domain/messages.js';
 import { chatPushPayload, outboxRows } from '../../domain/push.js';
 import { Errors, bareError, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import type { ConversationRecord, MessageRecord } from '../../store/store.js';
 import { defineHandler, type HandlerDeps } from '../define.js';
-
-/** Attachment object (protocol.md §3.6); unknown keys are kept and relayed as sent. */
-export const Attachment = Type.Object(
-  {
-    file_id: Type.Optional(Type.String({ maxLength: 255 })),
-    file_name: Type.Optional(Type.String({ maxLength: 255 })),
-    file_blur_hash: Type.Optional(Type.String({ maxLength: 255 })),
-    file_content_type: Type.Optional(Type.String({ maxLength: 255 })),
-    file_size: Type.Optional(Type.Number({ minimum: 0, maximum: 104857601 })),
-    file_width: Type.Optional(Type.Number({ minimum: 0, maximum: 10000 })),
-    file_height: Type.Optional(Type.Number({ minimum: 0, maximum: 10000 })),
-    file_url: Type.Optional(Type.String({ maxLength: 4096 })),
-  },
-  { additionalProperties: true },
-);
-
-const schema = Type.Object(
-  {
-    id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    cid: IdString,
-    body: Type.Optional(Type.String({ maxLength: 65536 })),
-    attachments: Type.Optional(Type.Array(Attachment, { minItems: 1, maxItems: 100 })),
-    x: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    replied_message_id: Type.Optional(IdString),
-    forwarded_message_id: Type.Optional(Type.String({ maxLength: 255 })),
-    deleted_for: Type.Optional(Type.Array(IdString, { maxItems: 1000 })),
-    encrypted_message_type: Type.Optional(Type.Number()),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `message` (protocol.md §3.6, §4): stores the message (group-committed), acknowledges with
@@ -54,7 +23,7 @@ const schema = Type.Object(
 export const messageCreate = defineHandler({
   kind: 'message',
   auth: true,
-  schema,
+  schema: RequestSchemas.message,
   errors: { fields: { id: Errors.incorrectMessageId, cid: Errors.cidRequired, body: Errors.bodyOrAttachmentsRequired, attachments: Errors.bodyOrAttachmentsRequired } },
   orderingKey: (input) => input.cid,
   pipelined: true,

@@ -1,10 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import { conversationRecipients, requireMember } from '../../domain/conversations.js';
 import { Errors } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object({ cid: IdString, ids: Type.Array(IdString, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false });
 
 /**
  * `message_decryption_failed` (protocol.md §3.6): records the status for the caller and — unlike
@@ -13,7 +10,7 @@ const schema = Type.Object({ cid: IdString, ids: Type.Array(IdString, { minItems
 export const messageDecryptionFailed = defineHandler({
   kind: 'message_decryption_failed',
   auth: true,
-  schema,
+  schema: RequestSchemas.message_decryption_failed,
   // SAMA has no catalogued error for `ids`: its failures are the validator's text.
   errors: { fields: { cid: Errors.cidRequired } },
   async handle(input, { deps, session, now }) {

@@ -1,17 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import { conversationRecipients, isAdmin, requireMember } from '../../domain/conversations.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    cid: IdString,
-    ids: Type.Array(IdString, { minItems: 1, maxItems: 100 }),
-    type: Type.Union([Type.Literal('myself'), Type.Literal('all')]),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `message_delete` (protocol.md §3.6). `myself` hides the messages from the caller only. `all`
@@ -22,7 +12,7 @@ const schema = Type.Object(
 export const messageDelete = defineHandler({
   kind: 'message_delete',
   auth: true,
-  schema,
+  schema: RequestSchemas.message_delete,
   // Fields are checked in the order of protocol.md's table: cid, ids, type.
   errors: { fields: { cid: Errors.cidRequired, type: { missing: Errors.messageTypeMissed, invalid: Errors.incorrectType }, ids: Errors.messageIdMissed } },
   orderingKey: (input) => input.cid,

@@ -1,10 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import { conversationRecipients } from '../../domain/conversations.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object({ id: IdString, body: Type.String({ maxLength: 65536 }) }, { additionalProperties: false });
 
 /**
  * `message_edit` (protocol.md §3.6): the author replaces the body; the conversation gets a
@@ -13,7 +10,7 @@ const schema = Type.Object({ id: IdString, body: Type.String({ maxLength: 65536 
 export const messageEdit = defineHandler({
   kind: 'message_edit',
   auth: true,
-  schema,
+  schema: RequestSchemas.message_edit,
   errors: { fields: { id: Errors.incorrectMessageId, body: Errors.bodyOrAttachmentsRequired } },
   async handle(input, { deps, session, now }) {
     const { store } = deps;

@@ -1,19 +1,9 @@
-import { Type } from '@sinclair/typebox';
 import { requireMember } from '../../domain/conversations.js';
 import { messageWire } from '../../domain/messages.js';
 import { Errors } from '../../protocol/errors.js';
-import { DateRange, IdString, optionalDateMs } from '../../protocol/schemas.js';
+import { optionalDateMs } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    cid: IdString,
-    limit: Type.Optional(Type.Integer({ minimum: 1 })),
-    ids: Type.Optional(Type.Array(IdString, { maxItems: 100 })),
-    updated_at: Type.Optional(DateRange),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `message_list` (protocol.md §3.6): the caller's view of a conversation — messages hidden for
@@ -25,7 +15,7 @@ const schema = Type.Object(
 export const messageList = defineHandler({
   kind: 'message_list',
   auth: true,
-  schema,
+  schema: RequestSchemas.message_list,
   errors: { fields: { cid: Errors.cidRequired } },
   async handle(input, { deps, session, now }) {
     const { store, config } = deps;

@@ -1,12 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { DateValue, dateValueMs } from '../../protocol/schemas.js';
+import { dateValueMs } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  { created_at: Type.Optional(Type.Object({ gt: Type.Optional(DateValue), lt: Type.Optional(DateValue) }, { additionalProperties: false })) },
-  { additionalProperties: false },
-);
 
 /**
  * `op_log_list` (protocol.md §3.10, §6): up to 100 packets the caller missed while fully
@@ -16,7 +11,7 @@ const schema = Type.Object(
 export const opLogList = defineHandler({
   kind: 'op_log_list',
   auth: true,
-  schema,
+  schema: RequestSchemas.op_log_list,
   errors: { fields: { created_at: Errors.gtOrLtMissed } },
   async handle(input, { deps, session, now }) {
     const gt = dateValueMs(input.created_at?.gt);

@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import { conversationRecipients } from '../../domain/conversations.js';
 import { Errors, bareError, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import type { ConversationRecord, MessageRecord, Store } from '../../store/store.js';
 import { defineHandler } from '../define.js';
 
@@ -17,11 +17,6 @@ async function visibleMessage(store: Store, orgId: string, mid: string, userId: 
   return { msg, conv };
 }
 
-const updateSchema = Type.Object(
-  { mid: IdString, add: Type.Optional(Type.String({ minLength: 1, maxLength: 10 })), remove: Type.Optional(Type.String({ minLength: 1, maxLength: 10 })) },
-  { additionalProperties: false },
-);
-
 /**
  * `message_reactions_update` (protocol.md §3.6): adds and/or removes the caller's reactions; the
  * conversation hears only what changed, and nothing in channels.
@@ -29,7 +24,7 @@ const updateSchema = Type.Object(
 export const messageReactionsUpdate = defineHandler({
   kind: 'message_reactions_update',
   auth: true,
-  schema: updateSchema,
+  schema: RequestSchemas.message_reactions_update,
   errors: { fields: { mid: Errors.incorrectMessageId } },
   async handle(input, { deps, session, now }) {
     if (input.add === undefined && input.remove === undefined) throw bareError('"value" must contain at least one of [add, remove]');
@@ -48,7 +43,7 @@ export const messageReactionsUpdate = defineHandler({
 export const messageReactionsList = defineHandler({
   kind: 'message_reactions_list',
   auth: true,
-  schema: Type.Object({ mid: IdString }, { additionalProperties: false }),
+  schema: RequestSchemas.message_reactions_list,
   errors: { fields: { mid: Errors.incorrectMessageId } },
   async handle(input, { deps, session }) {
     const { msg } = await visibleMessage(deps.store, session.orgId, input.mid, session.userId);

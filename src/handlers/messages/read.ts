@@ -1,11 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { requireMember } from '../../domain/conversations.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object({ cid: IdString, ids: Type.Optional(Type.Array(IdString, { maxItems: 100 })) }, { additionalProperties: false });
 
 /**
  * `message_read` (protocol.md §3.6, §4.8): marks messages from other users as read — the listed
@@ -15,7 +12,7 @@ const schema = Type.Object({ cid: IdString, ids: Type.Optional(Type.Array(IdStri
 export const messageRead = defineHandler({
   kind: 'message_read',
   auth: true,
-  schema,
+  schema: RequestSchemas.message_read,
   errors: { fields: { cid: Errors.cidRequired } },
   orderingKey: (input) => input.cid,
   async handle(input, { deps, session, now }) {

@@ -1,15 +1,6 @@
-import { Type } from '@sinclair/typebox';
 import { Errors } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    cid: IdString,
-    filter: Type.Optional(Type.Union([Type.Literal('last-7-days'), Type.Literal('last-day'), Type.Literal('unreads')])),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `message_summary` (protocol.md §3.6): `{message}` — a summary of what the caller can see of the
@@ -20,7 +11,7 @@ const schema = Type.Object(
 export const messageSummary = defineHandler({
   kind: 'message_summary',
   auth: true,
-  schema,
+  schema: RequestSchemas.message_summary,
   errors: { fields: { cid: Errors.cidRequired } },
   async handle(input, { deps, session, now }) {
     return { response: { message: await deps.assistant.summarize(session, input.cid, input.filter, now) } };

@@ -1,18 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import { conversationRecipients, requireMember } from '../../domain/conversations.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 255 }),
-    cid: Type.Optional(IdString),
-    uids: Type.Optional(Type.Array(IdString, { maxItems: 20 })),
-    x: Type.Object({}, { additionalProperties: true }),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `system_message` (protocol.md §3.6): a custom, unpersisted event to a conversation (caller must
@@ -22,7 +11,7 @@ const schema = Type.Object(
 export const systemMessage = defineHandler({
   kind: 'system_message',
   auth: true,
-  schema,
+  schema: RequestSchemas.system_message,
   // Only too many `uids` is catalogued; other `cid`/`uids` type errors are the validator's text.
   errors: { fields: { id: Errors.incorrectMessageId, uids: { tooMany: Errors.uidsMaxLength }, x: Errors.xRequired } },
   async handle(input, { deps, session, now }) {

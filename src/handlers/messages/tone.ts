@@ -1,13 +1,5 @@
-import { Type } from '@sinclair/typebox';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    body: Type.String({ minLength: 1, maxLength: 65536 }),
-    tone: Type.Union([Type.Literal('positive'), Type.Literal('negative'), Type.Literal('cringe')]),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `message_tone` (protocol.md §3.6): `{message}` — `body` rewritten in the tone asked for by the
@@ -17,7 +9,7 @@ const schema = Type.Object(
 export const messageTone = defineHandler({
   kind: 'message_tone',
   auth: true,
-  schema,
+  schema: RequestSchemas.message_tone,
   async handle(input, { deps, session, now }) {
     return { response: { message: await deps.assistant.rewrite(session, input.body, input.tone, now) } };
   },

@@ -1,11 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { assertNotBlocked } from '../../domain/blocks.js';
 import { requireMember } from '../../domain/conversations.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object({ cid: IdString, status: Type.Optional(Type.String({ maxLength: 32 })) }, { additionalProperties: false });
 
 /**
  * `typing` (protocol.md §3.6): relayed to the current participants except the sending device. No
@@ -15,7 +12,7 @@ const schema = Type.Object({ cid: IdString, status: Type.Optional(Type.String({ 
 export const typing = defineHandler({
   kind: 'typing',
   auth: true,
-  schema,
+  schema: RequestSchemas.typing,
   errors: { fields: { cid: Errors.cidRequired } },
   async handle(input, { deps, session, now }) {
     const { conversation } = await requireMember(deps.store, session.orgId, input.cid, session.userId);

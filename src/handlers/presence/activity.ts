@@ -1,14 +1,14 @@
-import { Type } from '@sinclair/typebox';
 import { publicUser } from '../../domain/users.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { IdString } from '../../protocol/schemas.js';
+
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
 
 /** `user_last_activity_subscribe` (protocol.md §3.8): watch one user of the organization; replaces the previous watch. */
 export const lastActivitySubscribe = defineHandler({
   kind: 'user_last_activity_subscribe',
   auth: true,
-  schema: Type.Object({ id: IdString }, { additionalProperties: false }),
+  schema: RequestSchemas.user_last_activity_subscribe,
   errors: { fields: { id: Errors.userIdMissed } },
   async handle(input, { deps, session }) {
     const target = await deps.store.users.byId(session.orgId, input.id);
@@ -22,7 +22,7 @@ export const lastActivitySubscribe = defineHandler({
 export const lastActivityUnsubscribe = defineHandler({
   kind: 'user_last_activity_unsubscribe',
   auth: true,
-  schema: Type.Object({}, { additionalProperties: false }),
+  schema: RequestSchemas.user_last_activity_unsubscribe,
   handle(_input, { deps, session }) {
     deps.presence.unsubscribe(session.orgId, session.userId);
     return Promise.resolve({ response: { success: true } });
@@ -33,7 +33,7 @@ export const lastActivityUnsubscribe = defineHandler({
 export const lastActivity = defineHandler({
   kind: 'user_last_activity',
   auth: true,
-  schema: Type.Object({ ids: Type.Array(IdString, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+  schema: RequestSchemas.user_last_activity,
   async handle(input, { deps, session }) {
     return { response: { last_activity: await deps.presence.activityOf(session.orgId, session.userId, input.ids) } };
   },
@@ -48,10 +48,7 @@ export const lastActivity = defineHandler({
 export const onlineList = defineHandler({
   kind: 'online_list',
   auth: true,
-  schema: Type.Object(
-    { count: Type.Optional(Type.Boolean()), idsOnly: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), offset: Type.Optional(Type.Integer({ minimum: 0 })) },
-    { additionalProperties: false },
-  ),
+  schema: RequestSchemas.online_list,
   async handle(input, { deps, session, now }) {
     const visible: string[] = [];
     for (const id of deps.sessions.onlineUserIds(session.orgId).sort()) {
@@ -70,7 +67,7 @@ export const onlineList = defineHandler({
 export const activityStatus = defineHandler({
   kind: 'activity_status',
   auth: true,
-  schema: Type.Object({ isInactive: Type.Boolean() }, { additionalProperties: false }),
+  schema: RequestSchemas.activity_status,
   handle(input) {
     return Promise.resolve({ response: { success: true }, session: { kind: 'inactive', value: input.isInactive } });
   },

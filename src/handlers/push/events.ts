@@ -1,19 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { outboxRows } from '../../domain/push.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const Text = Type.Optional(Type.String({ maxLength: 4096 }));
-
-const schema = Type.Object(
-  {
-    recipients_ids: Type.Array(IdString, { minItems: 1, maxItems: 1000 }),
-    message: Type.Object({ title: Text, topic: Text, body: Text, message: Text }, { additionalProperties: false }),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `push_event_create` (protocol.md §3.9, §7.2 item 3): queues the given message as a push to
@@ -25,7 +14,7 @@ const schema = Type.Object(
 export const pushEventCreate = defineHandler({
   kind: 'push_event_create',
   auth: true,
-  schema,
+  schema: RequestSchemas.push_event_create,
   errors: { fields: { recipients_ids: Errors.incorrectRecipients, message: Errors.notificationMessageMissed } },
   async handle(input, { deps, session, now }) {
     const { store } = deps;

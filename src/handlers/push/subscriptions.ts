@@ -1,24 +1,10 @@
-import { Type } from '@sinclair/typebox';
 import { subscriptionWire, validWebPushEndpoint, webPushKeys } from '../../domain/push.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
 import { deviceIdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import type { PushPlatform } from '../../store/store.js';
 import { defineHandler } from '../define.js';
-
-const DeviceUdid = Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Number()]);
-
-const createSchema = Type.Object(
-  {
-    platform: Type.Union([Type.Literal('web'), Type.Literal('ios'), Type.Literal('android')]),
-    web_endpoint: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-    web_key_auth: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    web_key_p256dh: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    device_udid: DeviceUdid,
-    device_token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `push_subscription_create` (protocol.md §3.9): stores the device's subscription, replacing the
@@ -31,7 +17,7 @@ const createSchema = Type.Object(
 export const pushSubscriptionCreate = defineHandler({
   kind: 'push_subscription_create',
   auth: true,
-  schema: createSchema,
+  schema: RequestSchemas.push_subscription_create,
   errors: { fields: { platform: Errors.incorrectPlatform, device_udid: Errors.incorrectDeviceId, web_endpoint: Errors.incorrectToken, device_token: Errors.incorrectToken, web_key_auth: Errors.incorrectKeys, web_key_p256dh: Errors.incorrectKeys } },
   async handle(input, { deps, session, now }) {
     const platform: PushPlatform = input.platform;
@@ -68,7 +54,7 @@ export const pushSubscriptionCreate = defineHandler({
 export const pushSubscriptionList = defineHandler({
   kind: 'push_subscription_list',
   auth: true,
-  schema: Type.Object({ user_id: Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Number()]) }, { additionalProperties: false }),
+  schema: RequestSchemas.push_subscription_list,
   errors: { fields: { user_id: Errors.userIdMissed } },
   async handle(_input, { deps, session }) {
     const subs = await deps.store.pushSubscriptions.forUser(session.orgId, session.userId);
@@ -80,7 +66,7 @@ export const pushSubscriptionList = defineHandler({
 export const pushSubscriptionDelete = defineHandler({
   kind: 'push_subscription_delete',
   auth: true,
-  schema: Type.Object({ device_udid: DeviceUdid }, { additionalProperties: false }),
+  schema: RequestSchemas.push_subscription_delete,
   errors: { fields: { device_udid: Errors.deviceIdRequired } },
   async handle(input, { deps, session }) {
     const removed = await deps.store.pushSubscriptions.deleteDevice(session.orgId, session.userId, deviceIdString(input.device_udid));

@@ -1,12 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { DeviceId, deviceIdString } from '../../protocol/schemas.js';
+import { deviceIdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  { token: Type.String({ minLength: 1, maxLength: 4096 }), device_id: DeviceId },
-  { additionalProperties: true },
-);
 
 /**
  * `connect` (protocol.md §3.1): binds the socket with an access token issued for this device.
@@ -15,7 +10,7 @@ const schema = Type.Object(
 export const connect = defineHandler({
   kind: 'connect',
   auth: false,
-  schema,
+  schema: RequestSchemas.connect,
   errors: { fields: { device_id: Errors.deviceIdRequired, token: Errors.tokenExpired } },
   async handle(input, { deps, now }) {
     const deviceId = deviceIdString(input.device_id);

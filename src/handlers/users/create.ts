@@ -1,22 +1,9 @@
-import { Type } from '@sinclair/typebox';
 import { publicUser, unixSeconds } from '../../domain/users.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
-import { DeviceId } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { ConflictError } from '../../store/store.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    organization_id: Type.String({ minLength: 1, maxLength: 64 }),
-    login: Type.String({ minLength: 3, maxLength: 40 }),
-    password: Type.String({ minLength: 3, maxLength: 40 }),
-    email: Type.String({ maxLength: 255 }),
-    phone: Type.Optional(Type.String({ minLength: 3, maxLength: 15 })),
-    device_id: Type.Optional(DeviceId),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `user_create` (protocol.md §3.1): registers a user in an existing organization. Login is unique
@@ -26,7 +13,7 @@ const schema = Type.Object(
 export const userCreate = defineHandler({
   kind: 'user_create',
   auth: false,
-  schema,
+  schema: RequestSchemas.user_create,
   errors: { fields: { login: Errors.incorrectLogin, password: Errors.incorrectPassword } },
   async handle(input, { deps, now }) {
     const org = await deps.store.organizations.byId(input.organization_id);

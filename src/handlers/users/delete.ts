@@ -1,5 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import { Errors, samaError } from '../../protocol/errors.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
 
 /**
@@ -10,7 +10,7 @@ import { defineHandler } from '../define.js';
 export const userDelete = defineHandler({
   kind: 'user_delete',
   auth: true,
-  schema: Type.Object({}, { additionalProperties: true }),
+  schema: RequestSchemas.user_delete,
   async handle(_input, { deps, session }) {
     const removed = await deps.store.users.delete(session.orgId, session.userId);
     if (!removed) throw samaError(Errors.forbidden);

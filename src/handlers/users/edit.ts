@@ -1,26 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { publicUser } from '../../domain/users.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { ImageObject } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { ConflictError, ORGANIZATION_SCOPE, type UserPatch } from '../../store/store.js';
 import { defineHandler } from '../define.js';
-
-/** SAMA's e-mail rule for edits: lowercase name@domain.tld with a 2–4 letter TLD. */
-const EMAIL = '^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,4}$';
-
-const schema = Type.Object(
-  {
-    login: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
-    email: Type.Optional(Type.String({ maxLength: 255, pattern: EMAIL })),
-    phone: Type.Optional(Type.String({ minLength: 3, maxLength: 15 })),
-    first_name: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
-    last_name: Type.Optional(Type.String({ minLength: 1, maxLength: 20 })),
-    avatar_object: Type.Optional(ImageObject),
-    new_password: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
-    current_password: Type.Optional(Type.String({ maxLength: 255 })),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `user_edit` (protocol.md §3.1): changes the caller's own profile. A new password needs the
@@ -30,7 +12,7 @@ const schema = Type.Object(
 export const userEdit = defineHandler({
   kind: 'user_edit',
   auth: true,
-  schema,
+  schema: RequestSchemas.user_edit,
   errors: { fields: { current_password: Errors.wrongCurrentPassword } },
   async handle(input, { deps, session, now }) {
     const user = await deps.store.users.byId(session.orgId, session.userId);

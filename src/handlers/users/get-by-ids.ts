@@ -1,15 +1,12 @@
-import { Type } from '@sinclair/typebox';
 import { publicUser } from '../../domain/users.js';
-import { IdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object({ ids: Type.Array(IdString, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false });
 
 /** `get_users_by_ids`: users of the caller's organization among `ids`, newest id first; unknown ids skipped. */
 export const getUsersByIds = defineHandler({
   kind: 'get_users_by_ids',
   auth: true,
-  schema,
+  schema: RequestSchemas.get_users_by_ids,
   async handle(input, { deps, session, now }) {
     const users = await deps.store.users.byIds(session.orgId, input.ids);
     return { response: { users: users.map((u) => publicUser(u, deps.files.imageUrl(u.avatar_object, now))) } };

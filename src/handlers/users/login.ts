@@ -1,21 +1,9 @@
-import { Type } from '@sinclair/typebox';
 import { publicUser } from '../../domain/users.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { DeviceId, deviceIdString } from '../../protocol/schemas.js';
+import { deviceIdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import type { UserRecord } from '../../store/store.js';
 import { defineHandler, type HandlerContext } from '../define.js';
-
-const schema = Type.Object(
-  {
-    organization_id: Type.String({ minLength: 1, maxLength: 64 }),
-    device_id: DeviceId,
-    login: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    password: Type.Optional(Type.String({ maxLength: 255 })),
-    token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-  },
-  { additionalProperties: true },
-);
 
 /**
  * Checks a login+password pair under the login throttle (domain/login-throttle.ts): 429 before
@@ -53,7 +41,7 @@ export async function checkPassword(ctx: HandlerContext, orgId: string, by: { lo
 export const userLogin = defineHandler({
   kind: 'user_login',
   auth: false,
-  schema,
+  schema: RequestSchemas.user_login,
   errors: { fields: { device_id: Errors.deviceIdRequired, login: Errors.loginOrPasswordMissing, password: Errors.loginOrPasswordMissing } },
   async handle(input, ctx) {
     const { deps, now } = ctx;

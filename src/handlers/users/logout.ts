@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
 
 /**
@@ -9,7 +9,7 @@ import { defineHandler } from '../define.js';
 export const userLogout = defineHandler({
   kind: 'user_logout',
   auth: true,
-  schema: Type.Object({}, { additionalProperties: true }),
+  schema: RequestSchemas.user_logout,
   async handle(_input, { deps, session }) {
     await deps.tokens.revokeDevice(session.userId, session.deviceId);
     await deps.store.pushSubscriptions.deleteDevice(session.orgId, session.userId, session.deviceId);

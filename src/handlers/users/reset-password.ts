@@ -1,19 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { checkResetCode } from '../../domain/otp.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { DeviceId, deviceIdString } from '../../protocol/schemas.js';
+import { deviceIdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    organization_id: Type.String({ minLength: 1, maxLength: 64 }),
-    email: Type.String({ minLength: 3, maxLength: 255 }),
-    device_id: DeviceId,
-    token: Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number()]),
-    new_password: Type.String({ minLength: 3, maxLength: 40 }),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `user_reset_password` (protocol.md §3.1): replaces the password when the code mailed for this
@@ -23,7 +12,7 @@ const schema = Type.Object(
 export const userResetPassword = defineHandler({
   kind: 'user_reset_password',
   auth: false,
-  schema,
+  schema: RequestSchemas.user_reset_password,
   errors: { fields: { device_id: Errors.deviceIdRequired, new_password: Errors.incorrectPassword } },
   async handle(input, { deps, now, address }) {
     const key = `otp-check:${input.organization_id}:${input.email.toLowerCase()}`;

@@ -1,17 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import { publicUser } from '../../domain/users.js';
-import { DateValue, IdString, optionalDateMs } from '../../protocol/schemas.js';
+import { optionalDateMs } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    keyword: Type.String({ maxLength: 255 }),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    updated_at: Type.Optional(Type.Object({ gt: Type.Optional(DateValue) }, { additionalProperties: false })),
-    ignore_ids: Type.Optional(Type.Array(IdString, { maxItems: 1000 })),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `user_search` (protocol.md §3.1): case-insensitive substring of login, first or last name
@@ -21,7 +11,7 @@ const schema = Type.Object(
 export const userSearch = defineHandler({
   kind: 'user_search',
   auth: true,
-  schema,
+  schema: RequestSchemas.user_search,
   async handle(input, { deps, session, now }) {
     const cap = deps.config.searchPreloadCount;
     const updatedAfter = optionalDateMs(input.updated_at?.gt, 'updated_at.gt');

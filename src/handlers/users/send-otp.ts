@@ -1,17 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import { issueResetCode } from '../../domain/otp.js';
 import { Errors, samaError } from '../../protocol/errors.js';
-import { DeviceId, deviceIdString } from '../../protocol/schemas.js';
+import { deviceIdString } from '../../protocol/schemas.js';
+import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
-
-const schema = Type.Object(
-  {
-    organization_id: Type.String({ minLength: 1, maxLength: 64 }),
-    email: Type.String({ minLength: 3, maxLength: 255 }),
-    device_id: DeviceId,
-  },
-  { additionalProperties: false },
-);
 
 /**
  * `user_send_otp` (protocol.md §3.1): mails a six-digit reset code for (user, device). Succeeds
@@ -21,7 +12,7 @@ const schema = Type.Object(
 export const userSendOtp = defineHandler({
   kind: 'user_send_otp',
   auth: false,
-  schema,
+  schema: RequestSchemas.user_send_otp,
   errors: { fields: { device_id: Errors.deviceIdRequired } },
   async handle(input, { deps, now, address }) {
     if (!deps.mailer) throw samaError(Errors.otpSenderMissing);
