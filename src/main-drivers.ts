@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isClustered, type Config } from './config/config.js';
 import { LocalObjectStorage } from './files/local-storage.js';
+import type { S3Target } from './files/s3-presign.js';
 import { S3ObjectStorage } from './files/s3-storage.js';
 import type { ObjectStorage } from './files/storage.js';
 import { openSqliteStore } from './store/sqlite/index.js';
@@ -16,6 +17,18 @@ import type { Store } from './store/store.js';
  * Opens the store the config selects: PostgreSQL for a postgres:// DATABASE_URL, else SQLite.
  * `shortLived` (the admin CLI) opens SQLite without its writer and checkpoint threads.
  */
+/** The S3 bucket the S3_* settings name (STORAGE_DRIVER s3, minio or spaces; MinIO is path-style). */
+export function s3TargetOf(config: Config): S3Target {
+  return {
+    endpoint: config.s3Endpoint,
+    region: config.s3Region,
+    bucket: config.s3BucketName ?? '',
+    accessKeyId: config.s3AccessKey ?? '',
+    secretAccessKey: config.s3SecretKey ?? '',
+    pathStyle: config.s3ForcePathStyle || config.storageDriver === 'minio',
+  };
+}
+
 export async function openStore(config: Config, log: Logger, shortLived = false): Promise<Store> {
   if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous, threads: !shortLived });
   // Optional drivers are imported only when configured, so the default start loads none of them.
@@ -40,12 +53,7 @@ export function createStorage(config: Config, store: Store, baseUrl: () => strin
     case 'minio':
     case 'spaces':
       return new S3ObjectStorage({
-        endpoint: config.s3Endpoint,
-        region: config.s3Region,
-        bucket: config.s3BucketName ?? '',
-        accessKeyId: config.s3AccessKey ?? '',
-        secretAccessKey: config.s3SecretKey ?? '',
-        pathStyle: config.s3ForcePathStyle || config.storageDriver === 'minio',
+        ...s3TargetOf(config),
         createBucket: config.s3CreateBucket,
         uploadTtlSeconds: config.fileUploadUrlExpiresIn,
         downloadTtlSeconds: config.fileDownloadUrlExpiresIn,

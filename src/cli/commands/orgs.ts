@@ -6,6 +6,7 @@ import { UsageError, type ParsedArgs } from '../args.js';
 import { CliError, reachableStorage, type CommandContext, type CommandResult, type StoreCommand } from '../command.js';
 import { counts, table, time } from '../format.js';
 import { SERVER_FLAGS } from '../server-link.js';
+import { nextAfter, pageFlags, pageOf, withMore } from '../paging.js';
 
 /** The organization named by id, else by name; a CliError when neither matches. */
 export async function findOrganization(store: Store, ref: string): Promise<OrganizationRecord> {
@@ -64,15 +65,13 @@ const list: StoreCommand = {
   summary: 'list organizations with their user counts',
   usage: '[--limit <n>] [--after <id>]',
   flags: {
-    limit: { type: 'int', value: '<n>', help: 'at most this many (default 100)' },
-    after: { type: 'string', value: '<id>', help: 'start after this id (the `next` of the previous page)' },
+    ...pageFlags(100),
   },
   async run(args, ctx) {
-    const limit = Math.max(1, args.int('limit', 100));
-    const after = args.string('after');
-    const orgs = await ctx.store.admin.organizations({ limit, ...(after === undefined ? {} : { afterId: after }) });
-    const next = orgs.length === limit ? (orgs[orgs.length - 1]?._id ?? null) : null;
-    const text = [table(['ID', 'NAME', 'USERS', 'CREATED'], orgs.map((o) => [o._id, o.name, String(o.users), time(o.created_at)])), ...(next ? [`more: --after ${next}`] : [])].join('\n');
+    const page = pageOf(args, 100);
+    const orgs = await ctx.store.admin.organizations(page);
+    const next = nextAfter(orgs, page.limit);
+    const text = withMore(table(['ID', 'NAME', 'USERS', 'CREATED'], orgs.map((o) => [o._id, o.name, String(o.users), time(o.created_at)])), next);
     return { json: { organizations: orgs.map((o) => ({ ...publicOrganization(o), users: o.users })), next }, text };
   },
 };

@@ -4,6 +4,7 @@ import { UsageError, parseDuration, type FlagSpecs, type ParsedArgs } from '../a
 import type { CommandContext, StoreCommand } from '../command.js';
 import { age, plural, table, time } from '../format.js';
 import { findOrganization } from './orgs.js';
+import { nextAfter, pageFlags, pageOf, withMore } from '../paging.js';
 
 const ORG_FLAG: FlagSpecs = { org: { type: 'string', value: '<id|name>', help: 'only this organization (default: all)' } };
 const STATES: readonly PushOutboxState[] = ['new', 'due', 'waiting'];
@@ -70,23 +71,18 @@ const list: StoreCommand = {
     ...ORG_FLAG,
     user: { type: 'string', value: '<id>', help: 'only pushes to this user' },
     state: { type: 'string', value: '<state>', help: STATE_HELP },
-    limit: { type: 'int', value: '<n>', help: 'at most this many (default 50)' },
-    after: { type: 'string', value: '<id>', help: 'start after this row id (the `next` of the previous page)' },
+    ...pageFlags(50, 'row id'),
   },
   async run(args, ctx) {
     const orgId = await orgOf(args, ctx);
     const state = args.string('state');
     if (state !== undefined && !STATES.includes(state as PushOutboxState)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
-    const limit = Math.max(1, args.int('limit', 50));
+    const page = pageOf(args, 50);
     const userId = args.string('user');
-    const afterId = args.string('after');
     const now = ctx.now();
-    const rows = await ctx.store.pushOutbox.list(
-      { limit, ...(orgId === undefined ? {} : { orgId }), ...(userId === undefined ? {} : { userId }), ...(afterId === undefined ? {} : { afterId }), ...(state === undefined ? {} : { state: state as PushOutboxState }) },
-      now,
-    );
-    const next = rows.length === limit ? (rows[rows.length - 1]?._id ?? null) : null;
-    return { json: { pushes: rows, next }, text: rows.length === 0 ? 'no pushes' : [entries(rows, now), ...(next ? [`more: --after ${next}`] : [])].join('\n') };
+    const rows = await ctx.store.pushOutbox.list({ ...page, ...(orgId === undefined ? {} : { orgId }), ...(userId === undefined ? {} : { userId }), ...(state === undefined ? {} : { state: state as PushOutboxState }) }, now);
+    const next = nextAfter(rows, page.limit);
+    return { json: { pushes: rows, next }, text: rows.length === 0 ? 'no pushes' : withMore(entries(rows, now), next) };
   },
 };
 

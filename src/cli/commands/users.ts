@@ -10,6 +10,7 @@ import { CliError, reachableStorage, type CommandContext, type StoreCommand } fr
 import { counts, table, time } from '../format.js';
 import { SERVER_FLAGS } from '../server-link.js';
 import { findOrganization } from './orgs.js';
+import { nextAfter, pageFlags, pageOf, withMore } from '../paging.js';
 
 const ORG_FLAG: FlagSpecs = { org: { type: 'string', value: '<id|name>', help: `the organization (default: ${DEFAULT_ORGANIZATION._id})` } };
 const PASSWORD_FLAGS: FlagSpecs = {
@@ -115,16 +116,14 @@ const list: StoreCommand = {
   usage: '[--org <id|name>] [--limit <n>] [--after <id>]',
   flags: {
     ...ORG_FLAG,
-    limit: { type: 'int', value: '<n>', help: 'at most this many (default 50)' },
-    after: { type: 'string', value: '<id>', help: 'start after this user id (the `next` of the previous page)' },
+    ...pageFlags(50, 'user id'),
   },
   async run(args, ctx) {
     const org = await findOrganization(ctx.store, args.string('org') ?? DEFAULT_ORGANIZATION._id);
-    const limit = Math.max(1, args.int('limit', 50));
-    const after = args.string('after');
-    const users = await ctx.store.admin.users(org._id, { limit, ...(after === undefined ? {} : { afterId: after }) });
-    const next = users.length === limit ? (users[users.length - 1]?._id ?? null) : null;
-    return { json: { organization_id: org._id, users: users.map(shown), next }, text: [userRows(users), ...(next ? [`more: --after ${next}`] : [])].join('\n') };
+    const page = pageOf(args, 50);
+    const users = await ctx.store.admin.users(org._id, page);
+    const next = nextAfter(users, page.limit);
+    return { json: { organization_id: org._id, users: users.map(shown), next }, text: withMore(userRows(users), next) };
   },
 };
 

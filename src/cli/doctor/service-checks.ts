@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
-import { presignS3Url, type S3Target } from '../../files/s3-presign.js';
+import { presignS3Url } from '../../files/s3-presign.js';
+import { s3TargetOf } from '../../main-drivers.js';
 import { schemaState } from '../../store/sql/migrations.js';
 import { readSqliteSchemaVersions } from '../../store/sqlite/index.js';
 import { checkWritableDir } from './config-checks.js';
@@ -78,14 +79,7 @@ export async function checkStorage(config: Config, report: Report, timeoutMs: nu
     checkWritableDir(report, 'storage', join(config.dataDir, 'files'), 'uploaded files, STORAGE_DRIVER=local');
     return;
   }
-  const target: S3Target = {
-    endpoint: config.s3Endpoint,
-    region: config.s3Region,
-    bucket: config.s3BucketName ?? '',
-    accessKeyId: config.s3AccessKey ?? '',
-    secretAccessKey: config.s3SecretKey ?? '',
-    pathStyle: config.s3ForcePathStyle || config.storageDriver === 'minio',
-  };
+  const target = s3TargetOf(config);
   const where = `bucket "${target.bucket}" at ${config.s3Endpoint ?? `AWS ${config.s3Region}`}`;
   const call = async (method: 'GET' | 'PUT' | 'HEAD' | 'DELETE', key: string, body?: Buffer): Promise<Response> => {
     const url = presignS3Url(target, { method, key, signedAt: Date.now(), expiresIn: 60, ...(body === undefined ? {} : { headers: { 'content-length': String(body.length) } }) });
