@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { ParleyClient, type ClientState } from '../../packages/client/src/index.js';
+import { ParleyClient } from '../../packages/client/src/index.js';
 import { freePort, spawnScript, waitReady, type Proc } from '../process/helpers.js';
-import { checkExactlyOnce, eventually, receive, stream } from './stream-check.js';
+import { eventually, finishAndCheck, receive, stream, watchPair } from './stream-check.js';
 
 const ADMIN = 'sdk-kill-admin';
 
@@ -47,16 +47,7 @@ describe('@parley/client across server crashes', () => {
       await recipient.login({ login: 'reader', password: 'pw-sdk' });
       const cid = (await sender.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id;
       const got = receive(recipient, cid);
-      const trace: string[] = [];
-      recipient.on('error', (e) => trace.push(`error ${e.name} ${e.message}`));
-      recipient.on('catchup', (c) => trace.push(`catchup ${JSON.stringify(c)}`));
-      recipient.on('state', (st) => trace.push(`state ${st} ${String(Date.now())}`));
-      const resumed = { sender: 0, recipient: 0 };
-      const counting = (who: keyof typeof resumed) => (s: ClientState, prev: ClientState) => {
-        if (s === 'ready' && prev === 'authenticating') resumed[who]++;
-      };
-      sender.on('state', counting('sender'));
-      recipient.on('state', counting('recipient'));
+      const watch = watchPair(sender, recipient);
 
       const n = 300;
       let sent = 0;
@@ -81,14 +72,9 @@ describe('@parley/client across server crashes', () => {
         await new Promise((r) => setTimeout(r, 10));
       });
       await restarting;
-      await eventually(() => got.counts.size >= n, 30_000, `the recipient to hold all ${String(n)} messages (has ${String(got.counts.size)})`).catch((err: unknown) => {
-        throw new Error(`${String(err)}\n${trace.join('\n')}\nmissing: ${JSON.stringify(acks.filter((a) => !got.counts.has(a.server_mid)).map((a) => [a.mid, a.server_mid, a.t]))}`);
-      });
-      await new Promise((r) => setTimeout(r, 300));
-      const stored = (await sender.request('message_list', { cid, updated_at: { gt: 0 }, limit: 1000 })).messages;
-      checkExactlyOnce(n, 'crash', acks, stored, got);
+      await finishAndCheck(sender, cid, n, 'crash', acks, got, watch);
       assert.ok(unackedAtKill.some((k) => k > 0), `messages were in flight at a kill: ${String(unackedAtKill)}`);
-      assert.deepEqual(resumed, { sender: 2, recipient: 2 });
+      assert.deepEqual(watch.resumed, { sender: 2, recipient: 2 });
       console.log(`# crash stream: ${String(n)} messages, 2 kills with ${String(unackedAtKill)} unacknowledged; recipient got ${String(got.live)} live + ${String(got.catchup)} by catch-up`);
     } finally {
       for (const c of clients) c.close();

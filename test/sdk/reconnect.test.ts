@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { ParleyClient, type ClientState, type ParleyClientOptions } from '../../packages/client/src/index.js';
+import { ParleyClient, type ParleyClientOptions } from '../../packages/client/src/index.js';
 import { TestServer, type TestUser } from '../helpers/server.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { checkExactlyOnce, eventually, receive, stream } from './stream-check.js';
+import { eventually, finishAndCheck, receive, stream, watchPair } from './stream-check.js';
 
 /**
  * Connections cut while a client streams messages, through TCP proxies (one per client) that
@@ -59,16 +59,7 @@ describe('@parley/client through cut connections', () => {
     const { conversation } = await sender.request('conversation_create', { type: 'g', name: 'cuts', participants: [b._id] });
     const cid = conversation._id;
     const got = receive(recipient, cid);
-    const trace: string[] = [];
-    recipient.on('error', (e) => trace.push(`error ${e.name} ${e.message}`));
-    recipient.on('catchup', (c) => trace.push(`catchup ${JSON.stringify(c)}`));
-    recipient.on('state', (st) => trace.push(`state ${st} ${String(Date.now())}`));
-    const reconnections = { sender: 0, recipient: 0 };
-    const counting = (who: keyof typeof reconnections) => (s: ClientState, prev: ClientState) => {
-      if (s === 'ready' && prev === 'authenticating') reconnections[who]++;
-    };
-    sender.on('state', counting('sender'));
-    recipient.on('state', counting('recipient'));
+    const watch = watchPair(sender, recipient);
 
     const n = 400;
     // Who is cut how, every 80 messages.
@@ -88,15 +79,10 @@ describe('@parley/client through cut connections', () => {
       await new Promise((r) => setTimeout(r, 30));
     });
     assert.deepEqual(cuts, [2, 1, 1, 2, 1], 'every cut hit the connections it aimed at');
-    await eventually(() => got.counts.size >= n, 30_000, `the recipient to hold all ${String(n)} messages (has ${String(got.counts.size)})`).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${trace.join('\n')}\nmissing: ${JSON.stringify(acks.filter((x) => !got.counts.has(x.server_mid)).map((x) => [x.mid, x.server_mid, x.t]))}`);
-    });
-    await new Promise((r) => setTimeout(r, 300));
-    const stored = (await sender.request('message_list', { cid, updated_at: { gt: 0 }, limit: 1000 })).messages;
-    checkExactlyOnce(n, 'cut', acks, stored, got);
+    await finishAndCheck(sender, cid, n, 'cut', acks, got, watch);
     // Each cut makes its clients reconnect (a keep-alive may drop a slow connection once more).
-    assert.ok(reconnections.sender >= 3 && reconnections.recipient >= 4, JSON.stringify(reconnections));
-    console.log(`# cut stream: ${String(n)} messages, 5 cuts; recipient got ${String(got.live)} live + ${String(got.catchup)} by catch-up; reconnections ${JSON.stringify(reconnections)}`);
+    assert.ok(watch.resumed.sender >= 3 && watch.resumed.recipient >= 4, JSON.stringify(watch.resumed));
+    console.log(`# cut stream: ${String(n)} messages, 5 cuts; recipient got ${String(got.live)} live + ${String(got.catchup)} by catch-up; reconnections ${JSON.stringify(watch.resumed)}`);
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Ask, ParleyClient } from '../../packages/client/src/index.js';
+import type { Ask, ClientState, ParleyClient } from '../../packages/client/src/index.js';
 
 /** What a receiving client got, by message id. */
 export interface Received {
@@ -59,4 +59,39 @@ export function checkExactlyOnce(n: number, prefix: string, acks: readonly Ask[]
   const twice = [...received.counts].filter(([, c]) => c > 1);
   assert.deepEqual(twice, [], 'messages handed to the recipient twice');
   assert.equal(received.counts.size, n);
+}
+
+/** What watchPair records of a sender and a recipient streaming through failures. */
+export interface PairWatch {
+  /** The recipient's errors, catch-ups and state changes, for the report of a failed run. */
+  readonly trace: string[];
+  /** How often each client resumed its session (ready again after authenticating). */
+  readonly resumed: { sender: number; recipient: number };
+}
+
+export function watchPair(sender: ParleyClient, recipient: ParleyClient): PairWatch {
+  const watch: PairWatch = { trace: [], resumed: { sender: 0, recipient: 0 } };
+  recipient.on('error', (e) => watch.trace.push(`error ${e.name} ${e.message}`));
+  recipient.on('catchup', (c) => watch.trace.push(`catchup ${JSON.stringify(c)}`));
+  recipient.on('state', (st) => watch.trace.push(`state ${st} ${String(Date.now())}`));
+  const counting = (who: keyof PairWatch['resumed']) => (s: ClientState, prev: ClientState) => {
+    if (s === 'ready' && prev === 'authenticating') watch.resumed[who]++;
+  };
+  sender.on('state', counting('sender'));
+  recipient.on('state', counting('recipient'));
+  return watch;
+}
+
+/**
+ * The end of a stream through failures: waits (30 s at most) until the recipient holds all `n`
+ * messages — failing with the trace and the missing acknowledgements otherwise — lets late
+ * duplicates arrive for 300 ms, then checks exactly-once against what `message_list` stores.
+ */
+export async function finishAndCheck(sender: ParleyClient, cid: string, n: number, prefix: string, acks: readonly Ask[], got: Received, watch: PairWatch): Promise<void> {
+  await eventually(() => got.counts.size >= n, 30_000, `the recipient to hold all ${String(n)} messages (has ${String(got.counts.size)})`).catch((err: unknown) => {
+    throw new Error(`${String(err)}\n${watch.trace.join('\n')}\nmissing: ${JSON.stringify(acks.filter((a) => !got.counts.has(a.server_mid)).map((a) => [a.mid, a.server_mid, a.t]))}`);
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const stored = (await sender.request('message_list', { cid, updated_at: { gt: 0 }, limit: 1000 })).messages;
+  checkExactlyOnce(n, prefix, acks, stored, got);
 }
