@@ -1,12 +1,11 @@
-import { CompiledQuery, sql, type SelectQueryBuilder, type Selectable, type Transaction } from 'kysely';
-import type { InboxEntry, MessageInsert, MessageLink, MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
-import { idAfter, idFloorAt } from '../../protocol/ids.js';
+import { sql, type SelectQueryBuilder, type Selectable, type Transaction } from 'kysely';
+import type { InboxEntry, MessageInsert, MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
+import { idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
-import { newOutboxRow } from './push-outbox.js';
 import type { ChainedInsert, MessageBatchItem, MessageBatchWriter } from './message-batch.js';
-import type { Database, EncryptedInboxTable, MessagesTable } from './schema.js';
+import type { Database, MessagesTable } from './schema.js';
 
 function toRow(m: MessageRecord): MessagesTable {
   return {
@@ -57,100 +56,69 @@ export async function deleteConversationMessages(trx: Transaction<Database>, cid
   await trx.deleteFrom('messages').where('cid', '=', cid).execute();
 }
 
+/** One row of parley_append_messages: an inserted item (migration 14). */
+interface AppendedRow {
+  item: number;
+  stored_id: string;
+  prev_id: string | null;
+  prev_created_at: string | number | null;
+}
+
 /**
- * Orders a batch after what is already stored (PostgreSQL, several nodes): locks the batch's
- * conversation rows — in id order, so batches of different nodes cannot deadlock — which makes
- * commits of one conversation happen one at a time, then gives each item an id above its
- * conversation's newest stored message and above the batch's earlier items. Returns the ids to
- * insert under and each conversation's newest stored message before the batch.
+ * The batch writer for PostgreSQL: the whole batch is one autocommit call of
+ * parley_append_messages (migration 14 says what it does), so it has committed when the reply
+ * arrives, in one round trip. With `ctx.orderAcrossNodes` the function also chains each message
+ * to its conversation's previous one under the conversation's row lock.
  */
-async function chainBatch(trx: Transaction<Database>, items: readonly MessageBatchItem[]): Promise<{ ids: string[]; before: Map<string, MessageLink | null> }> {
-  const cids = [...new Set(items.map((i) => i.record.cid))].sort();
-  // Lock, then read the newest messages, in one round trip (migration 13 says why a function).
-  const newest = await sql<{ head_cid: string; head_id: string | null; head_created_at: number | null }>`select * from parley_chain_heads(cast(${cids} as text[]))`.execute(trx);
-  const before = new Map<string, MessageLink | null>(newest.rows.map((r) => [r.head_cid, r.head_id === null ? null : { id: r.head_id, createdAt: Number(r.head_created_at) }]));
-  const last = new Map<string, string | undefined>([...before].map(([cid, link]) => [cid, link?.id]));
-  const ids = items.map(({ record }) => {
-    const prev = last.get(record.cid);
-    const id = prev !== undefined && record._id <= prev ? idAfter(prev) : record._id;
-    last.set(record.cid, id);
-    return id;
-  });
-  return { ids, before };
-}
-
-/** Inbox rows per insert statement (5 parameters each). */
-const INBOX_SLICE = 2000;
-
-/** A message's encrypted-inbox rows: one per device it is queued for. */
-function inboxRows(record: MessageRecord, entry: InboxEntry): EncryptedInboxTable[] {
-  return entry.devices.map((d) => ({ user_id: d.user_id, device_id: d.device_id, cid: record.cid, mid: record._id, expires_at: entry.expiresAt }));
-}
-
-/** The batch writer over Kysely (both dialects): one transaction, multi-row inserts. */
-function kyselyBatchWriter(ctx: SqlContext): MessageBatchWriter {
-  return (items) =>
-    ctx.db.transaction().execute(async (trx) => {
-      const chain = ctx.orderAcrossNodes === true ? await chainBatch(trx, items) : undefined;
-      if (chain) items = items.map((i, n) => (i.record._id === chain.ids[n] ? i : { ...i, record: { ...i.record, _id: chain.ids[n] ?? i.record._id } }));
-      // The insert and the conversations' updated_at move are one statement (one round trip):
-      // each conversation's updated_at becomes its newest inserted message's created_at, never
-      // moved backwards; retried duplicates (not inserted) move nothing. PostgreSQL syntax (a
-      // data-modifying WITH): SQLite batches go to its writer thread instead.
-      const insert = trx
-        .insertInto('messages')
-        .values(items.map((i) => toRow(i.record)))
-        .onConflict((oc) => oc.doNothing())
-        .returning(['id', 'cid', 'organization_id', 'created_at'])
-        .compile();
-      const inserted = await trx.executeQuery<{ id: string }>(
-        CompiledQuery.raw(
-          `with ins as (${insert.sql}), touched as (update conversations c set updated_at = n.at from (select cid, organization_id, max(created_at) as at from ins group by cid, organization_id) n where c.id = n.cid and c.organization_id = n.organization_id and c.updated_at < n.at) select id from ins`,
-          [...insert.parameters],
-        ),
-      );
-      const fresh = new Set(inserted.rows.map((r) => r.id));
-      const kept = items.filter((i) => fresh.has(i.record._id));
-      const hidden = kept.flatMap(({ record, hiddenFor }) => hiddenFor.map((user_id) => ({ mid: record._id, user_id, cid: record.cid })));
-      if (hidden.length > 0) await trx.insertInto('message_hidden').values(hidden).onConflict((oc) => oc.doNothing()).execute();
-      const pushes = kept.flatMap((i) => i.pushes.map(newOutboxRow));
-      if (pushes.length > 0) await trx.insertInto('push_outbox').values(pushes).execute();
-      const inbox = kept.flatMap(({ record, inbox: entry }) => (entry ? inboxRows(record, entry) : []));
-      // A group of 50 with 20 devices each queues 1,000 rows per message: insert in slices, so a
-      // batch of such messages stays under PostgreSQL's 65,535 parameters per statement.
-      for (let at = 0; at < inbox.length; at += INBOX_SLICE) await trx.insertInto('encrypted_inbox').values(inbox.slice(at, at + INBOX_SLICE)).onConflict((oc) => oc.doNothing()).execute();
-      const results: (MessagesTable | ChainedInsert | null)[] = [];
-      // Each new message's predecessor: the previous new one of its conversation in this batch,
-      // or the newest stored before it (duplicates were not inserted, so they are skipped).
-      const prevs = new Map(chain?.before);
-      for (const { record } of items) {
-        if (fresh.has(record._id)) {
-          if (chain) {
-            results.push({ id: record._id, prev: prevs.get(record.cid) ?? null });
-            prevs.set(record.cid, { id: record._id, createdAt: record.created_at });
-          } else results.push(null);
-          continue;
-        }
-        // Not inserted: a retry of a stored client id (or, improbably, an id clash).
-        const existing = record.client_id === null ? undefined : await trx.selectFrom('messages').selectAll().where('cid', '=', record.cid).where('from_id', '=', record.from).where('client_id', '=', record.client_id).executeTakeFirst();
-        if (!existing) throw new Error(`message ${record._id} was neither inserted nor found`);
-        results.push(existing);
+function postgresBatchWriter(ctx: SqlContext): MessageBatchWriter {
+  const chain = ctx.orderAcrossNodes === true;
+  return async (items) => {
+    const rows = items.map((i) => toRow(i.record));
+    const col = <K extends keyof MessagesTable>(k: K): MessagesTable[K][] => rows.map((r) => r[k]);
+    const hidden = items.flatMap((i, n) => i.hiddenFor.map((user) => ({ n, user })));
+    const pushes = items.flatMap((i, n) => i.pushes.map((p) => ({ n, p })));
+    const inbox = items.flatMap((i, n) => (i.inbox ? i.inbox.devices.map((d) => ({ n, d, expires: i.inbox?.expiresAt ?? 0 })) : []));
+    const appended = await sql<AppendedRow>`select * from parley_append_messages(
+      ${col('id')}::text[], ${col('organization_id')}::text[], ${col('cid')}::text[], ${col('from_id')}::text[], ${col('client_id')}::text[],
+      ${col('body')}::text[], ${col('attachments')}::text[], ${col('x')}::text[], ${col('replied_message_id')}::text[],
+      ${col('forwarded_message_id')}::text[], ${col('encrypted_message_type')}::integer[], ${col('t')}::bigint[],
+      ${col('created_at')}::bigint[], ${col('updated_at')}::bigint[],
+      ${hidden.map((h) => h.n)}::integer[], ${hidden.map((h) => h.user)}::text[],
+      ${pushes.map((x) => x.n)}::integer[], ${pushes.map((x) => x.p._id)}::text[], ${pushes.map((x) => x.p.organization_id)}::text[],
+      ${pushes.map((x) => x.p.user_id)}::text[], ${pushes.map((x) => x.p.payload)}::text[], ${pushes.map((x) => x.p.created_at)}::bigint[],
+      ${inbox.map((x) => x.n)}::integer[], ${inbox.map((x) => x.d.user_id)}::text[], ${inbox.map((x) => x.d.device_id)}::text[],
+      ${inbox.map((x) => x.expires)}::bigint[],
+      ${chain})`.execute(ctx.db);
+    const byItem = new Map(appended.rows.map((r) => [Number(r.item), r]));
+    const results: (MessagesTable | ChainedInsert | null)[] = [];
+    for (const [n, { record }] of items.entries()) {
+      const row = byItem.get(n);
+      if (row) {
+        results.push(chain ? { id: row.stored_id, prev: row.prev_id === null ? null : { id: row.prev_id, createdAt: Number(row.prev_created_at) } } : null);
+        continue;
       }
-      return results;
-    });
+      // Not inserted: a retry of a stored client id (or, improbably, an id clash). The row it
+      // clashed with has committed: an insert that conflicts with an uncommitted row waits for
+      // that transaction to end.
+      const existing = record.client_id === null ? undefined : await ctx.db.selectFrom('messages').selectAll().where('cid', '=', record.cid).where('from_id', '=', record.from).where('client_id', '=', record.client_id).executeTakeFirst();
+      if (!existing) throw new Error(`message ${record._id} was neither inserted nor found`);
+      results.push(existing);
+    }
+    return results;
+  };
 }
 
 /**
  * MessageStore over Kysely (both dialects), with group-committed inserts. Batches go to
- * `ctx.messageWriter` when the dialect supplies one (SQLite: a writer thread), else to a Kysely
- * transaction.
+ * `ctx.messageWriter` when the dialect supplies one (SQLite: a writer thread), else to one call of a
+ * PostgreSQL function.
  */
 export class SqlMessageStore implements MessageStore {
   private readonly committer: GroupCommitter<MessageBatchItem, MessageInsert>;
   private readonly writer: MessageBatchWriter;
 
   constructor(private readonly ctx: SqlContext) {
-    this.writer = ctx.messageWriter ?? kyselyBatchWriter(ctx);
+    this.writer = ctx.messageWriter ?? postgresBatchWriter(ctx);
     // Up to 1 ms of gathering before an idle committer writes, and under load one batch per
     // 4 ms at most (see GroupCommitOptions; measured in docs/benchmarks.md).
     this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: 512, gatherMs: 1, minIntervalMs: 4 });

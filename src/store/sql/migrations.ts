@@ -357,6 +357,99 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       },
     ],
   },
+  {
+    version: 14,
+    name: 'message batches in one round trip (PostgreSQL)',
+    statements: [
+      // parley_id_after(prev, own): the id just above `prev` (same second, next value of its
+      // middle ten hex digits, carrying into the second), ending with `own`'s last six digits.
+      // The SQL twin of idAfter in src/protocol/ids.ts.
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_id_after(prev text, own text) returns text
+          language sql immutable as $fn$
+            select case when s.mid = 0 then lpad(to_hex(('x' || substr(prev, 1, 8))::bit(32)::bigint + 1), 8, '0') else substr(prev, 1, 8) end
+              || lpad(to_hex(s.mid), 10, '0') || substr(own, 19, 6)
+            from (select ((('x' || lpad(substr(prev, 9, 10), 16, '0'))::bit(64)::bigint + 1) & 1099511627775) as mid) s
+          $fn$`,
+      },
+      // parley_append_messages: a whole group-commit batch as one autocommit statement, so a
+      // batch costs one round trip instead of four (BEGIN, lock and heads, insert, COMMIT); in
+      // a cluster each round trip is a chance to wait for a CPU. Items come as parallel arrays
+      // (index n of each array is item n; text arrays carry the driver's own UTF-8 encoding,
+      // which jsonb would not). With `chain` (several nodes): locks the batch's conversation
+      // rows in id order, then gives each item an id above its conversation's newest message,
+      // read after the lock and after the batch's earlier inserts. Inserts each message unless
+      // it conflicts (a retried client id: a duplicate), then — for inserted messages only —
+      // moves conversations.updated_at forward and writes the hidden markers, push outbox rows
+      // and encrypted-inbox rows, whose `*_idx` arrays name their item. Returns one row per
+      // inserted item: its index, the id it was stored under and, with `chain`, the newest
+      // message of its conversation before it.
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_append_messages(
+            m_id text[], m_org text[], m_cid text[], m_from text[], m_client text[], m_body text[], m_attachments text[], m_x text[],
+            m_replied text[], m_forwarded text[], m_encrypted integer[], m_t bigint[], m_created bigint[], m_updated bigint[],
+            h_idx integer[], h_user text[],
+            p_idx integer[], p_id text[], p_org text[], p_user text[], p_payload text[], p_created bigint[],
+            i_idx integer[], i_user text[], i_device text[], i_expires bigint[],
+            chain boolean)
+          returns table (item integer, stored_id text, prev_id text, prev_created_at bigint)
+          language plpgsql volatile as $fn$
+          declare
+            n integer;
+            new_id text;
+            head_id text;
+            head_at bigint;
+            done_idx integer[] := '{}';
+            done_id text[] := '{}';
+          begin
+            if chain then
+              perform 1 from conversations c where c.id = any(m_cid) order by c.id for update;
+            end if;
+            for n in 1 .. coalesce(array_length(m_id, 1), 0) loop
+              new_id := m_id[n];
+              head_id := null;
+              head_at := null;
+              if chain then
+                select h.id, h.created_at into head_id, head_at from messages h where h.cid = m_cid[n] order by h.id desc limit 1;
+                if head_id is not null and new_id <= head_id then
+                  new_id := parley_id_after(head_id, m_id[n]);
+                end if;
+              end if;
+              insert into messages (id, organization_id, cid, from_id, client_id, body, attachments, x, replied_message_id, forwarded_message_id, encrypted_message_type, t, created_at, updated_at)
+                values (new_id, m_org[n], m_cid[n], m_from[n], m_client[n], m_body[n], m_attachments[n], m_x[n], m_replied[n], m_forwarded[n], m_encrypted[n], m_t[n], m_created[n], m_updated[n])
+                on conflict do nothing;
+              if found then
+                done_idx := done_idx || (n - 1);
+                done_id := done_id || new_id;
+                item := n - 1;
+                stored_id := new_id;
+                prev_id := head_id;
+                prev_created_at := head_at;
+                return next;
+              end if;
+            end loop;
+            if array_length(done_idx, 1) is null then
+              return;
+            end if;
+            update conversations c set updated_at = w.at
+              from (select m_cid[d + 1] as cid, m_org[d + 1] as org, max(m_created[d + 1]) as at from unnest(done_idx) as d group by 1, 2) w
+              where c.id = w.cid and c.organization_id = w.org and c.updated_at < w.at;
+            insert into message_hidden (mid, user_id, cid)
+              select k.id, h.u, m_cid[h.i + 1] from unnest(h_idx, h_user) as h(i, u) join unnest(done_idx, done_id) as k(i, id) on k.i = h.i
+              on conflict do nothing;
+            insert into push_outbox (id, organization_id, user_id, payload, attempts, next_attempt_at, created_at, sent_to)
+              select p.id, p.org, p.u, p.payload, 0, p.at, p.at, null
+              from unnest(p_idx, p_id, p_org, p_user, p_payload, p_created) as p(i, id, org, u, payload, at) where p.i = any(done_idx);
+            insert into encrypted_inbox (user_id, device_id, cid, mid, expires_at)
+              select e.u, e.dev, m_cid[e.i + 1], k.id, e.exp from unnest(i_idx, i_user, i_device, i_expires) as e(i, u, dev, exp) join unnest(done_idx, done_id) as k(i, id) on k.i = e.i
+              on conflict do nothing;
+          end
+          $fn$`,
+      },
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */
