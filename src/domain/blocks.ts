@@ -1,4 +1,5 @@
 import { Errors, samaError } from '../protocol/errors.js';
+import { privateOther } from '../store/send-view.js';
 import type { ConversationRecord, Store } from '../store/store.js';
 
 /**
@@ -7,7 +8,7 @@ import type { ConversationRecord, Store } from '../store/store.js';
  * affected.
  */
 export async function assertNotBlocked(store: Store, conv: ConversationRecord, senderId: string): Promise<void> {
-  if (conv.type !== 'u' || conv.opponent_id === null) return;
-  const other = conv.owner_id === senderId ? conv.opponent_id : conv.owner_id;
+  const other = privateOther(conv, senderId);
+  if (other === undefined) return;
   if (await store.blocks.blockedEitherWay(conv.organization_id, senderId, other)) throw samaError(Errors.blocked);
 }

@@ -1,5 +1,4 @@
 import { isAdmin, publicConversation, recipientsOf } from '../../domain/conversations.js';
-import { assertNotBlocked } from '../../domain/blocks.js';
 import { runConversationHandler, type HandledMessage, type MessageContent } from '../../domain/conversation-handlers.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { inboxFor } from '../../domain/encryption.js';
@@ -34,12 +33,12 @@ export const messageCreate = defineHandler({
     // Every stored byte is read back by each message_list page that includes it: x and the
     // attachment metadata are capped (SAMA has no cap; Parley note in docs/decisions.md).
     if (jsonBytes(input.x) > config.messageMaxXBytes || jsonBytes(input.attachments) > config.messageMaxAttachmentsBytes) throw samaError(Errors.payloadTooLarge);
-    // The checks' reads go out together: in a cluster each is a PostgreSQL round trip, and one
-    // round instead of four took about 2 ms off a message's median latency at SAMA's load
-    // (docs/benchmarks.md; on a single node they are cache lookups). Membership is the sender's
-    // row of the participant list.
-    const [conv, roster, script] = await Promise.all([store.conversations.byId(orgId, input.cid), store.participants.list(input.cid), store.conversationHandlers.byConversation(orgId, input.cid)]);
-    if (!conv) throw samaError(Errors.conversationNotFound);
+    // Everything the checks read about the conversation comes in one read: in a cluster that is
+    // one PostgreSQL statement instead of four round trips (docs/benchmarks.md); on a single node
+    // these are cache lookups. Membership is the sender's row of the participant list.
+    const view = await store.conversations.sendView(orgId, input.cid, userId);
+    if (!view) throw samaError(Errors.conversationNotFound);
+    const { conversation: conv, participants: roster, handler: script } = view;
     const deliver: Delivery[] = [];
     let membership = roster.find((p) => p.user_id === userId);
     if (!membership && conv.type === 'u' && (conv.owner_id === userId || conv.opponent_id === userId)) {
@@ -53,7 +52,7 @@ export const messageCreate = defineHandler({
       }
     }
     if (!membership) throw samaError(Errors.forbidden);
-    await assertNotBlocked(store, conv, userId);
+    if (view.blocked) throw samaError(Errors.blocked);
     if (conv.type === 'c' && !config.conversationDisableChannelsLogic && !isAdmin(conv, membership)) throw samaError(Errors.forbidden);
     if (input.replied_message_id !== undefined) {
       const replied = await store.messages.visibleTo(orgId, input.replied_message_id, userId);

@@ -18,6 +18,7 @@ import type {
   UserRecord,
   UserStore,
 } from '../store.js';
+import { composeSendView } from '../send-view.js';
 import { ReadCache } from './read-cache.js';
 
 /** Entry limits of the read caches (records, not bytes). */
@@ -104,6 +105,8 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
       }),
     listForUser: (orgId, userId, q) => inner.conversations.listForUser(orgId, userId, q),
     searchByName: (orgId, q) => inner.conversations.searchByName(orgId, q),
+    // From the caches below (defined before any call), not the inner store's single statement.
+    sendView: (orgId, cid, senderId) => composeSendView({ conversations, participants, conversationHandlers, blocks: blockStore }, orgId, cid, senderId),
   };
 
   const participants: ParticipantStore = {

@@ -47,6 +47,40 @@ export function conversationsContract(store: () => Store): void {
       assert.deepEqual((await store().conversations.listForUser(org, me, { limit: 10, ids: [c1._id, newId()] })).map((c) => c._id), [c1._id]);
     });
 
+    it('sendView answers what byId, the participant list, the handler and the block check answer', async () => {
+      const org = await freshOrg(store());
+      const [a, b, c] = [newId(), newId(), newId()];
+      const g = await store().conversations.create(group(org, a, 100), [{ user_id: a, role: 'owner' }, { user_id: b, role: null }]);
+      await store().participants.add(org, g._id, [{ user_id: c, role: null }], 120);
+      await store().conversationHandlers.put({ organization_id: org, conversation_id: g._id, content: 'script', updated_by: a }, 130);
+      const view = await store().conversations.sendView(org, g._id, b);
+      assert.deepEqual(view, {
+        conversation: await store().conversations.byId(org, g._id),
+        participants: await store().participants.list(g._id),
+        handler: await store().conversationHandlers.byConversation(org, g._id),
+        blocked: false,
+      });
+      assert.deepEqual(view.participants.map((p) => p.user_id), [a, b, c]);
+      // A private conversation: blocked either way, only between its two sides, and only while
+      // the block is enabled.
+      const u = await store().conversations.create({ _id: newId(), organization_id: org, type: 'u', name: null, description: null, owner_id: a, opponent_id: b, image_object: null, is_encrypted: false, created_at: 140 }, [{ user_id: a, role: 'owner' }, { user_id: b, role: null }]);
+      const plain = await store().conversations.sendView(org, u._id, a);
+      assert.equal(plain?.blocked, false);
+      assert.equal(plain?.handler, undefined);
+      await store().blocks.block(org, b, [a], 150);
+      assert.equal((await store().conversations.sendView(org, u._id, a))?.blocked, true);
+      assert.equal((await store().conversations.sendView(org, u._id, b))?.blocked, true);
+      assert.equal((await store().conversations.sendView(org, g._id, a))?.blocked, false, 'groups are not affected');
+      await store().blocks.setEnabled(org, b, false);
+      assert.equal((await store().conversations.sendView(org, u._id, a))?.blocked, false);
+      await store().blocks.setEnabled(org, b, true);
+      await store().blocks.unblock(org, b, [a]);
+      assert.equal((await store().conversations.sendView(org, u._id, b))?.blocked, false);
+      // Another organization's id is "not found", as byId says.
+      assert.equal(await store().conversations.sendView(await freshOrg(store()), g._id, a), undefined);
+      assert.equal(await store().conversations.sendView(org, newId(), a), undefined);
+    });
+
     it('searches names case-insensitively and literally, newest updated first', async () => {
       const org = await freshOrg(store());
       const a = await store().conversations.create({ ...group(org, newId(), 1), name: 'Project_Alpha' }, []);

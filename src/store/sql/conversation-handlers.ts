@@ -3,7 +3,8 @@ import type { ConversationHandlerRecord, ConversationHandlerStore } from '../sto
 import type { SqlContext } from './dialect.js';
 import type { ConversationHandlersTable, Database } from './schema.js';
 
-const toRecord = (r: ConversationHandlersTable): ConversationHandlerRecord => ({
+/** Row → record. */
+export const handlerFromRow = (r: ConversationHandlersTable): ConversationHandlerRecord => ({
   conversation_id: r.conversation_id,
   organization_id: r.organization_id,
   content: r.content,
@@ -40,12 +41,12 @@ export class SqlConversationHandlerStore implements ConversationHandlerStore {
       )
       .returningAll()
       .executeTakeFirstOrThrow();
-    return toRecord(row);
+    return handlerFromRow(row);
   }
 
   async byConversation(orgId: string, cid: string): Promise<ConversationHandlerRecord | undefined> {
     const row = await this.ctx.db.selectFrom('conversation_handlers').selectAll().where('organization_id', '=', orgId).where('conversation_id', '=', cid).executeTakeFirst();
-    return row && toRecord(row);
+    return row && handlerFromRow(row);
   }
 
   async delete(orgId: string, cid: string): Promise<boolean> {

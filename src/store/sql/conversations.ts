@@ -1,8 +1,11 @@
 import { sql } from 'kysely';
-import type { ConversationListQuery, ConversationPatch, ConversationRecord, ConversationStore, ConversationType, ImageRef, ParticipantRole } from '../store.js';
+import type { ConversationListQuery, ConversationPatch, ConversationRecord, ConversationStore, ConversationType, ImageRef, ParticipantRole, SendView } from '../store.js';
 import { ConflictError } from '../store.js';
+import { composeSendView, type SendViewParts } from '../send-view.js';
+import { handlerFromRow } from './conversation-handlers.js';
 import { likeLiteral, parseJson, type SqlContext } from './dialect.js';
-import type { ConversationsTable } from './schema.js';
+import { participantFromRow } from './participants.js';
+import type { ConversationHandlersTable, ConversationParticipantsTable, ConversationsTable } from './schema.js';
 
 /** Key that makes a private conversation unique per unordered pair and encryption flag. */
 export function pairKey(a: string, b: string, encrypted: boolean): string {
@@ -30,7 +33,35 @@ export function conversationFromRow(r: ConversationsTable): ConversationRecord {
 
 /** ConversationStore over Kysely (both dialects). */
 export class SqlConversationStore implements ConversationStore {
-  constructor(private readonly ctx: SqlContext) {}
+  constructor(
+    private readonly ctx: SqlContext,
+    /** The store's other ports, for sendView on engines where separate reads cost nothing. */
+    private readonly parts: () => SendViewParts,
+  ) {}
+
+  async sendView(orgId: string, cid: string, senderId: string): Promise<SendView | undefined> {
+    // SQLite reads in-process: four small queries cost less than one that builds JSON.
+    if (this.ctx.dialect.name !== 'postgres') return composeSendView(this.parts(), orgId, cid, senderId);
+    // One statement: the conversation row, its membership rows (as ParticipantStore.list orders
+    // them) and handler as JSON, and for a private conversation whether its sides block each
+    // other either way (as BlockStore.blockedEitherWay).
+    const { rows } = await sql<ConversationsTable & { roster: ConversationParticipantsTable[]; handler: ConversationHandlersTable | null; blocked: boolean }>`
+      select c.*,
+        coalesce((select json_agg(p order by p.created_at, p.user_id) from conversation_participants p where p.conversation_id = c.id), '[]'::json) as roster,
+        (select row_to_json(h) from conversation_handlers h where h.conversation_id = c.id and h.organization_id = c.organization_id) as handler,
+        (c.type = 'u' and c.opponent_id is not null and exists (
+          select 1 from blocked_users b
+          where b.organization_id = c.organization_id and b.enabled = 1
+            and ((b.user_id = ${senderId} and b.blocked_user_id = w.other) or (b.user_id = w.other and b.blocked_user_id = ${senderId}))
+        )) as blocked
+      from conversations c
+      cross join lateral (select case when c.owner_id = ${senderId} then c.opponent_id else c.owner_id end as other) w
+      where c.id = ${cid} and c.organization_id = ${orgId}`.execute(this.ctx.db);
+    const row = rows[0];
+    if (!row) return undefined;
+    const { roster, handler, blocked, ...conv } = row;
+    return { conversation: conversationFromRow(conv), participants: roster.map(participantFromRow), handler: handler === null ? undefined : handlerFromRow(handler), blocked };
+  }
 
   async create(conv: Omit<ConversationRecord, 'participants_count' | 'updated_at'>, participants: readonly { user_id: string; role: ParticipantRole }[]): Promise<ConversationRecord> {
     const unique = [...new Map(participants.map((p) => [p.user_id, p])).values()];

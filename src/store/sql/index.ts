@@ -29,12 +29,12 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
   const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages, deleteConversationHandler], ...extra };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
-  return {
+  const store: Store = {
     dialect: dialect.name,
     organizations: new SqlOrganizationStore(ctx),
     users: new SqlUserStore(ctx),
     tokens: new SqlTokenStore(ctx),
-    conversations: new SqlConversationStore(ctx),
+    conversations: new SqlConversationStore(ctx, () => store),
     participants: new SqlParticipantStore(ctx),
     opLog: new SqlOpLogStore(ctx),
     messages,
@@ -58,4 +58,5 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
       return closing;
     },
   };
+  return store;
 }

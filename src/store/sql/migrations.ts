@@ -361,6 +361,8 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     version: 14,
     name: 'message batches in one round trip (PostgreSQL)',
     statements: [
+      // Replaced by parley_append_messages below.
+      { sqlite: 'select 1', postgres: 'drop function if exists parley_chain_heads(text[])' },
       // parley_id_after(prev, own): the id just above `prev` (same second, next value of its
       // middle ten hex digits, carrying into the second), ending with `own`'s last six digits.
       // The SQL twin of idAfter in src/protocol/ids.ts.

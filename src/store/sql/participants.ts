@@ -4,7 +4,8 @@ import { LimitError } from '../store.js';
 import type { SqlContext } from './dialect.js';
 import type { ConversationParticipantsTable, Database } from './schema.js';
 
-const toRecord = (r: ConversationParticipantsTable): ParticipantRecord => ({ ...r, role: r.role as ParticipantRole });
+/** Row → record. */
+export const participantFromRow = (r: ConversationParticipantsTable): ParticipantRecord => ({ ...r, role: r.role as ParticipantRole });
 
 /** Recomputes the conversation's participants_count inside the caller's transaction. */
 async function recount(trx: Transaction<Database>, cid: string): Promise<void> {
@@ -57,12 +58,12 @@ export class SqlParticipantStore implements ParticipantStore {
 
   async get(cid: string, userId: string): Promise<ParticipantRecord | undefined> {
     const r = await this.ctx.db.selectFrom('conversation_participants').selectAll().where('conversation_id', '=', cid).where('user_id', '=', userId).executeTakeFirst();
-    return r && toRecord(r);
+    return r && participantFromRow(r);
   }
 
   async list(cid: string): Promise<ParticipantRecord[]> {
     const rows = await this.ctx.db.selectFrom('conversation_participants').selectAll().where('conversation_id', '=', cid).orderBy('created_at').orderBy('user_id').execute();
-    return rows.map(toRecord);
+    return rows.map(participantFromRow);
   }
 
   async forConversations(orgId: string, cids: readonly string[]): Promise<ParticipantRecord[]> {
@@ -76,7 +77,7 @@ export class SqlParticipantStore implements ParticipantStore {
       .orderBy('created_at')
       .orderBy('user_id')
       .execute();
-    return rows.map(toRecord);
+    return rows.map(participantFromRow);
   }
 
   async setRole(cid: string, userIds: readonly string[], role: ParticipantRole, now: number): Promise<void> {
