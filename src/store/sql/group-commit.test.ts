@@ -92,4 +92,51 @@ describe('GroupCommitter', () => {
     await gc.idle();
     assert.deepEqual(rec.batches, [[1], [2, 3]]);
   });
+
+  it('with maxInFlight, writes batches of other keys meanwhile, never two of one key, each key in order', async () => {
+    const batches: string[][] = [];
+    let inFlight = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const gc = new GroupCommitter<string, string>(
+      async (items) => {
+        batches.push([...items]);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        // Each batch stays in flight until the test lets it go.
+        await new Promise<void>((r) => release.push(r));
+        inFlight--;
+        return items.map((i) => i.toUpperCase());
+      },
+      { maxInFlight: 2, keyOf: (i: string) => i.slice(0, 1) },
+    );
+    const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+    const a1 = gc.submit('a1');
+    await tick();
+    // a1 is in flight: a2 must wait for it, b1 goes at once beside it.
+    const a2 = gc.submit('a2');
+    const b1 = gc.submit('b1');
+    await tick();
+    assert.deepEqual(batches, [['a1'], ['b1']]);
+    // Both slots are taken: c1 waits although its key is free.
+    const c1 = gc.submit('c1');
+    await tick();
+    assert.equal(batches.length, 2);
+    release.shift()?.();
+    assert.equal(await a1, 'A1');
+    await tick();
+    // a1's slot frees: a2 (its key now free) and c1 go together, in submission order.
+    assert.deepEqual(batches[2], ['a2', 'c1']);
+    while (release.length > 0 || batches.length < 3) {
+      release.shift()?.();
+      await tick();
+    }
+    assert.deepEqual(await Promise.all([a2, b1, c1]), ['A2', 'B1', 'C1']);
+    assert.equal(most, 2);
+    await gc.idle();
+  });
+
+  it('refuses maxInFlight above 1 without keyOf', () => {
+    assert.throws(() => new GroupCommitter(async (items: number[]) => items, { maxInFlight: 2 }), /keyOf/);
+  });
 });

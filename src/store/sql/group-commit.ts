@@ -19,6 +19,23 @@ export interface GroupCommitOptions {
    * less per item, for at most this much added latency.
    */
   readonly minIntervalMs?: number;
+  /**
+   * Batches written at the same time (default 1). Above 1, `keyOf` is required: batches in
+   * flight never share a key, so items of one key are written one batch after another, in
+   * submission order. For a writer that is a round trip to a server which commits concurrent
+   * transactions by itself (PostgreSQL): an item that arrives while a batch is in flight goes
+   * at once instead of waiting for that batch.
+   */
+  readonly maxInFlight?: number;
+  /** The ordering key of an item (a message's conversation); see maxInFlight. */
+  readonly keyOf?: (item: never) => string;
+}
+
+interface Pending<T, R> {
+  readonly item: T;
+  readonly key: string;
+  readonly resolve: (r: R) => void;
+  readonly reject: (e: unknown) => void;
 }
 
 /**
@@ -29,14 +46,21 @@ export interface GroupCommitOptions {
  * If a whole batch fails, its items are retried one by one so that a single bad item fails alone.
  */
 export class GroupCommitter<T, R> {
-  private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
-  private running = false;
+  private pending: Pending<T, R>[] = [];
+  /** Batches being written. */
+  private inFlight = 0;
+  /** Keys of the items in flight (maxInFlight > 1 only). */
+  private readonly busyKeys = new Set<string>();
+  /** A start is scheduled (timer or immediate) and has not run yet. */
+  private scheduled = false;
   private drained: (() => void)[] = [];
   private lastStart = -Infinity;
   private readonly maxBatch: number;
   private readonly gatherMs: number;
   private readonly minIntervalMs: number;
   private readonly busyWindowMs: number;
+  private readonly maxInFlight: number;
+  private readonly keyOf: ((item: T) => string) | undefined;
 
   constructor(
     /** Writes a batch in one transaction; returns one result per item, in order. */
@@ -47,40 +71,70 @@ export class GroupCommitter<T, R> {
     this.gatherMs = options.gatherMs ?? 0;
     this.minIntervalMs = options.minIntervalMs ?? 0;
     this.busyWindowMs = options.busyWindowMs ?? 10;
+    this.maxInFlight = options.maxInFlight ?? 1;
+    this.keyOf = options.keyOf as ((item: T) => string) | undefined;
+    if (this.maxInFlight > 1 && !this.keyOf) throw new Error('GroupCommitter: maxInFlight above 1 needs keyOf');
   }
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        // Let every request that is already parsed in this turn of the event loop join the batch.
-        if (this.gatherMs > 0 && performance.now() - this.lastStart < this.busyWindowMs) setTimeout(() => void this.loop(), this.gatherMs);
-        else setImmediate(() => void this.loop());
-      }
+      this.pending.push({ item, key: this.keyOf?.(item) ?? '', resolve, reject });
+      if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+      this.scheduled = true;
+      // Let every request that is already parsed in this turn of the event loop join the batch.
+      if (this.gatherMs > 0 && performance.now() - this.lastStart < this.busyWindowMs) setTimeout(() => void this.start(), this.gatherMs);
+      else setImmediate(() => void this.start());
     });
   }
 
   /** Resolves when nothing is pending or being written (used by close()). */
   idle(): Promise<void> {
-    if (!this.running && this.pending.length === 0) return Promise.resolve();
+    if (this.inFlight === 0 && this.pending.length === 0 && !this.scheduled) return Promise.resolve();
     return new Promise((resolve) => this.drained.push(resolve));
   }
 
-  private async loop(): Promise<void> {
-    while (this.pending.length > 0) {
+  /** Starts batches while there is room and something to write; each one starts more when done. */
+  private async start(): Promise<void> {
+    this.scheduled = false;
+    while (this.inFlight < this.maxInFlight) {
       const wait = this.lastStart + this.minIntervalMs - performance.now();
-      if (wait >= 1 && this.pending.length < this.maxBatch) await new Promise((r) => setTimeout(r, wait));
+      if (wait >= 1 && this.pending.length < this.maxBatch && this.pending.length > 0) {
+        this.scheduled = true;
+        await new Promise((r) => setTimeout(r, wait));
+        this.scheduled = false;
+        continue;
+      }
+      const batch = this.take();
+      if (batch.length === 0) break;
       this.lastStart = performance.now();
-      const batch = this.pending.splice(0, this.maxBatch);
-      try {
-        const results = await this.writeBatch(batch.map((b) => b.item));
-        batch.forEach((b, i) => b.resolve(results[i] as R));
-      } catch (batchErr) {
-        if (batch.length === 1) {
-          batch[0]?.reject(batchErr);
-          continue;
-        }
+      this.inFlight++;
+      void this.write(batch);
+    }
+    this.settleIdle();
+  }
+
+  /** Up to maxBatch pending items whose keys are not in flight, in order; they leave `pending`. */
+  private take(): Pending<T, R>[] {
+    if (this.maxInFlight === 1) return this.pending.splice(0, this.maxBatch);
+    const batch: Pending<T, R>[] = [];
+    const rest: Pending<T, R>[] = [];
+    for (const p of this.pending) {
+      // A key in flight holds back every later item of that key, which keeps each key's order.
+      if (batch.length < this.maxBatch && !this.busyKeys.has(p.key)) batch.push(p);
+      else rest.push(p);
+    }
+    this.pending = rest;
+    for (const p of batch) this.busyKeys.add(p.key);
+    return batch;
+  }
+
+  private async write(batch: Pending<T, R>[]): Promise<void> {
+    try {
+      const results = await this.writeBatch(batch.map((b) => b.item));
+      batch.forEach((b, i) => b.resolve(results[i] as R));
+    } catch (batchErr) {
+      if (batch.length === 1) batch[0]?.reject(batchErr);
+      else {
         for (const b of batch) {
           try {
             const [r] = await this.writeBatch([b.item]);
@@ -90,8 +144,14 @@ export class GroupCommitter<T, R> {
           }
         }
       }
+    } finally {
+      this.inFlight--;
+      if (this.maxInFlight > 1) for (const b of batch) this.busyKeys.delete(b.key);
     }
-    this.running = false;
-    for (const d of this.drained.splice(0)) d();
+    if (!this.scheduled) await this.start();
+  }
+
+  private settleIdle(): void {
+    if (this.inFlight === 0 && this.pending.length === 0 && !this.scheduled) for (const d of this.drained.splice(0)) d();
   }
 }

@@ -119,9 +119,16 @@ export class SqlMessageStore implements MessageStore {
 
   constructor(private readonly ctx: SqlContext) {
     this.writer = ctx.messageWriter ?? postgresBatchWriter(ctx);
-    // Up to 1 ms of gathering before an idle committer writes, and under load one batch per
-    // 4 ms at most (see GroupCommitOptions; measured in docs/benchmarks.md).
-    this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: 512, gatherMs: 1, minIntervalMs: 4 });
+    // SQLite (one writer thread): up to 1 ms of gathering before an idle committer writes, and
+    // under load one batch per 4 ms at most (see GroupCommitOptions; measured in
+    // docs/benchmarks.md). PostgreSQL commits concurrent transactions by itself, and a batch
+    // is one round trip: up to four batches at once, never two of one conversation (which keeps
+    // each conversation's messages in submission order), and no waiting, since a message that
+    // arrived while another conversation's batch was in flight used to wait that batch out.
+    this.committer = new GroupCommitter(
+      (items) => this.writeBatch(items),
+      ctx.messageWriter ? { maxBatch: 512, gatherMs: 1, minIntervalMs: 4 } : { maxBatch: 512, maxInFlight: 4, keyOf: (i: MessageBatchItem) => i.record.cid },
+    );
   }
 
   insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = [], inbox?: InboxEntry): Promise<MessageInsert> {
