@@ -46,11 +46,14 @@ export class TestClient {
     this.ws.send(JSON.stringify(value));
   }
 
-  /** Sends `{"request":{name: body, "id": id}}` and resolves with the `response` object for that id. */
-  async request(name: string, body: unknown = {}): Promise<Frame> {
+  /**
+   * Sends `{"request":{name: body, "id": id}}` and resolves with the `response` object for that
+   * id; rejects when none came within `timeoutMs`.
+   */
+  async request(name: string, body: unknown = {}, timeoutMs = 3000): Promise<Frame> {
     const id = `r${this.nextId++}`;
     this.send({ request: { [name]: body, id } });
-    const frame = await this.next((f) => f.response?.id === id || (f.ask !== undefined && (body as Frame | null)?.id !== undefined && f.ask.mid === (body as Frame).id));
+    const frame = await this.next((f) => f.response?.id === id || (f.ask !== undefined && (body as Frame | null)?.id !== undefined && f.ask.mid === (body as Frame).id), timeoutMs);
     // Every successful reply must match its schema in src/protocol/replies.ts (the SDK's types).
     const reply = (frame.response ?? frame.ask) as Frame;
     const issue = reply.error === undefined ? replyProblem(name, reply) : undefined;
