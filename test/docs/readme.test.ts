@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
@@ -14,4 +15,13 @@ it('README starts with the two commands that work on a fresh machine', () => {
 
 it("README's configuration table matches the config definitions (regenerate: npx tsx scripts/config-table.ts)", () => {
   assert.ok(readme.includes(configTable()), 'README.md configuration table is stale');
+});
+
+it('no committed file carries a merge-conflict marker', () => {
+  // Tracked text files only (git ls-files), so build output and dependencies are not read.
+  const root = join(import.meta.dirname, '..', '..');
+  const files = execFileSync('git', ['ls-files', '-z', '--', '*.md', '*.ts', '*.tsx', '*.mjs', '*.js', '*.json', '*.yaml', '*.yml', '*.css', '*.html', '.ci/*'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+  assert.ok(files.length > 50, `only ${String(files.length)} files listed`);
+  const marked = files.filter((f) => /^(<{7}|>{7}) /m.test(readFileSync(join(root, f), 'utf8')));
+  assert.deepEqual(marked, []);
 });
