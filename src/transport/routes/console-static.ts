@@ -47,9 +47,12 @@ function secure(reply: FastifyReply): FastifyReply {
     .header('cross-origin-opener-policy', 'same-origin');
 }
 
-/** The file `rel` names inside `root`, or undefined when it would leave it (`..`, a NUL byte). */
+/**
+ * The file `rel` names inside `root`, or undefined when it would leave it (`..`, a NUL byte) or
+ * names a dotfile (the build's stamp).
+ */
 function inside(root: string, rel: string): string | undefined {
-  if (rel.includes('\0')) return undefined;
+  if (rel.includes('\0') || rel.split(/[\\/]/).some((part) => part.startsWith('.'))) return undefined;
   const path = normalize(join(root, rel));
   return path === root || path.startsWith(root + sep) ? path : undefined;
 }
