@@ -88,7 +88,7 @@ export function UsersPage({ api, orgId }: { api: AdminApi; orgId: string }) {
             ))}
           </select>
         </label>
-        <form class="inline" onSubmit={(e) => { e.preventDefault(); setSearch(q.trim()); }}>
+        <form class="inline" onSubmit={(e) => { e.preventDefault(); setSearch(q.trim()); users.reload(); }}>
           <input name="q" type="search" placeholder="Login, e-mail or phone" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
           <button type="submit">Search</button>
         </form>
