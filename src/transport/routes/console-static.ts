@@ -76,18 +76,13 @@ export function consoleStaticRoutes(root: string): HttpRoutes {
   return (app) => {
     app.get('/console', (_req, reply) => reply.redirect('/console/', 308));
     app.get('/console/*', async (req, reply) => {
-      const rest = (req.params as { '*'?: string })['*'] ?? '';
-      let rel: string;
-      try {
-        rel = decodeURIComponent(rest.split('?')[0] ?? '');
-      } catch {
-        return secure(reply).code(400).type('text/plain; charset=utf-8').send('Bad request');
-      }
+      // Fastify has decoded the path already: decoding again would turn %252e into a dot.
+      const rel = (req.params as { '*'?: string })['*'] ?? '';
       let path = inside(base, rel);
       if (path !== undefined && (rel === '' || rel.endsWith('/'))) path = join(path, 'index.html');
       else if (path !== undefined && !(await isFile(path)) && (await isFile(join(path, 'index.html')))) {
         // A folder named without its slash: relative URLs inside it need the slash.
-        return reply.redirect(`/console/${rest}/`, 308);
+        return reply.redirect(`/console/${encodeURI(rel)}/`, 308);
       }
       if (path === undefined || !(await isFile(path))) {
         if (!(await isFile(join(base, 'index.html')))) {
