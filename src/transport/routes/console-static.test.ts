@@ -12,7 +12,7 @@ describe('console static files', () => {
   let app: FastifyInstance;
   let bare: FastifyInstance;
 
-  before(async () => {
+  before(() => {
     root = mkdtempSync(join(tmpdir(), 'parley-console-'));
     mkdirSync(join(root, 'assets'));
     mkdirSync(join(root, 'demo'));
