@@ -225,7 +225,7 @@ describe('web console and chat demo in Chromium', { skip }, () => {
 
       if (SCREENSHOTS) {
         const [l, r] = await Promise.all(pages.map((p) => p.screenshot()));
-        const frame = await windows[0]!.newPage();
+        const frame = await windows[0].newPage();
         await frame.setViewportSize({ width: 1820, height: 660 });
         await frame.setContent(`<body style="margin:0;background:#94a3b8;display:flex;gap:20px;padding:10px">${[l, r].map((b) => `<img style="border:1px solid #475569" src="data:image/png;base64,${b!.toString('base64')}">`).join('')}</body>`);
         await frame.screenshot({ path: join(ROOT, 'docs', 'img', 'chat-demo.png') });
