@@ -14,6 +14,7 @@ import { ADMIN_KEY, TestServer, uniqueName, type TestUser } from '../helpers/ser
 // PARLEY_SCREENSHOTS=1 also writes the README's screenshots to docs/img/.
 
 const skip = browserUnavailable();
+if (skip) console.log(`# skipping the browser tests: ${skip}`);
 const SCREENSHOTS = process.env.PARLEY_SCREENSHOTS === '1';
 const WAIT = { timeout: 10_000 };
 
