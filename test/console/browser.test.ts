@@ -232,6 +232,13 @@ describe('web console and chat demo in Chromium', { skip }, () => {
         await frame.screenshot({ path: join(ROOT, 'docs', 'img', 'chat-demo.png') });
         await frame.close();
       }
+      // Log out and back in with the password: the chat and its messages are still there.
+      await left.getByRole('button', { name: 'Log out', exact: true }).click();
+      await left.fill('input[name=login]', logins[0]);
+      await left.fill('input[name=password]', 'demo-pass');
+      await left.getByRole('button', { name: 'Log in', exact: true }).click();
+      await left.locator('[data-list=conversations] button', { hasText: logins[1] }).click(WAIT);
+      await left.locator('.msg', { hasText: 'Hi back from the right' }).waitFor(WAIT);
       assert.deepEqual(issues.flat(), [], 'no console errors or failed requests in the demo');
     } finally {
       await Promise.all(windows.map((c) => c.close()));

@@ -59,7 +59,7 @@ function Auth({ client, onIn }: { client: ParleyClient; onIn: (me: User) => void
 /** Messages in the order they were sent (the server's ids grow with time). */
 const byTime = (a: Message, b: Message): number => a.t - b.t || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
-function Chat({ client, me }: { client: ParleyClient; me: User }) {
+function Chat({ client, me, onOut }: { client: ParleyClient; me: User; onOut: () => void }) {
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [names, setNames] = useState<Record<string, string>>({ [me._id]: me.login });
   const [current, setCurrent] = useState<string | undefined>(undefined);
@@ -153,7 +153,8 @@ function Chat({ client, me }: { client: ParleyClient; me: User }) {
     <div class="chat">
       <aside class="side">
         <header>
-          Signed in as <strong data-me>{me.login}</strong>
+          Signed in as <strong data-me>{me.login}</strong>{' '}
+          <button type="button" class="link" onClick={() => void client.logout().catch((err: unknown) => setError(errorText(err))).finally(onOut)}>Log out</button>
         </header>
         <form onSubmit={(e) => void startChat(e)}>
           <input name="peers" placeholder="Chat with (logins, comma-separated)" value={peers} onInput={(e) => setPeers(e.currentTarget.value)} />
@@ -193,7 +194,7 @@ function App() {
   const client = useMemo(newClient, []);
   const [me, setMe] = useState<User | undefined>(undefined);
   useEffect(() => () => client.close(), [client]);
-  return me === undefined ? <Auth client={client} onIn={setMe} /> : <Chat client={client} me={me} />;
+  return me === undefined ? <Auth client={client} onIn={setMe} /> : <Chat client={client} me={me} onOut={() => setMe(undefined)} />;
 }
 
 const root = document.getElementById('app');
