@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { availableParallelism } from 'node:os';
 import { ConfigError, aiProvider, isClustered, loadConfig, workerCount, type Config } from './config/config.js';
@@ -31,6 +31,10 @@ import { Dispatcher } from './transport/dispatch.js';
 import { buildHttpApp } from './transport/http.js';
 import { Metrics } from './transport/metrics.js';
 import { adminActivityRoutes } from './transport/routes/admin-activity.js';
+import { adminConsolePushRoutes } from './transport/routes/admin-console-push.js';
+import { adminConsoleUserRoutes } from './transport/routes/admin-console-users.js';
+import { adminOverviewRoutes } from './transport/routes/admin-overview.js';
+import { consoleStaticRoutes } from './transport/routes/console-static.js';
 import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
 import { adminSessionRoutes } from './transport/routes/admin-sessions.js';
@@ -233,6 +237,12 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     adminActivityRoutes,
     adminStatsRoutes(stats),
     adminSessionRoutes(sessions, () => cached?.forget()),
+    adminConsoleUserRoutes({ sessions, forgetCachedReads: () => cached?.forget(), storage }),
+    adminConsolePushRoutes,
+    adminOverviewRoutes(stats),
+    // The web console, built by Vite into dist/console (src/main.ts and dist/main.js are both one
+    // level below the repository root).
+    consoleStaticRoutes(fileURLToPath(new URL('../dist/console', import.meta.url))),
     ...(storage instanceof LocalObjectStorage ? [localFileRoutes(storage)] : []),
   ]);
   const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, {

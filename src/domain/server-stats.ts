@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DAY_MS, HOUR_MS, MINUTE_MS, bucketStart, type StatsStore } from './stats-store.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, bucketStart, type NodeFigures, type StatsStore } from './stats-store.js';
 
 /** Packets counted as messages by SAMA's server stats (protocol.md §10.3). */
 export const COUNTED_PACKETS: ReadonlySet<string> = new Set(['message', 'message_edit', 'message_reactions_update', 'system_message']);
@@ -93,6 +93,12 @@ export class ServerStats {
     if (since !== undefined && since <= hour) out.messages_per_hour = totals.hour;
     if (since !== undefined && since <= day) out.messages_per_day = totals.day;
     return out;
+  }
+
+  /** The figures every live node published (one entry per node; a single node lists itself). */
+  async nodes(now: number): Promise<NodeFigures[]> {
+    await this.store.publishNode(this.figures(), this.opts.nodeTtlMs, now);
+    return this.store.nodes(now);
   }
 
   /** Writes what is pending and takes this node's figures out of the store. */

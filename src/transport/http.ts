@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -39,16 +39,17 @@ export function sendHttpError(reply: FastifyReply, ctx: HttpContext, err: unknow
 }
 
 /**
- * Checks the `admin-api-key` header in constant time. With no HTTP_ADMIN_API_KEY configured the
- * admin API is off and says so.
+ * Checks the `admin-api-key` header in constant time: the SHA-256 digests of the given and the
+ * expected key are compared, so neither the content nor the length of the key shows in the
+ * time taken. With no HTTP_ADMIN_API_KEY configured the admin API is off and says so.
  */
 export function requireAdmin(req: FastifyRequest, ctx: HttpContext): void {
   const expected = ctx.config.httpAdminApiKey;
   if (expected === undefined) throw new SamaError(403, 'The admin API is disabled: set HTTP_ADMIN_API_KEY to enable it.');
   const given = req.headers['admin-api-key'];
-  const a = Buffer.from(typeof given === 'string' ? given : '');
-  const b = Buffer.from(expected);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw samaError(Errors.unauthorized);
+  const a = createHash('sha256').update(typeof given === 'string' ? given : '').digest();
+  const b = createHash('sha256').update(expected).digest();
+  if (typeof given !== 'string' || !timingSafeEqual(a, b)) throw samaError(Errors.unauthorized);
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { STAMP, findTsc, sourceFingerprint, staleReason } from '../../scripts/build-state.mjs';
+import { CONSOLE_STAMP, STAMP, consoleStaleReason, findTsc, sourceFingerprint, staleReason, webFingerprint } from '../../scripts/build-state.mjs';
 
 // What `npm start` (scripts/start.mjs) takes for "dist/ is current", on a small fake tree: the
 // real build runs in test/deploy/production-install.test.ts.
@@ -28,6 +28,8 @@ describe('build-state: when npm start builds', () => {
     write('src/main.ts', 'export const a = 1;\n');
     write('src/store/store.ts', 'export const b = 2;\n');
     write('src/store/store.test.ts', 'test\n');
+    write('web/console/main.tsx', 'export {};\n');
+    write('packages/client/src/client.ts', 'export {};\n');
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -47,6 +49,8 @@ describe('build-state: when npm start builds', () => {
       ['a source removed', () => rmSync(join(root, 'src/store/store.ts'))],
       ['tsconfig.build.json edited', () => write('tsconfig.build.json', '{"compilerOptions":{}}\n')],
       ['package.json edited', () => write('package.json', '{"type":"commonjs"}\n')],
+      ['a web console source edited', () => write('web/console/main.tsx', 'export const c = 3;\n')],
+      ['an SDK source the chat demo bundles edited', () => write('packages/client/src/client.ts', 'export const d = 4;\n')],
     ];
     for (const [what, change] of changes) {
       change();
@@ -62,6 +66,19 @@ describe('build-state: when npm start builds', () => {
     const later = new Date(Date.now() + 60_000);
     for (const f of ['src/main.ts', 'package.json', 'tsconfig.json']) utimesSync(join(root, f), later, later);
     assert.equal(staleReason(root), undefined);
+  });
+
+  it('rebuilds the web console alone when its inputs change (the browser tests run from src/)', () => {
+    assert.equal(consoleStaleReason(root), 'the web console has not been built');
+    write(CONSOLE_STAMP, JSON.stringify({ fingerprint: webFingerprint(root) }));
+    assert.equal(consoleStaleReason(root), undefined);
+    write('src/main.ts', 'export const a = 5;\n');
+    assert.equal(consoleStaleReason(root), undefined, 'a server source does not change the console');
+    write('src/transport/histogram.ts', 'export {};\n');
+    assert.match(consoleStaleReason(root) ?? '', /web sources changed/, 'the histogram module is bundled into the console');
+    write(CONSOLE_STAMP, JSON.stringify({ fingerprint: webFingerprint(root) }));
+    write('web/demo/main.tsx', 'export {};\n');
+    assert.match(consoleStaleReason(root) ?? '', /web sources changed/);
   });
 
   it('finds tsc only where TypeScript is installed', () => {

@@ -14,7 +14,7 @@ import { ROOT, waitReady, type Proc } from '../process/helpers.js';
 // copy of this checkout's (npm ci would fetch packages); `npm prune` then works on the copy.
 
 /** What the install needs from the repository (the Dockerfile copies the same). */
-const TREE = ['src', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
+const TREE = ['src', 'scripts', 'web', 'packages/client/src', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 /** `node scripts/start.mjs` (what `npm start` runs), or `npm start` itself, in `dir`, with exactly `env`. */
 function start(dir: string, env: Record<string, string>, viaNpm = false): Proc {
@@ -66,8 +66,10 @@ function bareImports(distDir: string): Map<string, string> {
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.js')) {
+      // dist/console holds the web console's browser bundles: files served, never imported.
+      if (statSync(path).isDirectory()) {
+        if (path !== join(distDir, 'console')) walk(path);
+      } else if (name.endsWith('.js')) {
         for (const m of readFileSync(path, 'utf8').matchAll(IMPORT)) {
           const spec = m[1] ?? m[2] ?? m[3] ?? '';
           if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0] ?? '')) continue;
@@ -133,6 +135,15 @@ describe('a production install: built, dev dependencies pruned, started with npm
         const out = await served(dir, async (port) => {
           const { messageId } = await chatRoundTrip(`ws://127.0.0.1:${String(port)}/`);
           assert.match(messageId, /^[0-9a-f]{24}$/);
+          // The web console was built with the rest and is served without Vite.
+          const page = await fetch(`http://127.0.0.1:${String(port)}/console/`);
+          assert.equal(page.status, 200);
+          const html = await page.text();
+          const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+          assert.ok(script !== undefined, 'the page names its script');
+          const asset = await fetch(`http://127.0.0.1:${String(port)}${script}`);
+          assert.equal(asset.status, 200);
+          assert.match(asset.headers.get('content-type') ?? '', /text\/javascript/);
         });
         assert.doesNotMatch(out, /parley: building/);
         assert.equal(readFileSync(stampPath, 'utf8'), stamp);

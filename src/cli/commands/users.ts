@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { eraseUser } from '../../domain/erasure.js';
 import { DEFAULT_ORGANIZATION } from '../../domain/organizations.js';
 import { createPasswordHasher } from '../../domain/passwords.js';
-import { publicUser, unixSeconds } from '../../domain/users.js';
-import { newId } from '../../protocol/ids.js';
-import { ConflictError, type UserRecord } from '../../store/store.js';
+import { checkPassword, createAccount, generatePassword, resetAccountPassword } from '../../domain/user-accounts.js';
+import { publicUser } from '../../domain/users.js';
+import { SamaError } from '../../protocol/errors.js';
+import type { UserRecord } from '../../store/store.js';
 import { UsageError, type FlagSpecs, type ParsedArgs } from '../args.js';
 import { CliError, reachableStorage, type CommandContext, type StoreCommand } from '../command.js';
 import { counts, table, time } from '../format.js';
@@ -47,10 +47,19 @@ async function passwordFrom(args: ParsedArgs, ctx: CommandContext): Promise<{ pa
     if (!ctx.io.stdin) throw new UsageError('--password-stdin: no stdin');
     password = (await readAll(ctx.io.stdin)).replace(/\r?\n$/, '');
   }
-  if (password === undefined) return { password: randomBytes(15).toString('base64url'), generated: true };
-  // The limits of user_create and user_login: a longer password could never be used to log in.
-  if (password.length < 3 || password.length > 40) throw new CliError('the password must be 3-40 characters');
+  if (password === undefined) return { password: generatePassword(), generated: true };
+  await accountRules(() => Promise.resolve(checkPassword(password)));
   return { password, generated: false };
+}
+
+/** A SamaError of the account rules (limits, a taken login) as an operator error. */
+async function accountRules<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof SamaError) throw new CliError(err.message);
+    throw err;
+  }
 }
 
 function hasher(ctx: CommandContext): ReturnType<typeof createPasswordHasher> {
@@ -74,32 +83,9 @@ const create: StoreCommand = {
   async run(args, ctx) {
     const org = await findOrganization(ctx.store, args.string('org') ?? DEFAULT_ORGANIZATION._id);
     const login = args.required(0, 'the login');
-    if (login.length < 3 || login.length > 40) throw new CliError('the login must be 3-40 characters');
-    const email = args.string('email') ?? null;
-    const phone = args.string('phone') ?? null;
-    if (email !== null && email.length > 255) throw new CliError('the e-mail address must be at most 255 characters');
-    if (phone !== null && (phone.length < 3 || phone.length > 15)) throw new CliError('the phone number must be 3-15 characters');
     const { password, generated } = await passwordFrom(args, ctx);
-    const now = ctx.now();
-    let user: UserRecord;
-    try {
-      user = await ctx.store.users.insert({
-        _id: newId(),
-        organization_id: org._id,
-        login,
-        email: email === '' ? null : email,
-        phone: phone === '' ? null : phone,
-        first_name: args.string('first-name') ?? null,
-        last_name: args.string('last-name') ?? null,
-        password_hash: await hasher(ctx).hash(password),
-        recent_activity: unixSeconds(now),
-        avatar_object: null,
-        created_at: now,
-      });
-    } catch (err) {
-      if (err instanceof ConflictError) throw new CliError('The provided data is already associated with an existing user account.', { conflict: err.constraint });
-      throw err;
-    }
+    const fields = { login, password, email: args.string('email'), phone: args.string('phone'), firstName: args.string('first-name'), lastName: args.string('last-name') };
+    const user = await accountRules(() => createAccount(ctx.store, hasher(ctx), org._id, fields, ctx.now()));
     const text = [`created user ${user.login} (${user._id}) in organization "${org.name}"`, ...(generated ? [`password: ${password}`] : [])].join('\n');
     return { json: { user: shown(user), ...(generated ? { password } : {}) }, text };
   },
@@ -183,8 +169,7 @@ const resetPassword: StoreCommand = {
   async run(args, ctx) {
     const user = await findUser(args, ctx);
     const { password, generated } = await passwordFrom(args, ctx);
-    await ctx.store.users.update(user.organization_id, user._id, { password_hash: await hasher(ctx).hash(password) }, ctx.now());
-    await ctx.store.tokens.deleteUser(user._id);
+    await resetAccountPassword(ctx.store, hasher(ctx), user, password, ctx.now());
     const sessions = await ctx.server(args).endSessions({ organizationId: user.organization_id, userId: user._id, reason: 'password' });
     if (!sessions.ok) ctx.out.note(`warning: ${sessions.message}`);
     const text = [`new password set for ${user.login} (${user._id})`, ...(generated ? [`password: ${password}`] : []), TOKENS_GONE, `sessions: ${sessions.message}`].join('\n');

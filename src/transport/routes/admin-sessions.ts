@@ -1,14 +1,32 @@
 import type { SessionDirectory } from '../../domain/session.js';
 import { bareError } from '../../protocol/errors.js';
-import { requireAdmin, sendHttpError, type HttpRoutes } from '../http.js';
+import { requireAdmin, sendHttpError, type HttpContext, type HttpRoutes } from '../http.js';
 import type { LocalSessions } from '../sessions.js';
 
 /** Why sessions end: the close code and reason their sockets get. */
-const REASONS = {
+export const END_REASONS = {
   revoked: { code: 4002, reason: 'sessions revoked' },
   password: { code: 4002, reason: 'password changed' },
   deleted: { code: 4001, reason: 'user deleted' },
 } as const;
+
+/** Why a user's sessions end (see END_REASONS). */
+export type EndReason = keyof typeof END_REASONS;
+
+/**
+ * Ends one user's sessions after their account changed beneath the node: revokes their tokens if
+ * the user still exists and closes their sockets on every node with the reason's close code.
+ * The caller has made the node forget its cached reads. Resolves true when the user was online
+ * as this node saw it.
+ */
+export async function endUserSessions(ctx: HttpContext, sessions: LocalSessions, orgId: string, userId: string, reason: EndReason): Promise<boolean> {
+  const why = END_REASONS[reason];
+  if (await ctx.deps.store.users.byId(orgId, userId)) await ctx.deps.tokens.revokeUser(userId);
+  const online = ctx.deps.sessions.isOnline(orgId, userId);
+  // Told to every node even when this one has not yet heard of the user's newest socket.
+  sessions.closeUser(orgId, userId, why.code, why.reason);
+  return online;
+}
 
 /**
  * `POST /admin/sessions/end` `{organizationId, userId?, reason?}` → `{success, users}` (Parley's
@@ -29,8 +47,8 @@ export function adminSessionRoutes(sessions: LocalSessions, forgetCachedReads: (
         const { organizationId, userId, reason = 'revoked' } = (req.body ?? {}) as Record<string, unknown>;
         if (typeof organizationId !== 'string' || organizationId === '') throw bareError('"organizationId" must be a string');
         if (userId !== undefined && typeof userId !== 'string') throw bareError('"userId" must be a string');
-        if (typeof reason !== 'string' || !Object.hasOwn(REASONS, reason)) throw bareError('"reason" must be one of revoked, password, deleted');
-        const why = REASONS[reason as keyof typeof REASONS];
+        if (typeof reason !== 'string' || !Object.hasOwn(END_REASONS, reason)) throw bareError('"reason" must be one of revoked, password, deleted');
+        const why = END_REASONS[reason as keyof typeof END_REASONS];
         forgetCachedReads();
         const directory: SessionDirectory = ctx.deps.sessions;
         if (userId === undefined) {
@@ -40,10 +58,7 @@ export function adminSessionRoutes(sessions: LocalSessions, forgetCachedReads: (
           for (const id of online) sessions.closeUser(organizationId, id, why.code, why.reason);
           return { success: true, users: online.length };
         }
-        if (await ctx.deps.store.users.byId(organizationId, userId)) await ctx.deps.tokens.revokeUser(userId);
-        const online = directory.isOnline(organizationId, userId);
-        // Told to every node even when this one has not yet heard of the user's newest socket.
-        sessions.closeUser(organizationId, userId, why.code, why.reason);
+        const online = await endUserSessions(ctx, sessions, organizationId, userId, reason as EndReason);
         return { success: true, users: online ? 1 : 0 };
       } catch (err) {
         return sendHttpError(reply, ctx, err);
