@@ -28,7 +28,7 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
   const outcome = (u: TestUser, id: string) => server.node.store.scheduledMessages.byClientId(u.orgId, u._id, id);
 
   it('sends at the time through the live path: recipients, the carbon, the offline op-log, once', async () => {
-    const { a, b, c, ca, cb, cid } = await group();
+    const { a, c, ca, cb, cid } = await group();
     const ca2 = await server.loggedIn(a, 'a2');
     const sendAt = Date.now() + 1200;
     const r = await ca.request('parley_message_schedule', { id: 's-1', cid, body: 'later', x: { k: 1 }, send_at: sendAt });
