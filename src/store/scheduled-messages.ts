@@ -28,6 +28,8 @@ export interface ScheduledMessage extends ScheduledMessageRecord {
   readonly state: ScheduledState;
   /** Claims so far (a claim counts, so a row whose send kills its node runs out of tries). */
   readonly attempts: number;
+  /** The node that claimed it last (kept after its lease, for operators and tests). */
+  readonly claimed_by: string | null;
   /** The stored message's id once sent. */
   readonly server_mid: string | null;
   /** Why it was not sent (`failed`): the error the send got, e.g. "Forbidden.". */

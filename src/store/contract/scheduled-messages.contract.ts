@@ -62,9 +62,9 @@ export function scheduledMessagesContract(store: () => Store): void {
       await s.finish(retaken[0]?._id ?? '', { state: 'failed', error: 'Forbidden.' }, 1700);
       assert.equal(await s.nextDue(), 3000);
       const sent = await s.byClientId(org, a, 'x1');
-      assert.deepEqual([sent?.state, sent?.server_mid, sent?.finished_at], ['sent', 'mid-1', 1550]);
+      assert.deepEqual([sent?.state, sent?.server_mid, sent?.finished_at, sent?.claimed_by], ['sent', 'mid-1', 1550, 'n1']);
       const failed = await s.byClientId(org, a, 'x2');
-      assert.deepEqual([failed?.state, failed?.error, failed?.server_mid], ['failed', 'Forbidden.', null]);
+      assert.deepEqual([failed?.state, failed?.error, failed?.server_mid, failed?.claimed_by, failed?.attempts], ['failed', 'Forbidden.', null, 'n2', 2]);
       // Finished rows are neither listed, cancellable nor claimed again; the sweep removes them by age.
       assert.deepEqual((await s.list(org, a, { limit: 10 })).map((r) => r.client_id), ['x3']);
       assert.equal(await s.cancel(org, a, 'x1', 5000), false);

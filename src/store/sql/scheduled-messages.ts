@@ -15,6 +15,7 @@ function toScheduled(r: ScheduledMessagesTable): ScheduledMessage {
     created_at: Number(r.created_at),
     state: r.state as ScheduledState,
     attempts: Number(r.attempts),
+    claimed_by: r.claimed_by,
     server_mid: r.server_mid,
     error: r.error,
     finished_at: r.finished_at === null ? null : Number(r.finished_at),
@@ -115,7 +116,7 @@ export class SqlScheduledMessageStore implements ScheduledMessageStore {
         .set((eb) => ({ claimed_by: owner, claimed_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
         .where('id', 'in', rows.map((r) => r.id))
         .execute();
-      return rows.map((r) => toScheduled({ ...r, attempts: Number(r.attempts) + 1 }));
+      return rows.map((r) => toScheduled({ ...r, attempts: Number(r.attempts) + 1, claimed_by: owner, claimed_until: leaseUntil }));
     });
   }
 
