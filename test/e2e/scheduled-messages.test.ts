@@ -107,6 +107,22 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     await Promise.all([ca.close(), cb.close()]);
   });
 
+  it('a send retried after the message was stored (its node died before recording it) stores and delivers nothing new', async () => {
+    const { a, ca, cb, cid } = await group();
+    await ca.request('parley_message_schedule', { id: 'again', cid, body: 'once only', send_at: Date.now() + 500 });
+    const first = (await cb.next(isMsg, 4000)).message as Frame;
+    assert.equal((await outcome(a, 'again'))?.server_mid, first._id);
+    // Forget that it was sent, as a node dying between the insert and its record would: the row
+    // is pending again (here: swept, and scheduled again with the same message id).
+    assert.ok((await server.node.store.scheduledMessages.sweep(Date.now() + 1, 1000)) >= 1);
+    assert.ok((await ca.request('parley_message_schedule', { id: 'again', cid, body: 'once only', send_at: Date.now() + 300 })).scheduled_message);
+    assert.deepEqual(await cb.collect(isMsg, 1200), [], 'not delivered again');
+    const row = await outcome(a, 'again');
+    assert.deepEqual([row?.state, row?.server_mid], ['sent', first._id]);
+    assert.equal(((await cb.request('message_list', { cid })).messages as Frame[]).filter((m) => m.body === 'once only').length, 1);
+    await Promise.all([ca.close(), cb.close()]);
+  });
+
   it('refuses bad input with clear errors and stores nothing', async () => {
     const { org, a, ca, cid } = await group();
     const soon = Date.now() + 60_000;
