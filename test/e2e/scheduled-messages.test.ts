@@ -48,6 +48,8 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     // Every device of the author gets it (none sent it), and c, offline, finds it in the op-log.
     assert.equal((await ca.next(isMsg)).message._id, got.message._id);
     assert.equal((await ca2.next(isMsg)).message._id, got.message._id);
+    const pushes = (await server.node.store.pushOutbox.pending(1000, Date.now())).filter((p) => p.user_id === c._id).map((p) => JSON.parse(p.payload) as Frame);
+    assert.ok(pushes.some((p) => p.body === 'later' && p.cid === cid), 'the offline recipient gets a push');
     const cc = await server.loggedIn(c, 'c1');
     const logs = (await cc.request('op_log_list', { created_at: { gt: 0 } })).logs as { packet: string }[];
     assert.ok(logs.some((l) => (JSON.parse(l.packet) as Frame).message?._id === got.message._id));
