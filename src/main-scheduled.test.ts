@@ -32,10 +32,12 @@ describe('scheduled-message dispatcher', () => {
 
   /** A send that answers by script and records the order of calls. */
   function scripted(calls: string[], answer: (row: ScheduledMessage) => ScheduledSendOutcome | Error): ScheduledSend {
-    return (row) => {
-      calls.push(row.client_id);
-      const a = answer(row);
-      return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
+    return (rows) => {
+      calls.push(...rows.map((r) => r.client_id));
+      return Promise.resolve(rows.map((row) => {
+        const a = answer(row);
+        return a instanceof Error ? { kind: 'retry', err: a } : a;
+      }));
     };
   }
 

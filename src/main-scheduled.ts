@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
-import { ScheduledDispatcher, type ScheduledSend } from './domain/scheduled-dispatcher.js';
+import { ScheduledDispatcher, type ScheduledSend, type ScheduledSendOutcome, type ScheduledSendRetry } from './domain/scheduled-dispatcher.js';
 import type { HandlerDeps } from './handlers/define.js';
 import { messageCreate } from './handlers/messages/create.js';
-import { SamaError } from './protocol/errors.js';
-import type { Store } from './store/store.js';
+import { Errors, SamaError } from './protocol/errors.js';
+import type { ScheduledMessage, Store } from './store/store.js';
 import type { Dispatcher } from './transport/dispatch.js';
 
 /**
@@ -14,25 +14,37 @@ import type { Dispatcher } from './transport/dispatch.js';
 const SCHEDULED_DEVICE = '';
 
 /**
- * Sends a scheduled message exactly as a live `message` packet from its author: the same
+ * Sends scheduled messages exactly as live `message` packets from their authors: the same
  * handler (checks, conversation handler script, group-committed insert, `ask` built from the
- * committed record) run by the same dispatcher (per-conversation order, then deliveries, carbons,
- * pushes and op-log rows). The message's time is the send time. A refusal (a catalogued 4xx:
- * the author left or is blocked, the conversation is gone) is the schedule's outcome; a 5xx or
- * any other error is transient and thrown, so the row is tried again.
+ * committed record) run by the same dispatcher (per-conversation order, then deliveries,
+ * carbons, pushes and op-log rows), at the time of sending. A live message needs a signed-in
+ * author; here the author's account must still exist (a deleted one is refused `Unauthorized.`).
+ * A refusal (a catalogued 4xx: the author left or is blocked, the conversation is gone) is the
+ * schedule's outcome; a 5xx or any other error is a retry.
  */
 export function scheduledSender(dispatcher: Dispatcher, deps: HandlerDeps): ScheduledSend {
-  return async (row) => {
+  const sendOne = async (row: ScheduledMessage): Promise<ScheduledSendOutcome | ScheduledSendRetry> => {
     const session = { orgId: row.organization_id, userId: row.from, deviceId: SCHEDULED_DEVICE };
     try {
       const result = await dispatcher.execute(messageCreate, row.content, { session, address: 'scheduled', deps, now: Date.now() });
       const ask = result.packet?.ask as { server_mid?: unknown } | undefined;
-      if (typeof ask?.server_mid !== 'string') throw new Error('message handler gave no server_mid');
+      if (typeof ask?.server_mid !== 'string') return { kind: 'retry', err: new Error('message handler gave no server_mid') };
       return { kind: 'sent', serverMid: ask.server_mid };
     } catch (err) {
       if (err instanceof SamaError && (err.status === undefined || err.status < 500)) return { kind: 'refused', error: err.message };
-      throw err;
+      return { kind: 'retry', err };
     }
+  };
+  return async (rows) => {
+    const authors = new Map<string, { organization_id: string; from: string }>();
+    for (const r of rows) authors.set(`${r.organization_id}:${r.from}`, r);
+    const found = new Set<string>();
+    await Promise.all([...authors].map(async ([key, r]) => {
+      if (await deps.store.users.byId(r.organization_id, r.from)) found.add(key);
+    }));
+    // Started in the given order, all before any await: each send takes its place in its
+    // conversation's order at once (Dispatcher.execute), so send_at order is kept.
+    return Promise.all(rows.map((r) => (found.has(`${r.organization_id}:${r.from}`) ? sendOne(r) : Promise.resolve({ kind: 'refused', error: Errors.unauthorized.message } as const))));
   };
 }
 

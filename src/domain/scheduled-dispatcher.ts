@@ -8,13 +8,19 @@ export type ScheduledSendOutcome =
   /** The send was refused for good (the author left, is blocked, the conversation is gone…): `error` says why. */
   | { readonly kind: 'refused'; readonly error: string };
 
+/** A send that did not happen this time (store unreachable, handler sandbox busy): tried again after the lease. */
+export interface ScheduledSendRetry {
+  readonly kind: 'retry';
+  readonly err: unknown;
+}
+
 /**
- * Sends one scheduled message through the live message path (main-scheduled.ts: the `message`
- * handler, its deliveries, carbons, pushes and op-log rows). Rejects on a transient failure
- * (store unreachable, handler sandbox busy): the row stays leased and is tried again.
- * Must enqueue synchronously in call order, so that one conversation's rows keep send_at order.
+ * Sends a batch of scheduled messages through the live message path (main-scheduled.ts: the
+ * `message` handler and its deliveries, carbons, pushes and op-log rows); resolves with one
+ * result per row, in order. Rows of one conversation must be stored in the order given (send_at
+ * order). Rejecting counts as a retry of every row.
  */
-export type ScheduledSend = (row: ScheduledMessage) => Promise<ScheduledSendOutcome>;
+export type ScheduledSend = (rows: readonly ScheduledMessage[]) => Promise<readonly (ScheduledSendOutcome | ScheduledSendRetry)[]>;
 
 /** Lets the packet that stores a schedule wake the dispatcher for an earlier send time. */
 export interface ScheduleWaker {
@@ -122,36 +128,45 @@ export class ScheduledDispatcher implements ScheduleWaker {
       if (this.stopped) return null;
       const now = this.clock();
       const rows = await this.store.claim(this.opts.batchSize, now, now + this.opts.leaseMs, this.opts.owner);
-      // Called in send_at order: each send enqueues synchronously, so one conversation's rows
-      // are stored in that order while different conversations go in parallel.
-      await Promise.all(rows.map((row) => this.process(row)));
+      await this.process(rows);
       if (rows.length < this.opts.batchSize) break;
     }
     await this.sweep();
     return this.store.nextDue();
   }
 
-  private async process(row: ScheduledMessage): Promise<void> {
-    const ids = { schedule: row._id, user: row.from, cid: row.cid };
-    if (row.attempts > this.opts.maxAttempts) {
-      this.log.warn({ ...ids, attempts: row.attempts }, 'scheduled message given up: earlier tries never finished');
+  private async process(rows: readonly ScheduledMessage[]): Promise<void> {
+    const spent = rows.filter((row) => row.attempts > this.opts.maxAttempts);
+    for (const row of spent) {
+      this.log.warn({ schedule: row._id, user: row.from, attempts: row.attempts }, 'scheduled message given up: earlier tries never finished');
       await this.finish(row, { state: 'failed', error: 'Given up: earlier tries never finished.' });
-      return;
     }
-    let outcome: ScheduledSendOutcome;
+    const live = rows.filter((row) => row.attempts <= this.opts.maxAttempts);
+    if (live.length === 0) return;
+    let results: readonly (ScheduledSendOutcome | ScheduledSendRetry)[];
     try {
-      outcome = await this.send(row);
+      results = await this.send(live);
     } catch (err) {
-      this.log.warn({ err, ...ids, attempts: row.attempts }, 'scheduled message not sent; it is tried again when its lease ends');
-      return;
+      results = live.map(() => ({ kind: 'retry', err }));
     }
-    if (outcome.kind === 'sent') {
-      await this.finish(row, { state: 'sent', serverMid: outcome.serverMid });
-      return;
+    await Promise.all(live.map((row, i) => this.settle(row, results[i] ?? { kind: 'retry', err: new Error('no result') })));
+  }
+
+  private async settle(row: ScheduledMessage, result: ScheduledSendOutcome | ScheduledSendRetry): Promise<void> {
+    const ids = { schedule: row._id, user: row.from, cid: row.cid };
+    switch (result.kind) {
+      case 'sent':
+        await this.finish(row, { state: 'sent', serverMid: result.serverMid });
+        return;
+      case 'refused':
+        // The author's rights are checked again at send time: the refusal is the recorded outcome.
+        this.log.info({ ...ids, error: result.error }, 'scheduled message refused at send time');
+        await this.finish(row, { state: 'failed', error: result.error });
+        return;
+      case 'retry':
+        this.log.warn({ err: result.err, ...ids, attempts: row.attempts }, 'scheduled message not sent; it is tried again when its lease ends');
+        return;
     }
-    // The author's rights are checked again at send time: the refusal is the recorded outcome.
-    this.log.info({ ...ids, error: outcome.error }, 'scheduled message refused at send time');
-    await this.finish(row, { state: 'failed', error: outcome.error });
   }
 
   private async finish(row: ScheduledMessage, outcome: { state: 'sent'; serverMid: string } | { state: 'failed'; error: string }): Promise<void> {

@@ -195,6 +195,23 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     await Promise.all([ca.close(), cb.close()]);
   });
 
+  it('sends nothing for an author whose account was deleted meanwhile', async () => {
+    const { org, b, ca, cb } = await group();
+    await ca.close();
+    const d = await server.createUser(org);
+    const cd = await server.loggedIn(d, 'd1');
+    // d makes a group with b, schedules a message in it, then deletes the account.
+    const own = (await cd.request('conversation_create', { type: 'g', name: 'mine', participants: [b._id] })).conversation._id as string;
+    await cb.next((f) => f.system_message !== undefined);
+    await cd.request('parley_message_schedule', { id: 'gone-1', cid: own, body: 'from beyond', send_at: Date.now() + 600 });
+    assert.equal((await cd.request('user_delete', {})).success, true);
+    assert.deepEqual(await cb.collect(isMsg, 1300), []);
+    assert.deepEqual(((await cb.request('message_list', { cid: own })).messages as Frame[]).filter((m) => m.body === 'from beyond'), []);
+    const row = await outcome(d, 'gone-1');
+    assert.deepEqual([row?.state, row?.error], ['failed', 'Unauthorized.']);
+    await Promise.all([cb.close(), cd.close()]);
+  });
+
   it('sends what fell due while the server was down once it is back, once', async () => {
     const { a, b, cid, ca, cb } = await group();
     const sendAt = Date.now() + 700;
