@@ -6,6 +6,7 @@ import { messageCreate } from './handlers/messages/create.js';
 import { Errors, SamaError } from './protocol/errors.js';
 import type { ScheduledMessage, Store } from './store/store.js';
 import type { Dispatcher } from './transport/dispatch.js';
+import type { Metrics } from './transport/metrics.js';
 
 /**
  * The device a scheduled message is sent from. Device ids are at least one character long, so
@@ -49,7 +50,7 @@ export function scheduledSender(dispatcher: Dispatcher, deps: HandlerDeps): Sche
 }
 
 /** The scheduled-message dispatcher of this node, configured (not started). */
-export function createScheduledDispatcher(config: Config, store: Store, send: ScheduledSend, log: Logger): ScheduledDispatcher {
+export function createScheduledDispatcher(config: Config, store: Store, send: ScheduledSend, metrics: Metrics, log: Logger): ScheduledDispatcher {
   return new ScheduledDispatcher(store.scheduledMessages, send, {
     owner: config.nodeId ?? 'single',
     batchSize: config.scheduledBatchSize,
@@ -57,5 +58,6 @@ export function createScheduledDispatcher(config: Config, store: Store, send: Sc
     leaseMs: config.scheduledLeaseMs,
     maxAttempts: 5,
     keepFinishedMs: 7 * 24 * 3600 * 1000,
+    counted: (result) => metrics.scheduledMessages.inc({ result }),
   }, log);
 }

@@ -228,7 +228,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log, (kind, now) => stats.handled(kind, now));
   // Scheduled messages go out through the same handler and dispatcher as live ones; every node
   // runs this, the store's lease keeps each to one node at a time.
-  const scheduled = createScheduledDispatcher(config, store, scheduledSender(dispatcher, deps), log);
+  const scheduled = createScheduledDispatcher(config, store, scheduledSender(dispatcher, deps), metrics, log);
   scheduling.dispatcher = scheduled;
   if (config.corsOrigin.split(',').some((o) => o.trim() === '*')) {
     log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");

@@ -41,7 +41,12 @@ export interface ScheduledDispatcherOptions {
   readonly maxAttempts: number;
   /** Sent and failed rows are kept this long for the record, then swept. */
   readonly keepFinishedMs: number;
+  /** Told of each row's result (for /metrics). */
+  readonly counted?: (result: ScheduledResult) => void;
 }
+
+/** What became of one claimed row this time. */
+export type ScheduledResult = 'sent' | 'refused' | 'retry' | 'gave_up';
 
 /**
  * Sends scheduled messages when they are due. Every node runs one; the store's lease makes each
@@ -138,6 +143,7 @@ export class ScheduledDispatcher implements ScheduleWaker {
   private async process(rows: readonly ScheduledMessage[]): Promise<void> {
     const spent = rows.filter((row) => row.attempts > this.opts.maxAttempts);
     for (const row of spent) {
+      this.opts.counted?.('gave_up');
       this.log.warn({ schedule: row._id, user: row.from, attempts: row.attempts }, 'scheduled message given up: earlier tries never finished');
       await this.finish(row, { state: 'failed', error: 'Given up: earlier tries never finished.' });
     }
@@ -154,6 +160,7 @@ export class ScheduledDispatcher implements ScheduleWaker {
 
   private async settle(row: ScheduledMessage, result: ScheduledSendOutcome | ScheduledSendRetry): Promise<void> {
     const ids = { schedule: row._id, user: row.from, cid: row.cid };
+    this.opts.counted?.(result.kind);
     switch (result.kind) {
       case 'sent':
         await this.finish(row, { state: 'sent', serverMid: result.serverMid });

@@ -48,6 +48,8 @@ describe('scheduled messages on three nodes', { skip: skip ?? false }, () => {
     assert.deepEqual(new Set(rows.map((r) => r?.server_mid)), new Set(seen));
     const claimers = new Set(rows.map((r) => r?.claimed_by));
     assert.ok(claimers.size >= 2, `sent by one node only: ${JSON.stringify([...claimers])}`);
+    const sentBy = await Promise.all(nodes.map(async (n) => Number(/parley_scheduled_messages_total\{result="sent"\} (\d+)/.exec(await (await fetch(`${n.httpUrl}/metrics`)).text())?.[1] ?? 0)));
+    assert.equal(sentBy.reduce((x, y) => x + y, 0), total, JSON.stringify(sentBy));
     for (const c of [...senders, cb]) await c.close();
   });
 });
