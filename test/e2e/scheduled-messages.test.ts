@@ -126,7 +126,7 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
   });
 
   it('refuses bad input with clear errors and stores nothing', async () => {
-    const { org, a, ca, cid } = await group();
+    const { org, a, b, ca, cb, cid } = await group();
     const soon = Date.now() + 60_000;
     const refused = async (body: Frame): Promise<unknown> => {
       const r = await ca.request('parley_message_schedule', body);
@@ -152,6 +152,16 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     const cd = await server.loggedIn(d, 'd1');
     const foreign = (await cd.request('conversation_create', { type: 'g', name: 'not a', participants: [e._id] })).conversation._id as string;
     assert.deepEqual(await refused({ id: 'b1', cid: foreign, body: 'x', send_at: soon }), { status: 403, message: 'Forbidden.' });
+    // A channel where the caller is a subscriber, not an admin; a private chat with someone who blocked the caller.
+    const channel = (await cb.request('conversation_create', { type: 'c', name: 'news' })).conversation._id as string;
+    assert.equal((await ca.request('conversation_subscribe', { cid: channel })).success, true);
+    assert.deepEqual(await refused({ id: 'b1', cid: channel, body: 'x', send_at: soon }), { status: 403, message: 'Forbidden.' });
+    const direct = (await ca.request('conversation_create', { type: 'u', participants: [b._id] })).conversation._id as string;
+    assert.equal((await cb.request('block_user', { ids: [a._id] })).success, true);
+    assert.deepEqual(await refused({ id: 'b1', cid: direct, body: 'x', send_at: soon }), { status: 422, message: 'Communication is not possible - you are in a block list of the recipient.' });
+    // An encrypted conversation: its messages are sealed per device when sent, so none can wait on the server.
+    const sealed = (await ca.request('conversation_create', { type: 'u', participants: [d._id], is_encrypted: true })).conversation._id as string;
+    assert.deepEqual(await refused({ id: 'b1', cid: sealed, body: 'x', send_at: soon }), { status: 403, message: 'Forbidden.' });
     // List and cancel: wrong types and a forged cursor.
     assert.equal(typeof (await ca.request('parley_scheduled_list', { limit: 0 })).error, 'string');
     assert.equal(typeof (await ca.request('parley_scheduled_list', { limit: 'ten' })).error, 'string');
@@ -170,7 +180,7 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     assert.equal((await ca.request('parley_scheduled_cancel', { id: 'cap0' })).success, true);
     assert.ok((await ca.request('parley_message_schedule', { id: 'cap4', cid, body: 'x', send_at: soon })).scheduled_message);
     assert.deepEqual((await ca.request('ping', {})).pong, {});
-    await Promise.all([ca.close(), cd.close(), anon.close()]);
+    await Promise.all([ca.close(), cb.close(), cd.close(), anon.close()]);
   });
 
   it('checks membership again at send time: a removed or blocked author posts nothing, and the refusal is recorded', async () => {
