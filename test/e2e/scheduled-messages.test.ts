@@ -26,6 +26,15 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
   }
 
   const outcome = (u: TestUser, id: string) => server.node.store.scheduledMessages.byClientId(u.orgId, u._id, id);
+  /** The schedule once its outcome is recorded (just after the message went out). */
+  async function settled(u: TestUser, id: string): Promise<Awaited<ReturnType<typeof outcome>>> {
+    for (let i = 0; i < 40; i++) {
+      const row = await outcome(u, id);
+      if (row?.state !== 'pending') return row;
+      await sleep(50);
+    }
+    return outcome(u, id);
+  }
 
   it('sends at the time through the live path: recipients, the carbon, the offline op-log, once', async () => {
     const { a, c, ca, cb, cid } = await group();
@@ -56,7 +65,7 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     const listed = (await cb.request('message_list', { cid })).messages as Frame[];
     assert.deepEqual(listed.filter((m) => m.body === 'later').map((m) => m._id), [got.message._id]);
     assert.deepEqual(await cb.collect(isMsg, 300), [], 'delivered once');
-    const row = await outcome(a, 's-1');
+    const row = await settled(a, 's-1');
     assert.deepEqual([row?.state, row?.server_mid], ['sent', got.message._id]);
     assert.deepEqual((await ca.request('parley_scheduled_list', {})).scheduled_messages, []);
     // Sent: cancelling it is the same not-found as an unknown id.
@@ -105,7 +114,7 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     assert.deepEqual(again.scheduled_message, first.scheduled_message);
     assert.equal((await cb.next(isMsg, 4000)).message.body, 'one');
     assert.deepEqual(await cb.collect(isMsg, 500), []);
-    assert.equal((await outcome(a, 'dup'))?.state, 'sent');
+    assert.equal((await settled(a, 'dup'))?.state, 'sent');
     await Promise.all([ca.close(), cb.close()]);
   });
 
@@ -113,13 +122,13 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     const { a, ca, cb, cid } = await group();
     await ca.request('parley_message_schedule', { id: 'again', cid, body: 'once only', send_at: Date.now() + 500 });
     const first = (await cb.next(isMsg, 4000)).message as Frame;
-    assert.equal((await outcome(a, 'again'))?.server_mid, first._id);
+    assert.equal((await settled(a, 'again'))?.server_mid, first._id);
     // Forget that it was sent, as a node dying between the insert and its record would: the row
     // is pending again (here: swept, and scheduled again with the same message id).
     assert.ok((await server.node.store.scheduledMessages.sweep(Date.now() + 1, 1000)) >= 1);
     assert.ok((await ca.request('parley_message_schedule', { id: 'again', cid, body: 'once only', send_at: Date.now() + 300 })).scheduled_message);
     assert.deepEqual(await cb.collect(isMsg, 1200), [], 'not delivered again');
-    const row = await outcome(a, 'again');
+    const row = await settled(a, 'again');
     assert.deepEqual([row?.state, row?.server_mid], ['sent', first._id]);
     assert.equal(((await cb.request('message_list', { cid })).messages as Frame[]).filter((m) => m.body === 'once only').length, 1);
     await Promise.all([ca.close(), cb.close()]);
@@ -198,9 +207,9 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     assert.ok(listed.includes('too late'), 'a, still a member, posted');
     assert.ok(!listed.includes('removed meanwhile'));
     assert.deepEqual(((await ca.request('message_list', { cid: direct })).messages as Frame[]).filter((m) => m.body === 'blocked meanwhile'), []);
-    const removed = await outcome(b, 'r-2');
+    const removed = await settled(b, 'r-2');
     assert.deepEqual([removed?.state, removed?.error, removed?.server_mid], ['failed', 'Forbidden.', null]);
-    const blocked = await outcome(a, 'r-3');
+    const blocked = await settled(a, 'r-3');
     assert.deepEqual([blocked?.state, blocked?.error], ['failed', 'Communication is not possible - you are in a block list of the recipient.']);
     await Promise.all([ca.close(), cb.close()]);
   });
@@ -217,7 +226,7 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     assert.equal((await cd.request('user_delete', {})).success, true);
     assert.deepEqual(await cb.collect(isMsg, 1300), []);
     assert.deepEqual(((await cb.request('message_list', { cid: own })).messages as Frame[]).filter((m) => m.body === 'from beyond'), []);
-    const row = await outcome(d, 'gone-1');
+    const row = await settled(d, 'gone-1');
     assert.deepEqual([row?.state, row?.error], ['failed', 'Unauthorized.']);
     await Promise.all([cb.close(), cd.close()]);
   });
@@ -237,7 +246,7 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     }
     assert.equal(found.length, 1);
     assert.ok(Date.parse(found[0]?.created_at as string) > sendAt + 500, 'sent after the restart, not before');
-    assert.equal((await outcome(a, 'down-1'))?.state, 'sent');
+    assert.equal((await settled(a, 'down-1'))?.state, 'sent');
     await cb2.close();
   });
 });
