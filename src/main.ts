@@ -44,6 +44,8 @@ import { localFileRoutes } from './transport/routes/files.js';
 import { LocalSessions } from './transport/sessions.js';
 import { joinCluster, type ClusterMembership } from './main-cluster.js';
 import { createStorage, openStore } from './main-drivers.js';
+import { createScheduledDispatcher, scheduledSender } from './main-scheduled.js';
+import type { ScheduledDispatcher } from './domain/scheduled-dispatcher.js';
 import { isWorker, runWorkers } from './main-workers.js';
 import { attachWebSocket } from './transport/ws.js';
 
@@ -196,6 +198,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     },
     onThreadLost: (reason) => log.warn({ reason }, 'conversation handler thread replaced'),
   });
+  const scheduling: { dispatcher?: ScheduledDispatcher } = {};
   const deps: HandlerDeps = {
     config,
     store,
@@ -209,6 +212,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     files,
     assistant: new ChatAssistant(store, generator, throttleStore, { maxInputChars: config.aiMaxInputChars, perMinute: config.aiRateLimitPerMinute }, log, (feature, outcome) => metrics.aiRequests.inc({ feature, outcome })),
     sandbox,
+    // The dispatcher needs the request dispatcher, made below from these deps.
+    scheduler: { wake: (sendAt) => scheduling.dispatcher?.wake(sendAt) },
     log,
   };
   if (cluster) {
@@ -225,6 +230,10 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     log,
   );
   const dispatcher = new Dispatcher(HANDLERS, deps, sessions, metrics, log, (kind, now) => stats.handled(kind, now));
+  // Scheduled messages go out through the same handler and dispatcher as live ones; every node
+  // runs this, the store's lease keeps each to one node at a time.
+  const scheduled = createScheduledDispatcher(config, store, scheduledSender(dispatcher, deps), metrics, log);
+  scheduling.dispatcher = scheduled;
   if (config.corsOrigin.split(',').some((o) => o.trim() === '*')) {
     log.warn("CORS_ORIGIN is '*': browsers refuse the credentialed POST /login of a web app (SAMA's web client among them); set CORS_ORIGIN to the web app's origin, e.g. http://localhost:3000 (README: Using SAMA's web client)");
   }
@@ -301,6 +310,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     retryMaxMs: config.pushRetryMaxMs,
   }, (platform, result) => metrics.pushSent.inc({ platform, result }), log);
   pushWorker?.start();
+  scheduled.start();
   stats.start();
 
   ready = true;
@@ -314,7 +324,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       clearInterval(watchdog);
       clearInterval(fileCleaner);
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
-      await Promise.race([dispatcher.idle(), grace]);
+      // A scheduled send still running past the grace is tried again (after its lease) by a node.
+      await Promise.race([Promise.all([scheduled.stop(), dispatcher.idle()]), grace]);
       await ws.close();
       await stats.close().catch((err: unknown) => log.warn({ err }, 'server stats could not be written at shutdown'));
       await cluster?.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed; other nodes will notice when the heartbeat lapses'));

@@ -6,6 +6,7 @@ import type { Delivery, DeliveryService } from '../domain/delivery.js';
 import type { FileService } from '../domain/files.js';
 import type { LoginThrottle } from '../domain/login-throttle.js';
 import type { PasswordHasher } from '../domain/passwords.js';
+import type { ScheduleWaker } from '../domain/scheduled-dispatcher.js';
 import type { Presence } from '../domain/presence.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
 import type { TokenService } from '../domain/tokens.js';
@@ -32,6 +33,8 @@ export interface HandlerDeps {
   readonly assistant: ChatAssistant;
   /** Runs conversation handler scripts (protocol.md §8). */
   readonly sandbox: ScriptSandbox;
+  /** Told of each new scheduled message so this node's dispatcher wakes in time; absent: found by its poll. */
+  readonly scheduler?: ScheduleWaker;
   readonly log: Logger;
 }
 

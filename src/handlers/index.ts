@@ -27,6 +27,8 @@ import { messageTone } from './messages/tone.js';
 import { typing } from './messages/typing.js';
 import { pushEventCreate } from './push/events.js';
 import { pushSubscriptionCreate, pushSubscriptionDelete, pushSubscriptionList } from './push/subscriptions.js';
+import { scheduledCancel, scheduledList } from './scheduled/manage.js';
+import { messageSchedule } from './scheduled/schedule.js';
 import { ping } from './system/ping.js';
 import { connect } from './users/connect.js';
 import { userCreate } from './users/create.js';
@@ -104,6 +106,9 @@ const ALL: readonly RegisteredHandler[] = [
   deviceList,
   requestKeys,
   deviceDelete,
+  messageSchedule,
+  scheduledList,
+  scheduledCancel,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

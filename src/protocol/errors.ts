@@ -107,6 +107,12 @@ export const Errors = {
   aiNotConfigured: e(403, 'No AI provider is configured: set AI_BASE_URL and AI_MODEL (an OpenAI-compatible API) or GOOGLE_GENERATIVE_AI_API_KEY (Google Gemini).'),
   /** Parley: no sandbox thread could run the conversation's handler in time (docs/decisions.md). */
   handlerUnavailable: e(503, 'Message refused: the conversation handler could not run, try again.'),
+  /** Parley: parley_scheduled_cancel of an id that is not one of the caller's pending schedules (docs/protocol-extensions.md). */
+  scheduledNotFound: e(404, 'Scheduled message not found.'),
+  /** Parley: parley_message_schedule's send_at is not in the future, or too far ahead. */
+  incorrectSendAt: e(422, 'Incorrect send_at: it must be a future time within the scheduling horizon.'),
+  /** Parley: the caller already has SCHEDULED_MESSAGES_MAX_PENDING pending schedules. */
+  scheduledLimit: e(422, "You've reached the limit of pending scheduled messages."),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -263,3 +263,19 @@ export const KeyBundle = Type.Object(
   { identity_key: Type.String(), signed_key: Type.String(), one_time_pre_key: Type.Optional(Type.String()) },
   { additionalProperties: false, title: 'KeyBundle' },
 );
+
+/** A pending scheduled message as its author sees it (docs/protocol-extensions.md, "Scheduled messages"). */
+export const ScheduledMessage = Type.Object(
+  {
+    id: Type.String({ description: "The client's message id: names the schedule; the sent message's `ask.mid`." }),
+    cid: Id,
+    body: Type.Optional(Type.String()),
+    attachments: Type.Optional(Type.Array(Attachment)),
+    x: Type.Optional(Extras),
+    replied_message_id: Type.Optional(Type.String()),
+    forwarded_message_id: Type.Optional(Type.String()),
+    send_at: Type.Number({ description: 'When it is sent, epoch ms.' }),
+    created_at: IsoTime,
+  },
+  { additionalProperties: false, title: 'ScheduledMessage' },
+);

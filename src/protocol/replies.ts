@@ -11,6 +11,7 @@ import {
   OpLogEntry,
   PushEvent,
   PushSubscription,
+  ScheduledMessage,
   Success,
   SystemMessageAsk,
   UploadedFile,
@@ -100,6 +101,12 @@ export const ReplySchemas = {
   device_list: Type.Object({ devices: Type.Array(EncryptionDevice) }, { additionalProperties: false }),
   request_keys: Type.Object({ devices: Type.Record(Type.String(), Type.Array(KeyBundle), { description: 'User id → one bundle per device.' }) }, { additionalProperties: false }),
   device_delete: Success,
+  parley_message_schedule: Type.Object({ scheduled_message: ScheduledMessage }, { additionalProperties: false, description: 'Sent once the schedule is committed.' }),
+  parley_scheduled_list: Type.Object(
+    { scheduled_messages: Type.Array(ScheduledMessage), next: Type.Optional(Type.String({ description: 'Cursor of the next page (`after`); absent on the last page.' })) },
+    { additionalProperties: false },
+  ),
+  parley_scheduled_cancel: Success,
 } as const satisfies Record<PacketName, unknown>;
 
 /** The success reply of each client packet, by name. */

@@ -14,11 +14,13 @@ import type { AdminStore } from './admin.js';
 import type { ConversationHandlerRecord, ConversationHandlerStore } from './conversation-handlers.js';
 import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './encryption.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
+import type { ScheduledMessageStore } from './scheduled-messages.js';
 
 export type * from './admin.js';
 export type * from './conversation-handlers.js';
 export type * from './encryption.js';
 export type * from './push.js';
+export type * from './scheduled-messages.js';
 
 /** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
 export class ConflictError extends Error {
@@ -509,6 +511,8 @@ export interface Store {
   readonly encryptedDevices: EncryptedDeviceStore;
   readonly encryptedInbox: EncryptedInboxStore;
   readonly conversationHandlers: ConversationHandlerStore;
+  /** Scheduled messages and their dispatch leases (parley_message_schedule). */
+  readonly scheduledMessages: ScheduledMessageStore;
   /** Operator listings and bulk deletions (the admin CLI only). */
   readonly admin: AdminStore;
   /** Resolves when the store answers a trivial query (for /readyz). */

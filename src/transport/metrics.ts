@@ -27,6 +27,12 @@ export class Metrics {
     labelNames: ['platform', 'result'] as const,
     registers: [this.registry],
   });
+  readonly scheduledMessages = new Counter({
+    name: 'parley_scheduled_messages_total',
+    help: 'Scheduled messages this node took to send, by result (sent | refused: the author may no longer post there | retry: a transient failure, tried again after the lease | gave_up: tries never finished).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly loginsThrottled = new Counter({
     name: 'parley_logins_throttled_total',
     help: 'Password and reset-code attempts refused with 429 before being checked, by reason (pair: this login from this address; address: this address over all logins; guard: a login under attack from many addresses).',

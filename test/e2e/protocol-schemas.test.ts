@@ -120,6 +120,9 @@ describe('protocol schemas', () => {
       await event(ca, 'message_read');
       ok(await ca.request('message_list', { cid }));
       ok(await ca.request('message_list', { cid, updated_at: { gt: 0 } }));
+      ok(await ca.request('parley_message_schedule', { id: 'later-1', cid, body: 'later', x: { k: 1 }, send_at: Date.now() + 3_600_000 }));
+      ok(await ca.request('parley_scheduled_list', { cid, limit: 1 }));
+      ok(await ca.request('parley_scheduled_cancel', { id: 'later-1' }));
       ca.send({ typing: { cid, status: 'start' } });
       await event(cb, 'typing');
       ok(await ca.request('system_message', { id: 's-1', cid, x: { custom: 1 } }));

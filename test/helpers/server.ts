@@ -52,9 +52,11 @@ export class TestServer {
   /**
    * Stops the node gracefully and starts a new one (on a new port) on the same data dir or
    * database, optionally with settings changed; `env` keys are variable names as for start().
+   * `downMs` keeps the node stopped that long before it starts again.
    */
-  async restart(env: Record<string, string> = {}): Promise<void> {
+  async restart(env: Record<string, string> = {}, downMs = 0): Promise<void> {
     await this.current.close();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     const config = loadConfig({ ...this.vars, ...env });
     this.current = await startParley(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
   }

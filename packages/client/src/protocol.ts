@@ -228,6 +228,20 @@ export interface ReactionSummary {
   total?: { [key: string]: number };
 }
 
+export interface ScheduledMessage {
+  /** The client's message id: names the schedule; the sent message's `ask.mid`. */
+  id: string;
+  cid: string;
+  body?: string;
+  attachments?: Attachment[];
+  x?: Extras;
+  replied_message_id?: string;
+  forwarded_message_id?: string;
+  /** When it is sent, epoch ms. */
+  send_at: number;
+  created_at: string;
+}
+
 export interface Success {
   success: true;
 }
@@ -608,6 +622,29 @@ export interface Requests {
   device_delete: {
     device_id: string | number;
   };
+  parley_message_schedule: {
+    /** Client message id: names the schedule and becomes the message's `id`; scheduling it again answers with the stored schedule. */
+    id: string;
+    cid: string;
+    body?: string;
+    attachments?: Attachment[];
+    x?: Extras;
+    replied_message_id?: string;
+    forwarded_message_id?: string;
+    /** When to send, epoch ms: in the future, at most SCHEDULED_MESSAGES_MAX_AHEAD_S ahead. */
+    send_at: number;
+  };
+  parley_scheduled_list: {
+    cid?: string;
+    /** Page size; 50 when absent. */
+    limit?: number;
+    /** The `next` cursor of the previous page. */
+    after?: string;
+  };
+  parley_scheduled_cancel: {
+    /** Client message id: names the schedule and becomes the message's `id`; scheduling it again answers with the stored schedule. */
+    id: string;
+  };
 }
 
 /** The success reply of every client packet: the fields beside `id` in `response`; the `ask` for `message` and `system_message`; `never` for `typing`, which has none. */
@@ -756,6 +793,16 @@ export interface Replies {
     devices: { [key: string]: KeyBundle[] };
   };
   device_delete: Success;
+  /** Sent once the schedule is committed. */
+  parley_message_schedule: {
+    scheduled_message: ScheduledMessage;
+  };
+  parley_scheduled_list: {
+    scheduled_messages: ScheduledMessage[];
+    /** Cursor of the next page (`after`); absent on the last page. */
+    next?: string;
+  };
+  parley_scheduled_cancel: Success;
 }
 
 /** The body of every event the server sends unasked, by its top-level key (protocol.md §1.6). */

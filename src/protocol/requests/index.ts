@@ -19,6 +19,7 @@ import {
   TypingRequest,
 } from './messages.js';
 import { ActivityStatusRequest, EmptyRequest, LastActivityRequest, LastActivitySubscribeRequest, OnlineListRequest, PingRequest } from './presence.js';
+import { MessageScheduleRequest, ScheduledCancelRequest, ScheduledListRequest } from './scheduled.js';
 import { ConnectRequest, EmptyOpenRequest, GetUsersByIdsRequest, UserCreateRequest, UserEditRequest, UserLoginRequest, UserResetPasswordRequest, UserSearchRequest, UserSendOtpRequest } from './users.js';
 
 export * from './contacts.js';
@@ -27,6 +28,7 @@ export * from './devices.js';
 export * from './files.js';
 export * from './messages.js';
 export * from './presence.js';
+export * from './scheduled.js';
 export * from './users.js';
 
 /**
@@ -96,6 +98,9 @@ export const RequestSchemas = {
   device_list: EmptyRequest,
   request_keys: RequestKeysRequest,
   device_delete: DeviceDeleteRequest,
+  parley_message_schedule: MessageScheduleRequest,
+  parley_scheduled_list: ScheduledListRequest,
+  parley_scheduled_cancel: ScheduledCancelRequest,
 } as const;
 
 /** A client packet name. */

@@ -231,6 +231,7 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     encryptedDevices: inner.encryptedDevices,
     encryptedInbox: inner.encryptedInbox,
     conversationHandlers,
+    scheduledMessages: inner.scheduledMessages,
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

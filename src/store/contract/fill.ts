@@ -63,6 +63,7 @@ export async function fillOrganization(store: Store): Promise<FilledOrganization
   await store.conversationHandlers.put({ organization_id: orgId, conversation_id: group, content: 'function handler() {}', updated_by: a }, now);
   await store.opLog.append([a, b].map((user) => ({ _id: newId(), organization_id: orgId, user_id: user, packet: '{"message":{}}', created_at: now, expires_at: FAR })));
   await store.pushOutbox.enqueue([push(a)]);
+  await store.scheduledMessages.insert({ _id: newId(), organization_id: orgId, from: a, cid: group, client_id: 'later', content: { id: 'later', cid: group, body: 'later' }, send_at: FAR, created_at: now }, 10);
   for (const user of [a, b]) {
     await store.pushSubscriptions.upsert({ _id: newId(), organization_id: orgId, user_id: user, platform: 'ios', device_udid: 'phone', web_endpoint: null, web_key_auth: null, web_key_p256dh: null, device_token: `tok-${newId()}`, created_at: now, updated_at: now });
   }
@@ -102,6 +103,7 @@ export const ALL_TABLES = [
   'push_events',
   'push_outbox',
   'push_subscriptions',
+  'scheduled_messages',
   'user_tokens',
   'users',
 ] as const;

@@ -9,6 +9,7 @@ import { filesContract } from './files.contract.js';
 import { identityContract } from './identity.contract.js';
 import { messagesContract } from './messages.contract.js';
 import { pushContract } from './push.contract.js';
+import { scheduledMessagesContract } from './scheduled-messages.contract.js';
 
 /**
  * Registers every port contract against one backend. A feature that adds a port adds its
@@ -35,5 +36,6 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     encryptionContract(get);
     conversationHandlersContract(get);
     adminContract(get);
+    scheduledMessagesContract(get);
   });
 }

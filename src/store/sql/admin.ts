@@ -28,6 +28,7 @@ const ORGANIZATION_TABLES: readonly (readonly [keyof Database, Where])[] = [
   ['encrypted_pre_keys', (orgId) => sql`user_id in (${usersOf(orgId)})`],
   ['encrypted_devices', byOrg],
   ['conversation_handlers', byOrg],
+  ['scheduled_messages', byOrg],
   ['conversation_participants', byOrg],
   ['conversations', byOrg],
   ['operations_log', byOrg],
@@ -61,6 +62,7 @@ const USER_PRIVATE_TABLES: readonly (readonly [keyof Database, Where])[] = [
   ['encrypted_pre_keys', givenBy],
   ['encrypted_devices', ownRows],
   ['operations_log', ownRows],
+  ['scheduled_messages', ownRows],
 ];
 
 /** What others can see of the user besides messages: removed only with `activity`. */

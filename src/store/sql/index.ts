@@ -16,6 +16,7 @@ import { SqlOrganizationStore } from './organizations.js';
 import { SqlParticipantStore } from './participants.js';
 import { SqlPushOutboxStore } from './push-outbox.js';
 import { SqlPushEventStore, SqlPushSubscriptionStore } from './push-subscriptions.js';
+import { SqlScheduledMessageStore } from './scheduled-messages.js';
 import type { Database } from './schema.js';
 import { SqlTokenStore } from './tokens.js';
 import { SqlUserStore } from './users.js';
@@ -49,6 +50,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     encryptedDevices: new SqlEncryptedDeviceStore(ctx),
     encryptedInbox: new SqlEncryptedInboxStore(ctx),
     conversationHandlers: new SqlConversationHandlerStore(ctx),
+    scheduledMessages: new SqlScheduledMessageStore(ctx),
     admin: new SqlAdminStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);

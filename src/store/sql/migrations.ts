@@ -452,6 +452,35 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       },
     ],
   },
+  {
+    version: 16,
+    name: 'scheduled messages',
+    statements: [
+      // One row per parley_message_schedule. claimed_by/claimed_until are a dispatcher's lease:
+      // a node that dies holding one lets another node take the row when it ends.
+      `create table scheduled_messages (
+        id text primary key,
+        organization_id text not null,
+        user_id text not null,
+        cid text not null,
+        client_id text not null,
+        content text not null,
+        send_at bigint not null,
+        state text not null,
+        attempts integer not null default 0,
+        claimed_by text,
+        claimed_until bigint,
+        server_mid text,
+        error text,
+        finished_at bigint,
+        created_at bigint not null
+      )`,
+      `create unique index scheduled_messages_client_key on scheduled_messages (organization_id, user_id, client_id)`,
+      `create index scheduled_messages_due_idx on scheduled_messages (send_at) where state = 'pending'`,
+      `create index scheduled_messages_author_idx on scheduled_messages (user_id, send_at) where state = 'pending'`,
+      `create index scheduled_messages_finished_idx on scheduled_messages (finished_at) where state <> 'pending'`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

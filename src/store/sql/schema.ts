@@ -232,6 +232,27 @@ export interface ConversationHandlersTable {
   last_error_at: number | null;
 }
 
+export interface ScheduledMessagesTable {
+  id: string;
+  organization_id: string;
+  /** The author. */
+  user_id: string;
+  cid: string;
+  client_id: string;
+  /** JSON text of the `message` packet body to send. */
+  content: string;
+  send_at: number;
+  state: string;
+  attempts: number;
+  /** The node holding the dispatch lease, if any (kept after the lease for the record). */
+  claimed_by: string | null;
+  claimed_until: number | null;
+  server_mid: string | null;
+  error: string | null;
+  finished_at: number | null;
+  created_at: number;
+}
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -255,4 +276,5 @@ export interface Database {
   encrypted_pre_keys: EncryptedPreKeysTable;
   encrypted_inbox: EncryptedInboxTable;
   conversation_handlers: ConversationHandlersTable;
+  scheduled_messages: ScheduledMessagesTable;
 }
