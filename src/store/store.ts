@@ -14,11 +14,13 @@ import type { AdminStore } from './admin.js';
 import type { ConversationHandlerStore } from './conversation-handlers.js';
 import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './encryption.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
+import type { RetentionStore } from './retention.js';
 
 export type * from './admin.js';
 export type * from './conversation-handlers.js';
 export type * from './encryption.js';
 export type * from './push.js';
+export type * from './retention.js';
 
 /** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
 export class ConflictError extends Error {
@@ -286,6 +288,8 @@ export interface MessageRecord {
 
 export interface MessageListQuery {
   limit: number;
+  /** Only messages created at or after this (epoch ms): a retention period's cut-off. */
+  createdFrom?: number;
   ids?: readonly string[];
   /** Messages updated after this (epoch ms), returned oldest first by created_at. */
   updatedAfter?: number;
@@ -491,6 +495,8 @@ export interface Store {
   readonly encryptedDevices: EncryptedDeviceStore;
   readonly encryptedInbox: EncryptedInboxStore;
   readonly conversationHandlers: ConversationHandlerStore;
+  /** Retention periods and the sweeper's deletions. */
+  readonly retention: RetentionStore;
   /** Operator listings and bulk deletions (the admin CLI only). */
   readonly admin: AdminStore;
   /** Resolves when the store answers a trivial query (for /readyz). */

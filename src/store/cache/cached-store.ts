@@ -228,6 +228,7 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     encryptedDevices: inner.encryptedDevices,
     encryptedInbox: inner.encryptedInbox,
     conversationHandlers,
+    retention: inner.retention,
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

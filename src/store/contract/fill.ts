@@ -78,6 +78,8 @@ export async function fillOrganization(store: Store): Promise<FilledOrganization
   await store.files.insert([fa, fb]);
   await store.files.link(orgId, [fa.object_id], group, now);
   await store.files.link(orgId, [fb.object_id], '*', now);
+  await store.retention.set(orgId, '*', 86_400 * 365, now);
+  await store.retention.set(orgId, group, 86_400 * 30, now);
   return { orgId, a, b, group, direct, sentBy: { a: sentByA, b: sentByB }, filesOf: { a: [fa.object_id], b: [fb.object_id] } };
 }
 
@@ -102,6 +104,7 @@ export const ALL_TABLES = [
   'push_events',
   'push_outbox',
   'push_subscriptions',
+  'retention_policies',
   'user_tokens',
   'users',
 ] as const;

@@ -9,6 +9,7 @@ import { filesContract } from './files.contract.js';
 import { identityContract } from './identity.contract.js';
 import { messagesContract } from './messages.contract.js';
 import { pushContract } from './push.contract.js';
+import { retentionContract } from './retention.contract.js';
 
 /**
  * Registers every port contract against one backend. A feature that adds a port adds its
@@ -34,6 +35,7 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     pushContract(get);
     encryptionContract(get);
     conversationHandlersContract(get);
+    retentionContract(get);
     adminContract(get);
   });
 }

@@ -28,6 +28,7 @@ const ORGANIZATION_TABLES: readonly (readonly [keyof Database, Where])[] = [
   ['encrypted_pre_keys', (orgId) => sql`user_id in (${usersOf(orgId)})`],
   ['encrypted_devices', byOrg],
   ['conversation_handlers', byOrg],
+  ['retention_policies', byOrg],
   ['conversation_participants', byOrg],
   ['conversations', byOrg],
   ['operations_log', byOrg],

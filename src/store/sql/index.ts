@@ -16,6 +16,7 @@ import { SqlOrganizationStore } from './organizations.js';
 import { SqlParticipantStore } from './participants.js';
 import { SqlPushOutboxStore } from './push-outbox.js';
 import { SqlPushEventStore, SqlPushSubscriptionStore } from './push-subscriptions.js';
+import { SqlRetentionStore, deleteConversationRetention } from './retention.js';
 import type { Database } from './schema.js';
 import { SqlTokenStore } from './tokens.js';
 import { SqlUserStore } from './users.js';
@@ -26,7 +27,7 @@ import { SqlUserStore } from './users.js';
  * batches where the dialect has a faster one.
  */
 export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, extra: Pick<SqlContext, 'messageWriter' | 'orderAcrossNodes'> = {}): Store {
-  const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages, deleteConversationHandler], ...extra };
+  const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages, deleteConversationHandler, deleteConversationRetention], ...extra };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   return {
@@ -49,6 +50,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     encryptedDevices: new SqlEncryptedDeviceStore(ctx),
     encryptedInbox: new SqlEncryptedInboxStore(ctx),
     conversationHandlers: new SqlConversationHandlerStore(ctx),
+    retention: new SqlRetentionStore(ctx),
     admin: new SqlAdminStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);

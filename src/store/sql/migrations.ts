@@ -357,6 +357,22 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       },
     ],
   },
+  // 14, 15 and 16 are taken by features written beside this one.
+  {
+    version: 17,
+    name: 'retention periods',
+    statements: [
+      // One row per organization default (scope '*') or conversation (scope = its id). The
+      // sweeper reads the whole (small) table each run; message_list reads two rows by key.
+      `create table retention_policies (
+        organization_id text not null,
+        scope text not null,
+        seconds bigint not null,
+        updated_at bigint not null,
+        primary key (organization_id, scope)
+      )`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -232,6 +232,13 @@ export interface ConversationHandlersTable {
   last_error_at: number | null;
 }
 
+/** A retention period: the organization's default (scope '*') or one conversation's. */
+export interface RetentionPoliciesTable {
+  organization_id: string;
+  scope: string;
+  seconds: number;
+  updated_at: number;
+}
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -255,4 +262,5 @@ export interface Database {
   encrypted_pre_keys: EncryptedPreKeysTable;
   encrypted_inbox: EncryptedInboxTable;
   conversation_handlers: ConversationHandlersTable;
+  retention_policies: RetentionPoliciesTable;
 }
