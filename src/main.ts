@@ -11,6 +11,7 @@ import { DeliveryRecovery } from './domain/delivery-recovery.js';
 import { FileService } from './domain/files.js';
 import { ensureDefaultOrganization } from './domain/organizations.js';
 import { Presence } from './domain/presence.js';
+import { RetentionSweeper } from './domain/retention.js';
 import { createPasswordHasher } from './domain/passwords.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { MemoryThrottleStore } from './domain/throttle-store.js';
@@ -33,6 +34,7 @@ import { Metrics } from './transport/metrics.js';
 import { adminActivityRoutes } from './transport/routes/admin-activity.js';
 import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
+import { adminRetentionRoutes } from './transport/routes/admin-retention.js';
 import { adminSessionRoutes } from './transport/routes/admin-sessions.js';
 import { adminStatsRoutes } from './transport/routes/admin-stats.js';
 import { authRoutes } from './transport/routes/auth.js';
@@ -232,6 +234,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     adminMessageRoutes,
     adminActivityRoutes,
     adminStatsRoutes(stats),
+    adminRetentionRoutes,
     adminSessionRoutes(sessions, () => cached?.forget()),
     ...(storage instanceof LocalObjectStorage ? [localFileRoutes(storage)] : []),
   ]);
@@ -279,6 +282,17 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       });
   }, config.fileCleanupIntervalMs);
   fileCleaner.unref();
+  const retention = new RetentionSweeper(store, storage, deps.delivery, log, { batch: config.retentionSweepBatch, maxBatches: 20 });
+  let retentionRunning: Promise<void> | undefined;
+  const retentionTimer = setInterval(() => {
+    retentionRunning ??= retention
+      .sweep(Date.now())
+      .then(() => undefined, (err: unknown) => log.warn({ err }, 'retention sweep failed'))
+      .finally(() => {
+        retentionRunning = undefined;
+      });
+  }, config.retentionSweepIntervalMs);
+  retentionTimer.unref();
 
   // Pushes leave the outbox in the background; the message path only writes rows.
   const pushWorker = pushSenders.length === 0 ? undefined : new PushWorker(store.pushOutbox, store.pushSubscriptions, pushSenders, {
@@ -303,8 +317,11 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       clearInterval(sweeper);
       clearInterval(watchdog);
       clearInterval(fileCleaner);
+      clearInterval(retentionTimer);
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       await Promise.race([dispatcher.idle(), grace]);
+      // A sweep under way finishes while the bus and the store are still open.
+      await retentionRunning;
       await ws.close();
       await stats.close().catch((err: unknown) => log.warn({ err }, 'server stats could not be written at shutdown'));
       await cluster?.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed; other nodes will notice when the heartbeat lapses'));

@@ -96,6 +96,8 @@ export const CONFIG_DEFINITIONS = {
   fileAllowedContentTypes: str('FILE_ALLOWED_CONTENT_TYPES', '*', 'Comma-separated content types create_files accepts; "image/*" style wildcards; "*" accepts any.'),
   fileUnattachedExpiresIn: int('FILE_UNATTACHED_EXPIRES_IN', 86400, 'Files never attached to a message, avatar or conversation image are deleted after this many seconds.', 1),
   fileCleanupIntervalMs: int('FILE_CLEANUP_INTERVAL_MS', 600000, 'How often unattached files are looked for and deleted.', 100),
+  retentionSweepIntervalMs: int('RETENTION_SWEEP_INTERVAL_MS', 60000, 'How often messages older than their retention period (parley_conversation_retention, the organization default) are deleted, with files no longer referenced; every node sweeps, each message is deleted and announced once.', 100),
+  retentionSweepBatch: int('RETENTION_SWEEP_BATCH', 500, 'Messages deleted per transaction by the retention sweeper; a run does at most 20 batches.', 1, 10000),
   fileUrlSecret: optStr('FILE_URL_SECRET', 'HMAC key of the local driver\'s file URLs. Unset: generated once and kept in DATA_DIR.'),
   s3AccessKey: optStr('S3_ACCESS_KEY', 'S3 access key id (S3 drivers).'),
   s3SecretKey: optStr('S3_SECRET_KEY', 'S3 secret access key (S3 drivers).'),

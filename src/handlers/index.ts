@@ -27,6 +27,7 @@ import { messageTone } from './messages/tone.js';
 import { typing } from './messages/typing.js';
 import { pushEventCreate } from './push/events.js';
 import { pushSubscriptionCreate, pushSubscriptionDelete, pushSubscriptionList } from './push/subscriptions.js';
+import { conversationRetention } from './retention/conversation-retention.js';
 import { ping } from './system/ping.js';
 import { connect } from './users/connect.js';
 import { userCreate } from './users/create.js';
@@ -104,6 +105,7 @@ const ALL: readonly RegisteredHandler[] = [
   deviceList,
   requestKeys,
   deviceDelete,
+  conversationRetention,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

@@ -107,6 +107,8 @@ export const Errors = {
   aiNotConfigured: e(403, 'No AI provider is configured: set AI_BASE_URL and AI_MODEL (an OpenAI-compatible API) or GOOGLE_GENERATIVE_AI_API_KEY (Google Gemini).'),
   /** Parley: no sandbox thread could run the conversation's handler in time (docs/decisions.md). */
   handlerUnavailable: e(503, 'Message refused: the conversation handler could not run, try again.'),
+  /** Parley: parley_conversation_retention and the admin retention routes (docs/protocol-extensions.md). */
+  incorrectRetentionPeriod: e(422, "'seconds' must be an integer from 1 to 3153600000, or null."),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

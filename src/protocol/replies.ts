@@ -28,6 +28,20 @@ const byCids = Type.Object(
 const lastActivity = Type.Object({ last_activity: LastActivity }, { additionalProperties: false });
 const contactReply = Type.Object({ contact: Contact }, { additionalProperties: false });
 const contactsReply = Type.Object({ contacts: Type.Array(Contact) }, { additionalProperties: false });
+const retentionReply = Type.Object(
+  {
+    retention: Type.Object(
+      {
+        cid: Type.String(),
+        seconds: Type.Union([Type.Integer(), Type.Null()], { description: "The conversation's own period; null when it has none." }),
+        organization_seconds: Type.Union([Type.Integer(), Type.Null()], { description: "The organization's default; null when none is set." }),
+        effective_seconds: Type.Union([Type.Integer(), Type.Null()], { description: 'The period in force: the conversation\'s own, else the organization\'s; null: messages are kept.' }),
+      },
+      { additionalProperties: false, title: 'ConversationRetention' },
+    ),
+  },
+  { additionalProperties: false },
+);
 const aiText = Type.Object({ message: Type.String() }, { additionalProperties: false });
 
 /**
@@ -100,6 +114,7 @@ export const ReplySchemas = {
   device_list: Type.Object({ devices: Type.Array(EncryptionDevice) }, { additionalProperties: false }),
   request_keys: Type.Object({ devices: Type.Record(Type.String(), Type.Array(KeyBundle), { description: 'User id → one bundle per device.' }) }, { additionalProperties: false }),
   device_delete: Success,
+  parley_conversation_retention: retentionReply,
 } as const satisfies Record<PacketName, unknown>;
 
 /** The success reply of each client packet, by name. */

@@ -3,12 +3,12 @@
  * re-exported by store.ts). Same conventions as every store port.
  */
 
-/** The periods that apply to one conversation, in seconds; null where none is set. */
+/** The periods that apply to some conversations of one organization, in seconds. */
 export interface RetentionPeriods {
-  /** The organization's default. */
+  /** The organization's default; null when none is set. */
   readonly organization: number | null;
-  /** The conversation's own period, which replaces the default (longer or shorter). */
-  readonly conversation: number | null;
+  /** Conversation id → its own period, which replaces the default (longer or shorter); absent when none. */
+  readonly conversations: ReadonlyMap<string, number>;
 }
 
 /** A message the sweep deleted, with what the caller needs to tell clients and release files. */
@@ -29,8 +29,8 @@ export interface ExpiredMessage {
 export interface RetentionStore {
   /** Sets the period of a scope (seconds), or clears it with null. Idempotent. */
   set(orgId: string, scope: string, seconds: number | null, now: number): Promise<void>;
-  /** The organization's default and, with `cid`, that conversation's own period. */
-  periods(orgId: string, cid?: string): Promise<RetentionPeriods>;
+  /** The organization's default and the own periods of those of `cids` that have one (one query). */
+  periods(orgId: string, cids: readonly string[]): Promise<RetentionPeriods>;
   /**
    * Deletes up to `limit` messages created more than their conversation's effective period
    * before `now`, with their statuses, reactions, hidden markers and encrypted-inbox rows, in

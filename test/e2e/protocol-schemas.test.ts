@@ -167,6 +167,9 @@ describe('protocol schemas', () => {
       ok(await ca.request('request_keys', { user_ids: [b._id] }));
       ok(await cb.request('device_delete', { device_id: 'b1' }));
 
+      // Parley's own packets (docs/protocol-extensions.md)
+      ok(await ca.request('parley_conversation_retention', { cid, seconds: 86_400 }));
+
       // Everything but what needs a mail service or an AI provider (test/e2e/ai.test.ts,
       // password-reset.test.ts check those replies through TestClient too) was checked here.
       const elsewhere = new Set(['typing', 'user_send_otp', 'user_reset_password', 'message_summary', 'message_tone']);

@@ -79,6 +79,16 @@ export interface ConversationHandler {
   last_error_at?: string;
 }
 
+export interface ConversationRetention {
+  cid: string;
+  /** The conversation's own period; null when it has none. */
+  seconds: number | null;
+  /** The organization's default; null when none is set. */
+  organization_seconds: number | null;
+  /** The period in force: the conversation's own, else the organization's; null: messages are kept. */
+  effective_seconds: number | null;
+}
+
 export type ConversationType = "u" | "g" | "c";
 
 export interface DecryptionFailedEvent {
@@ -608,6 +618,11 @@ export interface Requests {
   device_delete: {
     device_id: string | number;
   };
+  parley_conversation_retention: {
+    cid: string;
+    /** Seconds a message is kept after it was sent; null clears the conversation's own period. Absent: read only. */
+    seconds?: number | null;
+  };
 }
 
 /** The success reply of every client packet: the fields beside `id` in `response`; the `ask` for `message` and `system_message`; `never` for `typing`, which has none. */
@@ -756,6 +771,9 @@ export interface Replies {
     devices: { [key: string]: KeyBundle[] };
   };
   device_delete: Success;
+  parley_conversation_retention: {
+    retention: ConversationRetention;
+  };
 }
 
 /** The body of every event the server sends unasked, by its top-level key (protocol.md §1.6). */

@@ -19,6 +19,7 @@ import {
   TypingRequest,
 } from './messages.js';
 import { ActivityStatusRequest, EmptyRequest, LastActivityRequest, LastActivitySubscribeRequest, OnlineListRequest, PingRequest } from './presence.js';
+import { ConversationRetentionRequest } from './retention.js';
 import { ConnectRequest, EmptyOpenRequest, GetUsersByIdsRequest, UserCreateRequest, UserEditRequest, UserLoginRequest, UserResetPasswordRequest, UserSearchRequest, UserSendOtpRequest } from './users.js';
 
 export * from './contacts.js';
@@ -27,6 +28,7 @@ export * from './devices.js';
 export * from './files.js';
 export * from './messages.js';
 export * from './presence.js';
+export * from './retention.js';
 export * from './users.js';
 
 /**
@@ -96,6 +98,7 @@ export const RequestSchemas = {
   device_list: EmptyRequest,
   request_keys: RequestKeysRequest,
   device_delete: DeviceDeleteRequest,
+  parley_conversation_retention: ConversationRetentionRequest,
 } as const;
 
 /** A client packet name. */

@@ -35,18 +35,23 @@ export function retentionContract(store: () => Store): void {
       const org = await freshOrg(store());
       const other = await freshOrg(store());
       const cid = newId();
-      assert.deepEqual(await store().retention.periods(org, cid), { organization: null, conversation: null });
+      const periods = async (orgId: string, cids: readonly string[] = [cid]): Promise<unknown> => {
+        const p = await store().retention.periods(orgId, cids);
+        return { organization: p.organization, conversations: Object.fromEntries(p.conversations) };
+      };
+      assert.deepEqual(await periods(org), { organization: null, conversations: {} });
       await store().retention.set(org, '*', 3600, 1);
       await store().retention.set(org, cid, 60, 1);
       await store().retention.set(org, cid, 120, 2);
-      assert.deepEqual(await store().retention.periods(org, cid), { organization: 3600, conversation: 120 });
-      assert.deepEqual(await store().retention.periods(org), { organization: 3600, conversation: null });
-      assert.deepEqual(await store().retention.periods(other, cid), { organization: null, conversation: null });
+      assert.deepEqual(await periods(org), { organization: 3600, conversations: { [cid]: 120 } });
+      assert.deepEqual(await periods(org, []), { organization: 3600, conversations: {} });
+      assert.deepEqual(await periods(org, [newId(), cid, cid]), { organization: 3600, conversations: { [cid]: 120 } });
+      assert.deepEqual(await periods(other), { organization: null, conversations: {} });
       await store().retention.set(other, cid, null, 3);
-      assert.deepEqual(await store().retention.periods(org, cid), { organization: 3600, conversation: 120 });
+      assert.deepEqual(await periods(org), { organization: 3600, conversations: { [cid]: 120 } });
       await store().retention.set(org, cid, null, 3);
       await store().retention.set(org, cid, null, 3);
-      assert.deepEqual(await store().retention.periods(org, cid), { organization: 3600, conversation: null });
+      assert.deepEqual(await periods(org), { organization: 3600, conversations: {} });
     });
 
     it('deletes a conversation period with the conversation', async () => {
@@ -55,7 +60,7 @@ export function retentionContract(store: () => Store): void {
       const cid = await group(store(), org, a._id, b._id);
       await store().retention.set(org, cid, 60, 1);
       await store().conversations.delete(org, cid);
-      assert.deepEqual(await store().retention.periods(org, cid), { organization: null, conversation: null });
+      assert.equal((await store().retention.periods(org, [cid])).conversations.size, 0);
     });
 
     it('sweeps messages past the effective period in bounded batches, with their statuses and reactions, once each', async () => {

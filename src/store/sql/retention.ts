@@ -54,14 +54,15 @@ export class SqlRetentionStore implements RetentionStore {
       .execute();
   }
 
-  async periods(orgId: string, cid?: string): Promise<RetentionPeriods> {
-    const scopes = cid === undefined ? [ORGANIZATION_SCOPE] : [ORGANIZATION_SCOPE, cid];
-    const rows = await this.ctx.db.selectFrom('retention_policies').select(['scope', 'seconds']).where('organization_id', '=', orgId).where('scope', 'in', scopes).execute();
-    const of = (scope: string): number | null => {
-      const r = rows.find((x) => x.scope === scope);
-      return r ? Number(r.seconds) : null;
-    };
-    return { organization: of(ORGANIZATION_SCOPE), conversation: cid === undefined ? null : of(cid) };
+  async periods(orgId: string, cids: readonly string[]): Promise<RetentionPeriods> {
+    const rows = await this.ctx.db.selectFrom('retention_policies').select(['scope', 'seconds']).where('organization_id', '=', orgId).where('scope', 'in', [ORGANIZATION_SCOPE, ...new Set(cids)]).execute();
+    let organization: number | null = null;
+    const conversations = new Map<string, number>();
+    for (const r of rows) {
+      if (r.scope === ORGANIZATION_SCOPE) organization = Number(r.seconds);
+      else conversations.set(r.scope, Number(r.seconds));
+    }
+    return { organization, conversations };
   }
 
   async sweepMessages(now: number, limit: number): Promise<ExpiredMessage[]> {
