@@ -12,6 +12,7 @@
 
 import type { AdminStore } from './admin.js';
 import type { ConversationHandlerStore } from './conversation-handlers.js';
+import type { DataExportStore } from './exports.js';
 import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './encryption.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
 import type { RetentionStore } from './retention.js';
@@ -19,6 +20,7 @@ import type { RetentionStore } from './retention.js';
 export type * from './admin.js';
 export type * from './conversation-handlers.js';
 export type * from './encryption.js';
+export type * from './exports.js';
 export type * from './push.js';
 export type * from './retention.js';
 
@@ -495,6 +497,8 @@ export interface Store {
   readonly encryptedDevices: EncryptedDeviceStore;
   readonly encryptedInbox: EncryptedInboxStore;
   readonly conversationHandlers: ConversationHandlerStore;
+  /** Personal data export jobs. */
+  readonly exports: DataExportStore;
   /** Retention periods and the sweeper's deletions. */
   readonly retention: RetentionStore;
   /** Operator listings and bulk deletions (the admin CLI only). */

@@ -229,6 +229,7 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     encryptedInbox: inner.encryptedInbox,
     conversationHandlers,
     retention: inner.retention,
+    exports: inner.exports,
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

@@ -80,6 +80,7 @@ export async function fillOrganization(store: Store): Promise<FilledOrganization
   await store.files.link(orgId, [fb.object_id], '*', now);
   await store.retention.set(orgId, '*', 86_400 * 365, now);
   await store.retention.set(orgId, group, 86_400 * 30, now);
+  await store.exports.insert({ _id: newId(), organization_id: orgId, user_id: a, requested_by: 'user', status: 'pending', lease_until: null, size: null, error: null, created_at: now, updated_at: now, expires_at: FAR });
   return { orgId, a, b, group, direct, sentBy: { a: sentByA, b: sentByB }, filesOf: { a: [fa.object_id], b: [fb.object_id] } };
 }
 
@@ -90,6 +91,7 @@ export const ALL_TABLES = [
   'conversation_handlers',
   'conversation_participants',
   'conversations',
+  'data_exports',
   'encrypted_devices',
   'encrypted_inbox',
   'encrypted_pre_keys',

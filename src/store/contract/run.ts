@@ -5,6 +5,7 @@ import { conversationHandlersContract } from './conversation-handlers.contract.j
 import { conversationsContract } from './conversations.contract.js';
 import { encryptionContract } from './encryption.contract.js';
 import type { StoreFactory } from './harness.js';
+import { exportsContract } from './exports.contract.js';
 import { filesContract } from './files.contract.js';
 import { identityContract } from './identity.contract.js';
 import { messagesContract } from './messages.contract.js';
@@ -36,6 +37,7 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     encryptionContract(get);
     conversationHandlersContract(get);
     retentionContract(get);
+    exportsContract(get);
     adminContract(get);
   });
 }

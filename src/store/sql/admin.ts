@@ -29,6 +29,7 @@ const ORGANIZATION_TABLES: readonly (readonly [keyof Database, Where])[] = [
   ['encrypted_devices', byOrg],
   ['conversation_handlers', byOrg],
   ['retention_policies', byOrg],
+  ['data_exports', byOrg],
   ['conversation_participants', byOrg],
   ['conversations', byOrg],
   ['operations_log', byOrg],
@@ -62,6 +63,7 @@ const USER_PRIVATE_TABLES: readonly (readonly [keyof Database, Where])[] = [
   ['encrypted_pre_keys', givenBy],
   ['encrypted_devices', ownRows],
   ['operations_log', ownRows],
+  ['data_exports', ownRows],
 ];
 
 /** What others can see of the user besides messages: removed only with `activity`. */

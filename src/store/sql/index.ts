@@ -7,6 +7,7 @@ import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
 import { SqlEncryptedDeviceStore, SqlEncryptedInboxStore } from './encryption.js';
 import { SqlConversationHandlerStore, deleteConversationHandler } from './conversation-handlers.js';
+import { SqlDataExportStore } from './exports.js';
 import { SqlFileStore } from './files.js';
 import { SqlConversationStore } from './conversations.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
@@ -51,6 +52,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     encryptedInbox: new SqlEncryptedInboxStore(ctx),
     conversationHandlers: new SqlConversationHandlerStore(ctx),
     retention: new SqlRetentionStore(ctx),
+    exports: new SqlDataExportStore(ctx),
     admin: new SqlAdminStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);

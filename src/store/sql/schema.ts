@@ -239,6 +239,20 @@ export interface RetentionPoliciesTable {
   seconds: number;
   updated_at: number;
 }
+/** A personal data export job (store/exports.ts). */
+export interface DataExportsTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  requested_by: string;
+  status: string;
+  lease_until: number | null;
+  size: number | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -263,4 +277,5 @@ export interface Database {
   encrypted_inbox: EncryptedInboxTable;
   conversation_handlers: ConversationHandlersTable;
   retention_policies: RetentionPoliciesTable;
+  data_exports: DataExportsTable;
 }
