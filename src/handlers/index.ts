@@ -27,6 +27,7 @@ import { messageTone } from './messages/tone.js';
 import { typing } from './messages/typing.js';
 import { pushEventCreate } from './push/events.js';
 import { pushSubscriptionCreate, pushSubscriptionDelete, pushSubscriptionList } from './push/subscriptions.js';
+import { dataExport, dataExportStatus } from './privacy/data-export.js';
 import { conversationRetention } from './retention/conversation-retention.js';
 import { ping } from './system/ping.js';
 import { connect } from './users/connect.js';
@@ -106,6 +107,8 @@ const ALL: readonly RegisteredHandler[] = [
   requestKeys,
   deviceDelete,
   conversationRetention,
+  dataExport,
+  dataExportStatus,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

@@ -109,6 +109,8 @@ export const Errors = {
   handlerUnavailable: e(503, 'Message refused: the conversation handler could not run, try again.'),
   /** Parley: parley_conversation_retention and the admin retention routes (docs/protocol-extensions.md). */
   incorrectRetentionPeriod: e(422, "'seconds' must be an integer from 1 to 3153600000, or null."),
+  /** Parley: parley_data_export_status for an id that is not one of the caller's exports. */
+  exportNotFound: e(404, 'Export not found.'),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

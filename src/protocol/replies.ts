@@ -3,6 +3,7 @@ import {
   Ask,
   Contact,
   Conversation,
+  DataExport,
   ConversationHandler,
   EncryptionDevice,
   KeyBundle,
@@ -115,6 +116,8 @@ export const ReplySchemas = {
   request_keys: Type.Object({ devices: Type.Record(Type.String(), Type.Array(KeyBundle), { description: 'User id → one bundle per device.' }) }, { additionalProperties: false }),
   device_delete: Success,
   parley_conversation_retention: retentionReply,
+  parley_data_export: Type.Object({ export: DataExport }, { additionalProperties: false }),
+  parley_data_export_status: Type.Object({ export: DataExport }, { additionalProperties: false }),
 } as const satisfies Record<PacketName, unknown>;
 
 /** The success reply of each client packet, by name. */

@@ -19,6 +19,7 @@ import {
   TypingRequest,
 } from './messages.js';
 import { ActivityStatusRequest, EmptyRequest, LastActivityRequest, LastActivitySubscribeRequest, OnlineListRequest, PingRequest } from './presence.js';
+import { DataExportRequest, DataExportStatusRequest } from './privacy.js';
 import { ConversationRetentionRequest } from './retention.js';
 import { ConnectRequest, EmptyOpenRequest, GetUsersByIdsRequest, UserCreateRequest, UserEditRequest, UserLoginRequest, UserResetPasswordRequest, UserSearchRequest, UserSendOtpRequest } from './users.js';
 
@@ -28,6 +29,7 @@ export * from './devices.js';
 export * from './files.js';
 export * from './messages.js';
 export * from './presence.js';
+export * from './privacy.js';
 export * from './retention.js';
 export * from './users.js';
 
@@ -99,6 +101,8 @@ export const RequestSchemas = {
   request_keys: RequestKeysRequest,
   device_delete: DeviceDeleteRequest,
   parley_conversation_retention: ConversationRetentionRequest,
+  parley_data_export: DataExportRequest,
+  parley_data_export_status: DataExportStatusRequest,
 } as const;
 
 /** A client packet name. */
