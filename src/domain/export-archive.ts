@@ -57,7 +57,7 @@ export async function writeExportArchive(store: Store, storage: ObjectStorage, o
   const gzip = createGzip();
   const written = pipeline(gzip, createWriteStream(path));
   const tar = new TarWriter(gzip);
-  let conversations = 0;
+  let conversations: number;
   let messages = 0;
   let files = 0;
   let filesMissing = 0;
@@ -85,7 +85,7 @@ export async function writeExportArchive(store: Store, storage: ObjectStorage, o
     conversations = convs.length;
     await tar.addBuffer('conversations.json', json(convs), now);
 
-    let chunk: Record<string, unknown>[] = [];
+    let chunk: unknown[] = [];
     let part = 0;
     const flush = async (): Promise<void> => {
       if (chunk.length === 0) return;
@@ -96,7 +96,7 @@ export async function writeExportArchive(store: Store, storage: ObjectStorage, o
     for (let after: string | null = null; ; ) {
       const page = await store.exports.sentMessages(orgId, userId, after, PAGE);
       for (const m of page) {
-        chunk.push(messageWire(m) as unknown as Record<string, unknown>);
+        chunk.push(messageWire(m));
         if (chunk.length >= MESSAGES_PER_ENTRY) await flush();
       }
       messages += page.length;

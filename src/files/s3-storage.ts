@@ -75,7 +75,9 @@ export class S3ObjectStorage implements ObjectStorage {
   async put(objectId: string, path: string, size: number): Promise<void> {
     const url = presignS3Url(this.opts, { method: 'PUT', key: objectId, signedAt: Date.now(), expiresIn: 600, headers: { 'content-length': String(size) } });
     const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
-    const res = await fetch(url, { method: 'PUT', body, headers: { 'content-length': String(size) }, duplex: 'half' } as RequestInit);
+    // Node's fetch needs duplex 'half' to send a stream; the DOM's RequestInit type lacks it.
+    const init: RequestInit & { duplex: 'half' } = { method: 'PUT', body, headers: { 'content-length': String(size) }, duplex: 'half' };
+    const res = await fetch(url, init);
     await res.arrayBuffer();
     if (!res.ok) throw new Error(`S3 refused to store ${objectId}: ${String(res.status)}`);
   }
