@@ -218,6 +218,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     presence,
     delivery,
     files,
+    storage,
     exports,
     assistant: new ChatAssistant(store, generator, throttleStore, { maxInputChars: config.aiMaxInputChars, perMinute: config.aiRateLimitPerMinute }, log, (feature, outcome) => metrics.aiRequests.inc({ feature, outcome })),
     sandbox,

@@ -5,6 +5,7 @@ import type { ChatAssistant } from '../domain/assistant.js';
 import type { Delivery, DeliveryService } from '../domain/delivery.js';
 import type { DataExports } from '../domain/exports.js';
 import type { FileService } from '../domain/files.js';
+import type { ObjectStorage } from '../files/storage.js';
 import type { LoginThrottle } from '../domain/login-throttle.js';
 import type { PasswordHasher } from '../domain/passwords.js';
 import type { Presence } from '../domain/presence.js';
@@ -29,6 +30,8 @@ export interface HandlerDeps {
   readonly delivery: DeliveryService;
   readonly presence: Presence;
   readonly files: FileService;
+  /** File bytes, for deletions (user_delete); URLs and sharing go through `files`. */
+  readonly storage: ObjectStorage;
   /** Personal data export jobs (parley_data_export). */
   readonly exports: DataExports;
   /** message_summary and message_tone (domain/assistant.ts). */

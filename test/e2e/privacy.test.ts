@@ -175,6 +175,35 @@ describe('personal data export', () => {
   });
 });
 
+describe('user_delete (SAMA) as an erasure that keeps messages', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await TestServer.start();
+  });
+  after(() => server.stop());
+
+  it('removes the profile, avatar, address book, devices and exports; messages, memberships and attachments stay', async () => {
+    const { org, ua, a, b, cid, fileId, avatarId, mine, theirs, close } = await cast(server);
+    const store = server.node.store;
+    assert.ok((await a.request('push_subscription_create', { platform: 'ios', device_udid: 'phone', device_token: 'tok' })).subscription);
+    assert.ok((await a.request('parley_data_export', {})).export);
+    assert.deepEqual((await a.request('user_delete', {})).success, true);
+    assert.equal(await store.users.byId(org, ua._id), undefined);
+    assert.equal(await store.files.byObjectId(avatarId), undefined);
+    assert.ok(await store.files.byObjectId(fileId), 'an attachment others received stays');
+    const left = await store.admin.countUser(org, ua._id);
+    const kept = new Set(['conversation_participants', 'files', 'messages', 'message_statuses', 'message_reactions', 'message_hidden']);
+    assert.deepEqual(Object.keys(left).filter((t) => !kept.has(t)), [], JSON.stringify(left));
+    assert.equal(left.messages, mine.length);
+    assert.equal(left.contacts, undefined);
+    assert.equal(left.push_subscriptions, undefined);
+    assert.equal(left.data_exports, undefined);
+    const listed = ((await b.request('message_list', { cid })).messages as Frame[]).map((m) => m._id).sort();
+    assert.deepEqual(listed, [...mine, theirs].sort());
+    await close();
+  });
+});
+
 describe('personal data export jobs over time', () => {
   it('survive a restart, and expire with their archive and URL', async () => {
     const server = await TestServer.start({ DATA_EXPORT_POLL_INTERVAL_MS: '3600000', DATA_EXPORT_EXPIRES_IN: '6' });
