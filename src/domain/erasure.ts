@@ -150,9 +150,10 @@ export async function eraseUser(store: Store, storage: ObjectStorage | undefined
   const progress = opts.progress ?? NO_PROGRESS;
   const now = opts.now ?? Date.now();
   const step = stepRunner(opts);
-  const counts = await store.admin.countUser(orgId, userId);
   await deleteExportArchives(store, storage, orgId, userId);
   if (opts.keepMessages === true) {
+    // No row count first: user_delete runs this on a request path, and deleteUserRows says
+    // what went.
     progress.setTotal(1);
     // The avatar is profile data, not part of any message: it goes even when messages stay.
     const avatar = (await store.users.byId(orgId, userId))?.avatar_object?.file_id;
@@ -165,6 +166,7 @@ export async function eraseUser(store: Store, storage: ObjectStorage | undefined
     progress.tick();
     return { removed, conversationsDeleted: 0, ownershipsHandedOver: 0 };
   }
+  const counts = await store.admin.countUser(orgId, userId);
   progress.setTotal((counts.messages ?? 0) + (counts.files ?? 0) + (counts.conversation_participants ?? 0) + 1);
   await deleteFiles(store, storage, () => store.admin.fileIds(orgId, { limit: batch, userId }), progress, step);
   const cids: string[] = [];

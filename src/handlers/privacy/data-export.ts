@@ -12,6 +12,8 @@ export const dataExport = defineHandler({
   kind: 'parley_data_export',
   auth: true,
   schema: RequestSchemas.parley_data_export,
+  // One request of a user at a time on a node, so two at once cannot both pass the rate limit.
+  orderingKey: (_input, session) => (session ? `data-export:${session.orgId}:${session.userId}` : undefined),
   async handle(_input, { deps, session, now }) {
     const job = await deps.exports.request(session.orgId, session.userId, 'user', now);
     return { response: { export: deps.exports.wire(job, now) } };
