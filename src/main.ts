@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { availableParallelism } from 'node:os';
@@ -7,10 +8,12 @@ import { ConfigError, aiProvider, isClustered, loadConfig, workerCount, type Con
 import type { TextGenerator } from './ai/provider.js';
 import { ChatAssistant } from './domain/assistant.js';
 import { DeliveryService } from './domain/delivery.js';
+import { DataExports, exportUrlKey } from './domain/exports.js';
 import { DeliveryRecovery } from './domain/delivery-recovery.js';
 import { FileService } from './domain/files.js';
 import { ensureDefaultOrganization } from './domain/organizations.js';
 import { Presence } from './domain/presence.js';
+import { RetentionSweeper } from './domain/retention.js';
 import { createPasswordHasher } from './domain/passwords.js';
 import { LoginThrottle } from './domain/login-throttle.js';
 import { MemoryThrottleStore } from './domain/throttle-store.js';
@@ -37,6 +40,8 @@ import { adminOverviewRoutes } from './transport/routes/admin-overview.js';
 import { consoleStaticRoutes } from './transport/routes/console-static.js';
 import { adminMessageRoutes } from './transport/routes/admin-messages.js';
 import { adminOrganizationRoutes } from './transport/routes/admin-organization.js';
+import { adminRetentionRoutes } from './transport/routes/admin-retention.js';
+import { privacyRoutes } from './transport/routes/privacy.js';
 import { adminSessionRoutes } from './transport/routes/admin-sessions.js';
 import { adminStatsRoutes } from './transport/routes/admin-stats.js';
 import { authRoutes } from './transport/routes/auth.js';
@@ -176,7 +181,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const anyAddress = config.host === '0.0.0.0' || config.host === '::';
   // Without PUBLIC_URL, file URLs name this machine as `localhost` (what the README shows, and a
   // secure context for browsers); any client on another machine needs PUBLIC_URL set.
-  const storage = createStorage(config, store, () => config.publicUrl?.replace(/\/+$/, '') ?? `http://${anyAddress ? 'localhost' : hostForUrl(config.host)}:${String(listeningPort)}`);
+  const publicBaseUrl = (): string => config.publicUrl?.replace(/\/+$/, '') ?? `http://${anyAddress ? 'localhost' : hostForUrl(config.host)}:${String(listeningPort)}`;
+  const storage = createStorage(config, store, publicBaseUrl);
   await storage.start();
   const files = new FileService(store.files, storage, {
     maxSize: config.fileMaxSize,
@@ -199,6 +205,15 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     onThreadLost: (reason) => log.warn({ reason }, 'conversation handler thread replaced'),
   });
   const scheduling: { dispatcher?: ScheduledDispatcher } = {};
+  const delivery = new DeliveryService(directory, store.opLog, config.operationsLogExpiresIn * 1000, log, store.pushOutbox);
+  const exports = new DataExports(store, storage, delivery, log, {
+    ttlMs: config.dataExportExpiresIn * 1000,
+    minIntervalMs: config.dataExportMinInterval * 1000,
+    leaseMs: 10 * 60_000,
+    workDir: join(config.dataDir, 'exports'),
+    urlKey: exportUrlKey(config.jwtAccessSecret),
+    baseUrl: publicBaseUrl,
+  });
   const deps: HandlerDeps = {
     config,
     store,
@@ -208,8 +223,10 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     limiters,
     sessions: directory,
     presence,
-    delivery: new DeliveryService(directory, store.opLog, config.operationsLogExpiresIn * 1000, log, store.pushOutbox),
+    delivery,
     files,
+    storage,
+    exports,
     assistant: new ChatAssistant(store, generator, throttleStore, { maxInputChars: config.aiMaxInputChars, perMinute: config.aiRateLimitPerMinute }, log, (feature, outcome) => metrics.aiRequests.inc({ feature, outcome })),
     sandbox,
     // The dispatcher needs the request dispatcher, made below from these deps.
@@ -245,6 +262,8 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     adminMessageRoutes,
     adminActivityRoutes,
     adminStatsRoutes(stats),
+    adminRetentionRoutes,
+    privacyRoutes(exports, storage, sessions),
     adminSessionRoutes(sessions, () => cached?.forget()),
     adminConsoleUserRoutes({ sessions, forgetCachedReads: () => cached?.forget(), storage }),
     adminConsolePushRoutes,
@@ -298,6 +317,31 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       });
   }, config.fileCleanupIntervalMs);
   fileCleaner.unref();
+  const retention = new RetentionSweeper(store, storage, deps.delivery, log, { batch: config.retentionSweepBatch, maxBatches: 20 });
+  let retentionRunning: Promise<void> | undefined;
+  const retentionTimer = setInterval(() => {
+    retentionRunning ??= retention
+      .sweep(Date.now())
+      .then(() => undefined, (err: unknown) => log.warn({ err }, 'retention sweep failed'))
+      .finally(() => {
+        retentionRunning = undefined;
+      });
+  }, config.retentionSweepIntervalMs);
+  retentionTimer.unref();
+  // Export jobs: built one at a time per node (claimed through the store, so once per cluster).
+  let exportsRunning: Promise<void> | undefined;
+  const exportTimer = setInterval(() => {
+    exportsRunning ??= (async () => {
+      await exports.expire(Date.now());
+      let jobs = 0;
+      while (jobs < 10 && (await exports.runOnce(Date.now()))) jobs += 1;
+    })()
+      .catch((err: unknown) => log.warn({ err }, 'data export run failed'))
+      .finally(() => {
+        exportsRunning = undefined;
+      });
+  }, config.dataExportPollIntervalMs);
+  exportTimer.unref();
 
   // Pushes leave the outbox in the background; the message path only writes rows.
   const pushWorker = pushSenders.length === 0 ? undefined : new PushWorker(store.pushOutbox, store.pushSubscriptions, pushSenders, {
@@ -323,9 +367,14 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
       clearInterval(sweeper);
       clearInterval(watchdog);
       clearInterval(fileCleaner);
+      clearInterval(retentionTimer);
+      clearInterval(exportTimer);
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
       // A scheduled send still running past the grace is tried again (after its lease) by a node.
       await Promise.race([Promise.all([scheduled.stop(), dispatcher.idle()]), grace]);
+      // A sweep under way finishes while the bus and the store are still open.
+      await retentionRunning;
+      await exportsRunning;
       await ws.close();
       await stats.close().catch((err: unknown) => log.warn({ err }, 'server stats could not be written at shutdown'));
       await cluster?.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed; other nodes will notice when the heartbeat lapses'));

@@ -6,6 +6,7 @@ import type { Session } from './session.js';
 import { requireMember } from './conversations.js';
 import { cap, extractiveSummary, type ChatLine } from './extractive-summary.js';
 import type { ThrottleStore } from './throttle-store.js';
+import { retentionCutoff } from './retention.js';
 
 /** `message_summary` filters (protocol.md §3.6). */
 export type SummaryFilter = 'last-7-days' | 'last-day' | 'unreads';
@@ -79,7 +80,8 @@ export class ChatAssistant {
     if (conversation.type === 'c') throw samaError(Errors.forbidden);
     await this.admit(session, now, 'summary');
     if (filter === undefined) return this.done('summary', 'empty', NO_MESSAGES);
-    const newestFirst = await this.store.messages.list(session.orgId, conversation._id, session.userId, { limit: SUMMARY_MAX_MESSAGES });
+    const createdFrom = await retentionCutoff(this.store, session.orgId, conversation._id, now);
+    const newestFirst = await this.store.messages.list(session.orgId, conversation._id, session.userId, { limit: SUMMARY_MAX_MESSAGES, createdFrom });
     const marker = membership.last_read_message_id;
     const since = filter === 'last-day' ? now - DAY_MS : filter === 'last-7-days' ? now - 7 * DAY_MS : undefined;
     const chosen = newestFirst.filter((m) => {

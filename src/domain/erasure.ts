@@ -75,6 +75,12 @@ async function deleteFiles(store: Store, storage: ObjectStorage | undefined, nex
   }
 }
 
+/** Deletes the archives of the user's data exports (their rows go with the user's private rows). */
+async function deleteExportArchives(store: Store, storage: ObjectStorage | undefined, orgId: string, userId: string): Promise<void> {
+  const jobs = await store.exports.forUser(orgId, userId);
+  if (storage && jobs.length > 0) await storage.delete(jobs.map((j) => j._id));
+}
+
 /** Deletes messages of `cid` (only those `from` sent, when given) in bounded steps. */
 async function deleteMessages(store: Store, orgId: string, which: { cid?: string; from?: string }, batch: number, progress: ErasureProgress, step: StepRunner): Promise<void> {
   for (;;) {
@@ -98,6 +104,10 @@ export async function eraseOrganization(store: Store, storage: ObjectStorage | u
   const removed = await store.admin.countOrganization(orgId);
   progress.setTotal(sum(removed, DEPENDENT_TABLES));
   await deleteFiles(store, storage, () => store.admin.fileIds(orgId, { limit: batch }), progress, step);
+  for (let page = await store.admin.users(orgId, { limit: batch }); page.length > 0; ) {
+    for (const u of page) await deleteExportArchives(store, storage, orgId, u._id);
+    page = page.length < batch ? [] : await store.admin.users(orgId, { limit: batch, afterId: page[page.length - 1]?._id ?? '' });
+  }
   for (;;) {
     const cids = await store.admin.conversationIds(orgId, { limit: batch });
     if (cids.length === 0) break;
@@ -124,9 +134,10 @@ export async function eraseOrganization(store: Store, storage: ObjectStorage | u
 }
 
 /**
- * Deletes a user with their data. Always: the account, tokens, block-list rows either side,
- * address book, push subscriptions, queued pushes to them, push events they sent, key bundles,
- * operations log. Unless `keepMessages` (which does what SAMA's user_delete keeps: messages,
+ * Deletes a user with their data. Always: the account (profile fields with it), tokens,
+ * block-list rows either side, address book, push subscriptions, queued pushes to them, push
+ * events they sent, key bundles, operations log, data exports with their archives, and the
+ * avatar file if they uploaded it. Unless `keepMessages` (which does what SAMA's user_delete keeps: messages,
  * memberships, statuses, reactions, files), also: the files they uploaded (bytes through
  * `storage` unless undefined), the messages they sent, their read statuses, reactions and hidden
  * markers, and their memberships — each conversation is left as `conversation_delete` leaves
@@ -139,13 +150,23 @@ export async function eraseUser(store: Store, storage: ObjectStorage | undefined
   const progress = opts.progress ?? NO_PROGRESS;
   const now = opts.now ?? Date.now();
   const step = stepRunner(opts);
-  const counts = await store.admin.countUser(orgId, userId);
+  await deleteExportArchives(store, storage, orgId, userId);
   if (opts.keepMessages === true) {
+    // No row count first: user_delete runs this on a request path, and deleteUserRows says
+    // what went.
     progress.setTotal(1);
+    // The avatar is profile data, not part of any message: it goes even when messages stay.
+    const avatar = (await store.users.byId(orgId, userId))?.avatar_object?.file_id;
+    const own = avatar === undefined ? [] : (await store.files.byObjectIds(orgId, [avatar])).filter((f) => f.user_id === userId).map((f) => f.object_id);
+    if (own.length > 0) {
+      if (storage) await storage.delete(own);
+      await store.files.delete(own);
+    }
     const removed = await store.admin.deleteUserRows(orgId, userId, { activity: false });
     progress.tick();
     return { removed, conversationsDeleted: 0, ownershipsHandedOver: 0 };
   }
+  const counts = await store.admin.countUser(orgId, userId);
   progress.setTotal((counts.messages ?? 0) + (counts.files ?? 0) + (counts.conversation_participants ?? 0) + 1);
   await deleteFiles(store, storage, () => store.admin.fileIds(orgId, { limit: batch, userId }), progress, step);
   const cids: string[] = [];

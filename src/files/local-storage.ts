@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -76,6 +76,22 @@ export class LocalObjectStorage implements ObjectStorage, LocalFileEndpoint {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
+  }
+
+  async put(objectId: string, path: string): Promise<void> {
+    if (!OBJECT_ID.test(objectId)) throw new Error(`not an object id: ${objectId}`);
+    const final = this.pathOf(objectId);
+    await mkdir(join(final, '..'), { recursive: true });
+    const temp = `${final}.${randomBytes(6).toString('hex')}.part`;
+    await copyFile(path, temp);
+    await syncPath(temp);
+    await rename(temp, final);
+    await syncPath(join(final, '..'));
+  }
+
+  async read(objectId: string): Promise<Readable | undefined> {
+    if (!OBJECT_ID.test(objectId) || !(await exists(this.pathOf(objectId)))) return undefined;
+    return createReadStream(this.pathOf(objectId));
   }
 
   async upload(req: LocalUpload): Promise<LocalTransferResult> {

@@ -1,3 +1,6 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { DownloadMeta, ObjectStorage, StoredObjectMeta } from './storage.js';
 import { contentDisposition } from './disposition.js';
 import { presignS3Url, type PresignRequest, type S3Target } from './s3-presign.js';
@@ -67,6 +70,30 @@ export class S3ObjectStorage implements ObjectStorage {
       // S3 answers 204 whether or not the key existed; some compatible services answer 404.
       if (!res.ok && res.status !== 404) throw new Error(`S3 refused to delete ${key}: ${String(res.status)}`);
     }
+  }
+
+  async put(objectId: string, path: string, size: number): Promise<void> {
+    const url = presignS3Url(this.opts, { method: 'PUT', key: objectId, signedAt: Date.now(), expiresIn: 600, headers: { 'content-length': String(size) } });
+    const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+    // Node's fetch needs duplex 'half' to send a stream; the DOM's RequestInit type lacks it.
+    const init: RequestInit & { duplex: 'half' } = { method: 'PUT', body, headers: { 'content-length': String(size) }, duplex: 'half' };
+    const res = await fetch(url, init);
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`S3 refused to store ${objectId}: ${String(res.status)}`);
+  }
+
+  async read(objectId: string): Promise<Readable | undefined> {
+    const url = presignS3Url(this.opts, { method: 'GET', key: objectId, signedAt: Date.now(), expiresIn: 600 });
+    const res = await fetch(url);
+    if (res.status === 404) {
+      await res.arrayBuffer();
+      return undefined;
+    }
+    if (!res.ok || !res.body) {
+      await res.arrayBuffer();
+      throw new Error(`S3 refused to read ${objectId}: ${String(res.status)}`);
+    }
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
 
   private async call(req: Omit<PresignRequest, 'signedAt' | 'expiresIn'>): Promise<Response> {

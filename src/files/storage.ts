@@ -39,6 +39,13 @@ export interface ObjectStorage {
   downloadUrl(meta: DownloadMeta, now: number): string;
   /** Removes the bytes; missing objects are not an error. */
   delete(objectIds: readonly string[]): Promise<void>;
+  /**
+   * Stores the file at `path` (`size` bytes) as object `objectId`, replacing any object of that
+   * id. For Parley's own objects (data export archives), never for client uploads.
+   */
+  put(objectId: string, path: string, size: number): Promise<void>;
+  /** The object's bytes, or undefined when there is no such object. */
+  read(objectId: string): Promise<Readable | undefined>;
   /** Makes sure the backing place exists (directory, bucket). */
   start(): Promise<void>;
 }

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { ChatAssistant } from '../domain/assistant.js';
 import type { Delivery, DeliveryService } from '../domain/delivery.js';
+import type { DataExports } from '../domain/exports.js';
 import type { FileService } from '../domain/files.js';
+import type { ObjectStorage } from '../files/storage.js';
 import type { LoginThrottle } from '../domain/login-throttle.js';
 import type { PasswordHasher } from '../domain/passwords.js';
 import type { ScheduleWaker } from '../domain/scheduled-dispatcher.js';
@@ -29,6 +31,10 @@ export interface HandlerDeps {
   readonly delivery: DeliveryService;
   readonly presence: Presence;
   readonly files: FileService;
+  /** File bytes, for deletions (user_delete); URLs and sharing go through `files`. */
+  readonly storage: ObjectStorage;
+  /** Personal data export jobs (parley_data_export). */
+  readonly exports: DataExports;
   /** message_summary and message_tone (domain/assistant.ts). */
   readonly assistant: ChatAssistant;
   /** Runs conversation handler scripts (protocol.md §8). */

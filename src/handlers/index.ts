@@ -29,6 +29,8 @@ import { pushEventCreate } from './push/events.js';
 import { pushSubscriptionCreate, pushSubscriptionDelete, pushSubscriptionList } from './push/subscriptions.js';
 import { scheduledCancel, scheduledList } from './scheduled/manage.js';
 import { messageSchedule } from './scheduled/schedule.js';
+import { dataExport, dataExportStatus } from './privacy/data-export.js';
+import { conversationRetention } from './retention/conversation-retention.js';
 import { ping } from './system/ping.js';
 import { connect } from './users/connect.js';
 import { userCreate } from './users/create.js';
@@ -109,6 +111,9 @@ const ALL: readonly RegisteredHandler[] = [
   messageSchedule,
   scheduledList,
   scheduledCancel,
+  conversationRetention,
+  dataExport,
+  dataExportStatus,
 ];
 
 /** Packet name → handler. Duplicate names are a programming error caught at start-up. */

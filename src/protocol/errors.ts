@@ -113,6 +113,10 @@ export const Errors = {
   incorrectSendAt: e(422, 'Incorrect send_at: it must be a future time within the scheduling horizon.'),
   /** Parley: the caller already has SCHEDULED_MESSAGES_MAX_PENDING pending schedules. */
   scheduledLimit: e(422, "You've reached the limit of pending scheduled messages."),
+  /** Parley: parley_conversation_retention and the admin retention routes (docs/protocol-extensions.md). */
+  incorrectRetentionPeriod: e(422, "'seconds' must be an integer from 1 to 3153600000, or null."),
+  /** Parley: parley_data_export_status for an id that is not one of the caller's exports. */
+  exportNotFound: e(404, 'Export not found.'),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

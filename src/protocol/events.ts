@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Conversation, ConversationType, LastActivity, Message, UnixSeconds } from './models.js';
+import { Conversation, ConversationType, DataExport, LastActivity, Message, UnixSeconds } from './models.js';
 
 /** `message_edit` (protocol.md §3.6): a message's new body. Not stored for offline users. */
 export const MessageEditEvent = Type.Object(
@@ -75,6 +75,8 @@ export const EventSchemas = {
   typing: TypingEvent,
   system_message: SystemMessageEvent,
   last_activity: LastActivity,
+  /** Parley's own: an export the user asked for is ready (with its URL) or failed. Kept for offline users. */
+  parley_data_export_ready: Type.Object({ export: DataExport }, { additionalProperties: false, title: 'DataExportReadyEvent' }),
 } as const;
 
 /** A server event name. */

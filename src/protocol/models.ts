@@ -279,3 +279,17 @@ export const ScheduledMessage = Type.Object(
   },
   { additionalProperties: false, title: 'ScheduledMessage' },
 );
+
+/** A personal data export job (docs/protocol-extensions.md, Personal data export and erasure). */
+export const DataExport = Type.Object(
+  {
+    _id: Type.String(),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('running'), Type.Literal('ready'), Type.Literal('failed')]),
+    created_at: Type.String(),
+    updated_at: Type.String(),
+    expires_at: Type.String({ description: 'The job, its archive and its URL are gone after this.' }),
+    size: Type.Optional(Type.Integer({ description: 'Archive size in bytes, once ready.' })),
+    url: Type.Optional(Type.String({ description: 'Signed download URL of the .tar.gz, while ready and not expired.' })),
+  },
+  { additionalProperties: false, title: 'DataExport' },
+);

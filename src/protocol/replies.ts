@@ -3,6 +3,7 @@ import {
   Ask,
   Contact,
   Conversation,
+  DataExport,
   ConversationHandler,
   EncryptionDevice,
   KeyBundle,
@@ -29,6 +30,20 @@ const byCids = Type.Object(
 const lastActivity = Type.Object({ last_activity: LastActivity }, { additionalProperties: false });
 const contactReply = Type.Object({ contact: Contact }, { additionalProperties: false });
 const contactsReply = Type.Object({ contacts: Type.Array(Contact) }, { additionalProperties: false });
+const retentionReply = Type.Object(
+  {
+    retention: Type.Object(
+      {
+        cid: Type.String(),
+        seconds: Type.Union([Type.Integer(), Type.Null()], { description: "The conversation's own period; null when it has none." }),
+        organization_seconds: Type.Union([Type.Integer(), Type.Null()], { description: "The organization's default; null when none is set." }),
+        effective_seconds: Type.Union([Type.Integer(), Type.Null()], { description: 'The period in force: the conversation\'s own, else the organization\'s; null: messages are kept.' }),
+      },
+      { additionalProperties: false, title: 'ConversationRetention' },
+    ),
+  },
+  { additionalProperties: false },
+);
 const aiText = Type.Object({ message: Type.String() }, { additionalProperties: false });
 
 /**
@@ -107,6 +122,9 @@ export const ReplySchemas = {
     { additionalProperties: false },
   ),
   parley_scheduled_cancel: Success,
+  parley_conversation_retention: retentionReply,
+  parley_data_export: Type.Object({ export: DataExport }, { additionalProperties: false }),
+  parley_data_export_status: Type.Object({ export: DataExport }, { additionalProperties: false }),
 } as const satisfies Record<PacketName, unknown>;
 
 /** The success reply of each client packet, by name. */

@@ -12,14 +12,18 @@
 
 import type { AdminStore } from './admin.js';
 import type { ConversationHandlerRecord, ConversationHandlerStore } from './conversation-handlers.js';
+import type { DataExportStore } from './exports.js';
 import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './encryption.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
+import type { RetentionStore } from './retention.js';
 import type { ScheduledMessageStore } from './scheduled-messages.js';
 
 export type * from './admin.js';
 export type * from './conversation-handlers.js';
 export type * from './encryption.js';
+export type * from './exports.js';
 export type * from './push.js';
+export type * from './retention.js';
 export type * from './scheduled-messages.js';
 
 /** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
@@ -306,6 +310,8 @@ export interface MessageRecord {
 
 export interface MessageListQuery {
   limit: number;
+  /** Only messages created at or after this (epoch ms): a retention period's cut-off. */
+  createdFrom?: number;
   ids?: readonly string[];
   /** Messages updated after this (epoch ms), returned oldest first by created_at. */
   updatedAfter?: number;
@@ -513,6 +519,10 @@ export interface Store {
   readonly conversationHandlers: ConversationHandlerStore;
   /** Scheduled messages and their dispatch leases (parley_message_schedule). */
   readonly scheduledMessages: ScheduledMessageStore;
+  /** Personal data export jobs. */
+  readonly exports: DataExportStore;
+  /** Retention periods and the sweeper's deletions. */
+  readonly retention: RetentionStore;
   /** Operator listings and bulk deletions (the admin CLI only). */
   readonly admin: AdminStore;
   /** Resolves when the store answers a trivial query (for /readyz). */

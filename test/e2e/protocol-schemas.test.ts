@@ -37,7 +37,7 @@ describe('protocol schemas', () => {
   describe('against a running server', () => {
     let server: TestServer;
     before(async () => {
-      server = await TestServer.start({ CHAT_BOT_LOGIN: 'schema-bot' });
+      server = await TestServer.start({ CHAT_BOT_LOGIN: 'schema-bot', DATA_EXPORT_POLL_INTERVAL_MS: '100' });
     });
     after(() => server.stop());
 
@@ -169,6 +169,12 @@ describe('protocol schemas', () => {
       ok(await cb.request('device_list', {}));
       ok(await ca.request('request_keys', { user_ids: [b._id] }));
       ok(await cb.request('device_delete', { device_id: 'b1' }));
+
+      // Parley's own packets (docs/protocol-extensions.md)
+      ok(await ca.request('parley_conversation_retention', { cid, seconds: 86_400 }));
+      const exportJob = ok(await ca.request('parley_data_export', {})).export as Frame;
+      await event(ca, 'parley_data_export_ready');
+      ok(await ca.request('parley_data_export_status', { id: exportJob._id }));
 
       // Everything but what needs a mail service or an AI provider (test/e2e/ai.test.ts,
       // password-reset.test.ts check those replies through TestClient too) was checked here.

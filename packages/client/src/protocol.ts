@@ -79,7 +79,34 @@ export interface ConversationHandler {
   last_error_at?: string;
 }
 
+export interface ConversationRetention {
+  cid: string;
+  /** The conversation's own period; null when it has none. */
+  seconds: number | null;
+  /** The organization's default; null when none is set. */
+  organization_seconds: number | null;
+  /** The period in force: the conversation's own, else the organization's; null: messages are kept. */
+  effective_seconds: number | null;
+}
+
 export type ConversationType = "u" | "g" | "c";
+
+export interface DataExport {
+  _id: string;
+  status: "pending" | "running" | "ready" | "failed";
+  created_at: string;
+  updated_at: string;
+  /** The job, its archive and its URL are gone after this. */
+  expires_at: string;
+  /** Archive size in bytes, once ready. */
+  size?: number;
+  /** Signed download URL of the .tar.gz, while ready and not expired. */
+  url?: string;
+}
+
+export interface DataExportReadyEvent {
+  export: DataExport;
+}
 
 export interface DecryptionFailedEvent {
   ids: string[];
@@ -645,6 +672,15 @@ export interface Requests {
     /** Client message id: names the schedule and becomes the message's `id`; scheduling it again answers with the stored schedule. */
     id: string;
   };
+  parley_conversation_retention: {
+    cid: string;
+    /** Seconds a message is kept after it was sent; null clears the conversation's own period. Absent: read only. */
+    seconds?: number | null;
+  };
+  parley_data_export: Record<string, never>;
+  parley_data_export_status: {
+    id: string;
+  };
 }
 
 /** The success reply of every client packet: the fields beside `id` in `response`; the `ask` for `message` and `system_message`; `never` for `typing`, which has none. */
@@ -803,6 +839,15 @@ export interface Replies {
     next?: string;
   };
   parley_scheduled_cancel: Success;
+  parley_conversation_retention: {
+    retention: ConversationRetention;
+  };
+  parley_data_export: {
+    export: DataExport;
+  };
+  parley_data_export_status: {
+    export: DataExport;
+  };
 }
 
 /** The body of every event the server sends unasked, by its top-level key (protocol.md §1.6). */
@@ -816,6 +861,7 @@ export interface Events {
   typing: TypingEvent;
   system_message: SystemMessageEvent;
   last_activity: LastActivity;
+  parley_data_export_ready: DataExportReadyEvent;
 }
 
 /** A client packet name. */
@@ -825,4 +871,4 @@ export type PacketName = keyof Requests;
 export type EventName = keyof Events;
 
 /** Every server event name. */
-export const EVENT_NAMES: readonly EventName[] = ["message", "message_edit", "message_delete", "message_read", "message_reactions_update", "message_decryption_failed", "typing", "system_message", "last_activity"];
+export const EVENT_NAMES: readonly EventName[] = ["message", "message_edit", "message_delete", "message_read", "message_reactions_update", "message_decryption_failed", "typing", "system_message", "last_activity", "parley_data_export_ready"];

@@ -1,8 +1,9 @@
 import { eraseOrganization } from '../../domain/erasure.js';
 import { createOrganization, DEFAULT_ORGANIZATION, publicOrganization } from '../../domain/organizations.js';
 import { SamaError } from '../../protocol/errors.js';
-import { ConflictError, type OrganizationRecord, type Store } from '../../store/store.js';
-import { UsageError, type ParsedArgs } from '../args.js';
+import { ConflictError, ORGANIZATION_SCOPE, type OrganizationRecord, type Store } from '../../store/store.js';
+import { MAX_RETENTION_SECONDS } from '../../protocol/requests/retention.js';
+import { UsageError, parseDuration, type ParsedArgs } from '../args.js';
 import { CliError, reachableStorage, type CommandContext, type CommandResult, type StoreCommand } from '../command.js';
 import { counts, table, time } from '../format.js';
 import { SERVER_FLAGS } from '../server-link.js';
@@ -152,5 +153,37 @@ const remove: StoreCommand = {
   run: deleteOrganization,
 };
 
+/** A period as given on the command line: a duration (`30d`), or `off` (none). */
+function retentionArgument(text: string): number | null {
+  if (text === 'off') return null;
+  const seconds = parseDuration(text, 'the period') / 1000;
+  if (seconds < 1 || seconds > MAX_RETENTION_SECONDS) throw new UsageError(`the period must be between 1 second and ${String(MAX_RETENTION_SECONDS / 86_400)} days`);
+  return seconds;
+}
+
+const retention: StoreCommand = {
+  kind: 'store',
+  path: ['org', 'retention'],
+  summary: "show or set an organization's default message retention period",
+  usage: '<id|name> [<period>|off]',
+  details: [
+    'Messages of conversations without a period of their own (parley_conversation_retention) are',
+    'deleted this long after they were sent, with their statuses, reactions and files no other',
+    'message names; clients get message_delete. A running server applies it at its next sweep',
+    '(RETENTION_SWEEP_INTERVAL_MS); message_list stops listing expired messages at once.',
+    'Periods: 90s, 15m, 12h, 30d, 52w or plain seconds; off removes the default.',
+    'Example: npm run admin -- org retention Acme 90d',
+  ].join('\n'),
+  flags: {},
+  async run(args, ctx) {
+    const org = await findOrganization(ctx.store, args.required(0, 'the organization id or name'));
+    const given = args.positionals[1];
+    if (given !== undefined) await ctx.store.retention.set(org._id, ORGANIZATION_SCOPE, retentionArgument(given), ctx.now());
+    const seconds = (await ctx.store.retention.periods(org._id, [])).organization;
+    const text = `organization "${org.name}": ${seconds === null ? 'messages are kept (no default retention period)' : `messages are deleted ${String(seconds)} seconds after they were sent, unless their conversation has its own period`}`;
+    return { json: { organization: publicOrganization(org), retention: { seconds } }, text };
+  },
+};
+
 /** The `org` area. */
-export const ORG_COMMANDS: readonly StoreCommand[] = [create, get, list, rename, remove];
+export const ORG_COMMANDS: readonly StoreCommand[] = [create, get, list, rename, remove, retention];

@@ -1,4 +1,5 @@
 import { eraseUser } from '../../domain/erasure.js';
+import { writeExportArchive } from '../../domain/export-archive.js';
 import { DEFAULT_ORGANIZATION } from '../../domain/organizations.js';
 import { createPasswordHasher } from '../../domain/passwords.js';
 import { checkPassword, createAccount, generatePassword, resetAccountPassword } from '../../domain/user-accounts.js';
@@ -248,5 +249,28 @@ const remove: StoreCommand = {
   },
 };
 
+const exportData: StoreCommand = {
+  kind: 'store',
+  path: ['user', 'export'],
+  summary: "write a user's personal data export (.tar.gz), as parley_data_export builds it",
+  usage: '<id|login> [--org <id|name>] --out <file.tar.gz>',
+  details: [
+    'The archive holds the profile, address book, block list, push devices, conversations (with',
+    'participant ids), every message the user sent and the bytes of every file they uploaded;',
+    'README.txt inside lists it. Nothing is changed and the user is not told.',
+    'Example: npm run admin -- user export alice --org Acme --out alice.tar.gz',
+  ].join('\n'),
+  flags: { ...ORG_FLAG, out: { type: 'string', value: '<file>', help: 'where to write the archive (an existing file is replaced)' } },
+  async run(args, ctx) {
+    const user = await findUser(args, ctx);
+    const out = args.string('out');
+    if (out === undefined || out === '') throw new UsageError('missing --out <file.tar.gz>');
+    const summary = await writeExportArchive(ctx.store, await ctx.storage(), user.organization_id, user._id, out, ctx.now());
+    if (!summary) throw new CliError(`user ${user._id} no longer exists`);
+    const text = `wrote ${out} (${String(summary.size)} bytes): ${String(summary.conversations)} conversations, ${String(summary.messages)} messages, ${String(summary.files)} files${summary.filesMissing > 0 ? ` (${String(summary.filesMissing)} listed without bytes: not in storage)` : ''}`;
+    return { json: { user: publicUser(user), file: out, ...summary }, text };
+  },
+};
+
 /** The `user` area. */
-export const USER_COMMANDS: readonly StoreCommand[] = [create, list, search, get, resetPassword, revokeSessions, remove];
+export const USER_COMMANDS: readonly StoreCommand[] = [create, list, search, get, resetPassword, revokeSessions, remove, exportData];

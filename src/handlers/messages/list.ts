@@ -1,5 +1,6 @@
 import { requireMember } from '../../domain/conversations.js';
 import { messageWire } from '../../domain/messages.js';
+import { retentionCutoff } from '../../domain/retention.js';
 import { Errors } from '../../protocol/errors.js';
 import { optionalDateMs } from '../../protocol/schemas.js';
 import { RequestSchemas } from '../../protocol/requests/index.js';
@@ -11,6 +12,8 @@ import { defineHandler } from '../define.js';
  * status row); `reactions` `{}` or `{own, total}`. `updated_at.gt` lists oldest first, otherwise
  * newest first. In an encrypted conversation it lists the calling device's encrypted inbox
  * instead (oldest first, each message once; `ids` picks among it; `updated_at` is ignored).
+ * Messages older than the conversation's retention period are never listed, even before the
+ * sweeper deletes them (docs/protocol-extensions.md, Retention).
  */
 export const messageList = defineHandler({
   kind: 'message_list',
@@ -27,9 +30,10 @@ export const messageList = defineHandler({
     // An encrypted conversation lists this device's inbox: what it has not been handed yet,
     // oldest first (protocol.md §3.11; docs/decisions.md).
     const device = { user_id: session.userId, device_id: session.deviceId };
+    const createdFrom = await retentionCutoff(store, session.orgId, conversation._id, now);
     const listed = conversation.is_encrypted
-      ? await store.encryptedInbox.queued(session.orgId, device, conversation._id, { limit: page, ids: input.ids }, now)
-      : await store.messages.list(session.orgId, conversation._id, session.userId, { limit: page, ids: input.ids, updatedAfter: gt, updatedBefore: gt === undefined ? lt : undefined });
+      ? (await store.encryptedInbox.queued(session.orgId, device, conversation._id, { limit: page, ids: input.ids }, now)).filter((m) => createdFrom === undefined || m.created_at >= createdFrom)
+      : await store.messages.list(session.orgId, conversation._id, session.userId, { limit: page, ids: input.ids, updatedAfter: gt, updatedBefore: gt === undefined ? lt : undefined, createdFrom });
     const ids = listed.map((m) => m._id);
     const [read, reactions] = await Promise.all([store.statuses.withAnyStatus(listed.filter((m) => m.from === session.userId).map((m) => m._id)), store.reactions.summaries(ids, session.userId)]);
     // Last store call: the inbox rows go only once the reply is ready (a failure above leaves

@@ -20,6 +20,8 @@ import {
 } from './messages.js';
 import { ActivityStatusRequest, EmptyRequest, LastActivityRequest, LastActivitySubscribeRequest, OnlineListRequest, PingRequest } from './presence.js';
 import { MessageScheduleRequest, ScheduledCancelRequest, ScheduledListRequest } from './scheduled.js';
+import { DataExportRequest, DataExportStatusRequest } from './privacy.js';
+import { ConversationRetentionRequest } from './retention.js';
 import { ConnectRequest, EmptyOpenRequest, GetUsersByIdsRequest, UserCreateRequest, UserEditRequest, UserLoginRequest, UserResetPasswordRequest, UserSearchRequest, UserSendOtpRequest } from './users.js';
 
 export * from './contacts.js';
@@ -29,6 +31,8 @@ export * from './files.js';
 export * from './messages.js';
 export * from './presence.js';
 export * from './scheduled.js';
+export * from './privacy.js';
+export * from './retention.js';
 export * from './users.js';
 
 /**
@@ -101,6 +105,9 @@ export const RequestSchemas = {
   parley_message_schedule: MessageScheduleRequest,
   parley_scheduled_list: ScheduledListRequest,
   parley_scheduled_cancel: ScheduledCancelRequest,
+  parley_conversation_retention: ConversationRetentionRequest,
+  parley_data_export: DataExportRequest,
+  parley_data_export_status: DataExportStatusRequest,
 } as const;
 
 /** A client packet name. */

@@ -232,6 +232,8 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     encryptedInbox: inner.encryptedInbox,
     conversationHandlers,
     scheduledMessages: inner.scheduledMessages,
+    retention: inner.retention,
+    exports: inner.exports,
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

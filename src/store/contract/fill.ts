@@ -79,6 +79,9 @@ export async function fillOrganization(store: Store): Promise<FilledOrganization
   await store.files.insert([fa, fb]);
   await store.files.link(orgId, [fa.object_id], group, now);
   await store.files.link(orgId, [fb.object_id], '*', now);
+  await store.retention.set(orgId, '*', 86_400 * 365, now);
+  await store.retention.set(orgId, group, 86_400 * 30, now);
+  await store.exports.insert({ _id: newId(), organization_id: orgId, user_id: a, requested_by: 'user', status: 'pending', lease_until: null, size: null, error: null, created_at: now, updated_at: now, expires_at: FAR });
   return { orgId, a, b, group, direct, sentBy: { a: sentByA, b: sentByB }, filesOf: { a: [fa.object_id], b: [fb.object_id] } };
 }
 
@@ -89,6 +92,7 @@ export const ALL_TABLES = [
   'conversation_handlers',
   'conversation_participants',
   'conversations',
+  'data_exports',
   'encrypted_devices',
   'encrypted_inbox',
   'encrypted_pre_keys',
@@ -104,6 +108,7 @@ export const ALL_TABLES = [
   'push_outbox',
   'push_subscriptions',
   'scheduled_messages',
+  'retention_policies',
   'user_tokens',
   'users',
 ] as const;

@@ -5,11 +5,13 @@ import { conversationHandlersContract } from './conversation-handlers.contract.j
 import { conversationsContract } from './conversations.contract.js';
 import { encryptionContract } from './encryption.contract.js';
 import type { StoreFactory } from './harness.js';
+import { exportsContract } from './exports.contract.js';
 import { filesContract } from './files.contract.js';
 import { identityContract } from './identity.contract.js';
 import { messagesContract } from './messages.contract.js';
 import { pushContract } from './push.contract.js';
 import { scheduledMessagesContract } from './scheduled-messages.contract.js';
+import { retentionContract } from './retention.contract.js';
 
 /**
  * Registers every port contract against one backend. A feature that adds a port adds its
@@ -35,6 +37,8 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     pushContract(get);
     encryptionContract(get);
     conversationHandlersContract(get);
+    retentionContract(get);
+    exportsContract(get);
     adminContract(get);
     scheduledMessagesContract(get);
   });

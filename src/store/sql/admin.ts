@@ -29,6 +29,8 @@ const ORGANIZATION_TABLES: readonly (readonly [keyof Database, Where])[] = [
   ['encrypted_devices', byOrg],
   ['conversation_handlers', byOrg],
   ['scheduled_messages', byOrg],
+  ['retention_policies', byOrg],
+  ['data_exports', byOrg],
   ['conversation_participants', byOrg],
   ['conversations', byOrg],
   ['operations_log', byOrg],
@@ -63,6 +65,7 @@ const USER_PRIVATE_TABLES: readonly (readonly [keyof Database, Where])[] = [
   ['encrypted_devices', ownRows],
   ['operations_log', ownRows],
   ['scheduled_messages', ownRows],
+  ['data_exports', ownRows],
 ];
 
 /** What others can see of the user besides messages: removed only with `activity`. */

@@ -7,6 +7,7 @@ import { SqlBlockStore } from './blocks.js';
 import { SqlContactStore } from './contacts.js';
 import { SqlEncryptedDeviceStore, SqlEncryptedInboxStore } from './encryption.js';
 import { SqlConversationHandlerStore, deleteConversationHandler } from './conversation-handlers.js';
+import { SqlDataExportStore } from './exports.js';
 import { SqlFileStore } from './files.js';
 import { SqlConversationStore } from './conversations.js';
 import { SqlMessageStatusStore, SqlReactionStore, deleteConversationMeta } from './message-meta.js';
@@ -17,6 +18,7 @@ import { SqlParticipantStore } from './participants.js';
 import { SqlPushOutboxStore } from './push-outbox.js';
 import { SqlPushEventStore, SqlPushSubscriptionStore } from './push-subscriptions.js';
 import { SqlScheduledMessageStore } from './scheduled-messages.js';
+import { SqlRetentionStore, deleteConversationRetention } from './retention.js';
 import type { Database } from './schema.js';
 import { SqlTokenStore } from './tokens.js';
 import { SqlUserStore } from './users.js';
@@ -27,7 +29,7 @@ import { SqlUserStore } from './users.js';
  * batches where the dialect has a faster one.
  */
 export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, extra: Pick<SqlContext, 'messageWriter' | 'orderAcrossNodes'> = {}): Store {
-  const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages, deleteConversationHandler], ...extra };
+  const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages, deleteConversationHandler, deleteConversationRetention], ...extra };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   const store: Store = {
@@ -51,6 +53,8 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     encryptedInbox: new SqlEncryptedInboxStore(ctx),
     conversationHandlers: new SqlConversationHandlerStore(ctx),
     scheduledMessages: new SqlScheduledMessageStore(ctx),
+    retention: new SqlRetentionStore(ctx),
+    exports: new SqlDataExportStore(ctx),
     admin: new SqlAdminStore(ctx),
     async ping() {
       await sql`select 1`.execute(db);

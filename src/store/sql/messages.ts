@@ -185,6 +185,9 @@ export class SqlMessageStore implements MessageStore {
       if (q.ids.length === 0) return [];
       query = query.where('m.id', 'in', [...q.ids]);
     }
+    // A retention cut-off: ids embed their creation second and are never below it (a chained
+    // id only moves up), so the id bound narrows the index range; created_at decides.
+    if (q.createdFrom !== undefined) query = query.where('m.id', '>=', idFloorAt(Math.max(0, Math.floor(q.createdFrom / 1000)))).where('m.created_at', '>=', q.createdFrom);
     if (q.updatedAfter !== undefined) return this.updatedAfter(query, q.updatedAfter, q.limit);
     if (q.updatedBefore !== undefined) {
       // updated_at >= created_at, and an id embeds its creation second, so every match has an

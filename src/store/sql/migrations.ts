@@ -481,6 +481,45 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index scheduled_messages_finished_idx on scheduled_messages (finished_at) where state <> 'pending'`,
     ],
   },
+  {
+    version: 17,
+    name: 'retention periods',
+    statements: [
+      // One row per organization default (scope '*') or conversation (scope = its id). The
+      // sweeper reads the whole (small) table each run; message_list reads two rows by key.
+      `create table retention_policies (
+        organization_id text not null,
+        scope text not null,
+        seconds bigint not null,
+        updated_at bigint not null,
+        primary key (organization_id, scope)
+      )`,
+    ],
+  },
+  {
+    version: 18,
+    name: 'personal data exports',
+    statements: [
+      // One row per export job: pending → running (leased by one node) → ready or failed; the
+      // archive is a storage object named by the job id, deleted with the row at expires_at.
+      `create table data_exports (
+        id text primary key,
+        organization_id text not null,
+        user_id text not null,
+        requested_by text not null,
+        status text not null,
+        lease_until bigint,
+        size bigint,
+        error text,
+        created_at bigint not null,
+        updated_at bigint not null,
+        expires_at bigint not null
+      )`,
+      `create index data_exports_user_idx on data_exports (organization_id, user_id, created_at)`,
+      `create index data_exports_status_idx on data_exports (status, created_at)`,
+      `create index data_exports_expiry_idx on data_exports (expires_at)`,
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

@@ -253,6 +253,27 @@ export interface ScheduledMessagesTable {
   created_at: number;
 }
 
+/** A retention period: the organization's default (scope '*') or one conversation's. */
+export interface RetentionPoliciesTable {
+  organization_id: string;
+  scope: string;
+  seconds: number;
+  updated_at: number;
+}
+/** A personal data export job (store/exports.ts). */
+export interface DataExportsTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  requested_by: string;
+  status: string;
+  lease_until: number | null;
+  size: number | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -277,4 +298,6 @@ export interface Database {
   encrypted_inbox: EncryptedInboxTable;
   conversation_handlers: ConversationHandlersTable;
   scheduled_messages: ScheduledMessagesTable;
+  retention_policies: RetentionPoliciesTable;
+  data_exports: DataExportsTable;
 }
