@@ -260,6 +260,7 @@ export interface RetentionPoliciesTable {
   seconds: number;
   updated_at: number;
 }
+
 /** A personal data export job (store/exports.ts). */
 export interface DataExportsTable {
   id: string;
@@ -274,6 +275,7 @@ export interface DataExportsTable {
   updated_at: number;
   expires_at: number;
 }
+
 /** Every table; feature modules add theirs here. */
 export interface Database {
   organizations: OrganizationsTable;
