@@ -107,8 +107,8 @@ export const ALL_TABLES = [
   'push_events',
   'push_outbox',
   'push_subscriptions',
-  'scheduled_messages',
   'retention_policies',
+  'scheduled_messages',
   'user_tokens',
   'users',
 ] as const;
