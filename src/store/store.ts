@@ -14,11 +14,13 @@ import type { AdminStore } from './admin.js';
 import type { ConversationHandlerStore } from './conversation-handlers.js';
 import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './encryption.js';
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
+import type { MessageSearchStore } from './search.js';
 
 export type * from './admin.js';
 export type * from './conversation-handlers.js';
 export type * from './encryption.js';
 export type * from './push.js';
+export type * from './search.js';
 
 /** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
 export class ConflictError extends Error {
@@ -480,6 +482,8 @@ export interface Store {
   readonly participants: ParticipantStore;
   readonly opLog: OpLogStore;
   readonly messages: MessageStore;
+  /** Full-text search over messages (parley_message_search). */
+  readonly search: MessageSearchStore;
   readonly statuses: MessageStatusStore;
   readonly reactions: ReactionStore;
   readonly pushOutbox: PushOutboxStore;

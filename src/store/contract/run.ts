@@ -9,6 +9,7 @@ import { filesContract } from './files.contract.js';
 import { identityContract } from './identity.contract.js';
 import { messagesContract } from './messages.contract.js';
 import { pushContract } from './push.contract.js';
+import { searchContract } from './search.contract.js';
 
 /**
  * Registers every port contract against one backend. A feature that adds a port adds its
@@ -30,6 +31,7 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     identityContract(get);
     conversationsContract(get);
     messagesContract(get);
+    searchContract(get);
     filesContract(get);
     pushContract(get);
     encryptionContract(get);
