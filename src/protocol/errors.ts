@@ -107,6 +107,14 @@ export const Errors = {
   aiNotConfigured: e(403, 'No AI provider is configured: set AI_BASE_URL and AI_MODEL (an OpenAI-compatible API) or GOOGLE_GENERATIVE_AI_API_KEY (Google Gemini).'),
   /** Parley: no sandbox thread could run the conversation's handler in time (docs/decisions.md). */
   handlerUnavailable: e(503, 'Message refused: the conversation handler could not run, try again.'),
+  /** Parley (parley_message_search): a request that is not an object, or has a field the packet does not define. */
+  incorrectSearchRequest: e(422, 'Incorrect search request.'),
+  /** Parley (parley_message_search): no word, too many words, or a query that is not a string. */
+  incorrectSearchQuery: e(422, "'query' must be a string with 1 to 16 words."),
+  /** Parley (parley_message_search): a cursor this server did not hand out, or past the last page. */
+  incorrectSearchCursor: e(422, 'Incorrect cursor.'),
+  /** Parley (parley_message_search): limit not an integer from 1 to 100. */
+  incorrectSearchLimit: e(422, "'limit' must be an integer from 1 to 100."),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -120,6 +120,8 @@ describe('protocol schemas', () => {
       await event(ca, 'message_read');
       ok(await ca.request('message_list', { cid }));
       ok(await ca.request('message_list', { cid, updated_at: { gt: 0 } }));
+      const found = ok(await ca.request('parley_message_search', { query: 'hello', limit: 1 }));
+      assert.equal(found.hits.length, 1, JSON.stringify(found));
       ca.send({ typing: { cid, status: 'start' } });
       await event(cb, 'typing');
       ok(await ca.request('system_message', { id: 's-1', cid, x: { custom: 1 } }));
