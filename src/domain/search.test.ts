@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_QUERY_WORDS, parseSearchQuery, snippetOf } from './search.js';
+import { MAX_QUERY_WORDS, byRelevance, parseSearchQuery, snippetOf } from './search.js';
 
 describe('parseSearchQuery', () => {
   it('cuts words and quoted phrases, lower-cased, with no syntax of its own', () => {
@@ -37,5 +37,14 @@ describe('snippetOf', () => {
     const body = `target ${'😀'.repeat(100)}`;
     const s = snippetOf(body, [['target']], 20);
     assert.doesNotMatch(s.text, /[\uD800-\uDBFF]…$/);
+  });
+});
+
+describe('byRelevance', () => {
+  it('puts more mentions and shorter bodies first, keeps the given order on ties', () => {
+    const m = (body: string, id: string) => ({ body, id });
+    const ranked = byRelevance([m('cat', 'new'), m('a cat and a dog and a bird and a fish', 'long'), m('cat cat cat', 'three'), m('cat', 'old')], [['cat']]);
+    assert.deepEqual(ranked.map((r) => r.id), ['three', 'new', 'old', 'long']);
+    assert.deepEqual(byRelevance([m('red fox', 'a'), m('fox red', 'b')], [['red', 'fox']]).map((r) => r.id), ['a', 'b']);
   });
 });

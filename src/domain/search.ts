@@ -78,3 +78,34 @@ export function snippetOf(body: string, phrases: SearchPhrases, maxChars: number
   const inside = marks.filter(([s, e]) => s >= start && e <= end).map(([s, e]) => [s + shift, e + shift] as [number, number]);
   return { text: lead + body.slice(start, end) + tail, highlights: inside };
 }
+
+/** BM25's term-frequency saturation and length normalisation (the usual values). */
+const K1 = 1.2;
+const B = 0.75;
+
+/** How many times `phrase` occurs in `words` (consecutive words). */
+function occurrences(words: readonly string[], phrase: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i + phrase.length <= words.length; i++) if (phrase.every((w, k) => words[i + k] === w)) n++;
+  return n;
+}
+
+/**
+ * Orders candidates by relevance, best first; ties keep their given order (newest first). The
+ * score is BM25 without its IDF factor: every candidate holds every phrase (the query is an
+ * AND), so the phrases' document frequencies would weigh all candidates alike; what remains is
+ * how often each phrase occurs, saturating, against the body's length relative to the
+ * candidates' mean. Computed here, over the bodies the store returned, so both stores rank the
+ * same messages the same way.
+ */
+export function byRelevance<T extends { readonly body: string | null }>(candidates: readonly T[], phrases: SearchPhrases): T[] {
+  const tokenized = candidates.map((c) => wordsOf(c.body ?? ''));
+  const mean = tokenized.reduce((n, w) => n + w.length, 0) / Math.max(1, tokenized.length) || 1;
+  const scores = tokenized.map((words) =>
+    phrases.reduce((sum, p) => {
+      const tf = occurrences(words, p);
+      return sum + (tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * words.length) / mean));
+    }, 0),
+  );
+  return candidates.map((c, i) => ({ c, i, s: scores[i] ?? 0 })).sort((x, y) => y.s - x.s || x.i - y.i).map((x) => x.c);
+}

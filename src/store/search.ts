@@ -1,6 +1,6 @@
 import type { MessageRecord } from './store.js';
 
-/** What `MessageSearchStore.search` looks for (docs/protocol-extensions.md, Full-text search). */
+/** What `MessageSearchStore.newestMatches` looks for (docs/protocol-extensions.md, Full-text search). */
 export interface MessageSearchQuery {
   /**
    * Every phrase must occur in the body; a phrase is one word or several in a row. Words are
@@ -10,27 +10,20 @@ export interface MessageSearchQuery {
   /** Only this conversation; otherwise every conversation the viewer takes part in. */
   readonly cid?: string;
   readonly limit: number;
-  /** Hits to skip, best first (paging). */
-  readonly offset: number;
-}
-
-/** A hit: the message and its relevance (higher is better; comparable within one search only). */
-export interface MessageSearchHit {
-  readonly record: MessageRecord;
-  readonly rank: number;
 }
 
 /**
  * Full-text search over messages. The index follows every message write in the writer's own
  * transaction (store triggers), and never holds an encrypted message (one with
- * encrypted_message_type, or any message of an encrypted conversation).
+ * encrypted_message_type, or any message of an encrypted conversation). Relevance is ranked by
+ * the caller (domain/search.ts) over what this returns, the same way on every store.
  */
 export interface MessageSearchStore {
   /**
-   * The viewer's best hits, best first (ties: newest first), under message_list's rules: only
-   * messages of `orgId`, only conversations the viewer is a participant of now, none hidden for
-   * the viewer (delete for me, deleted_for). An unknown `cid`, or one the viewer is not in,
-   * finds nothing.
+   * The viewer's newest `limit` matching messages, newest first, under message_list's rules:
+   * only messages of `orgId`, only conversations the viewer is a participant of now, none
+   * hidden for the viewer (delete for me, deleted_for). An unknown `cid`, or one the viewer is
+   * not in, finds nothing.
    */
-  search(orgId: string, viewerId: string, query: MessageSearchQuery): Promise<MessageSearchHit[]>;
+  newestMatches(orgId: string, viewerId: string, query: MessageSearchQuery): Promise<MessageRecord[]>;
 }

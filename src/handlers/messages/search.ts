@@ -1,6 +1,6 @@
 import { requireMember } from '../../domain/conversations.js';
 import { messageWire } from '../../domain/messages.js';
-import { parseSearchQuery, snippetOf } from '../../domain/search.js';
+import { byRelevance, parseSearchQuery, snippetOf } from '../../domain/search.js';
 import { Errors, samaError } from '../../protocol/errors.js';
 import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
@@ -9,11 +9,13 @@ import { defineHandler } from '../define.js';
 const DEFAULT_LIMIT = 20;
 
 /**
- * How deep paging goes: the first 1,000 hits of a search. Ranked results cannot be walked by
- * key (a rank is not a stable position), so a page is an offset, and deep offsets make the
- * engine rank and skip everything before them; a search that needs more should be narrower.
+ * A search ranks the newest this-many matching messages the caller can see, and pages through
+ * them. Ranked results cannot be walked by key (a rank is not a stable position), so a page is
+ * an offset into the ranked window; the window keeps every search's cost bounded whatever a word's
+ * frequency (docs/benchmarks.md, Full-text search). A search whose hits are older than the
+ * window should be narrower (more words, or a `cid`).
  */
-export const MAX_SEARCH_HITS = 1000;
+export const MAX_SEARCH_HITS = 500;
 
 /** The cursor of the page that starts at `offset`: opaque to clients (base64url of `o<offset>`). */
 export function searchCursor(offset: number): string {
@@ -55,9 +57,9 @@ export const parleyMessageSearch = defineHandler({
       if (conversation.is_encrypted) return { response: { hits: [] } };
     }
     const limit = Math.min(input.limit ?? DEFAULT_LIMIT, MAX_SEARCH_HITS - offset);
-    // One more than the page tells whether another page follows.
-    const found = await store.search.search(session.orgId, session.userId, { phrases, ...(input.cid !== undefined ? { cid: input.cid } : {}), limit: limit + 1, offset });
-    const page = found.slice(0, limit).map((h) => h.record);
+    const candidates = await store.search.newestMatches(session.orgId, session.userId, { phrases, ...(input.cid !== undefined ? { cid: input.cid } : {}), limit: MAX_SEARCH_HITS });
+    const ranked = byRelevance(candidates, phrases);
+    const page = ranked.slice(offset, offset + limit);
     const ids = page.map((m) => m._id);
     const [read, reactions] = await Promise.all([store.statuses.withAnyStatus(page.filter((m) => m.from === session.userId).map((m) => m._id)), store.reactions.summaries(ids, session.userId)]);
     const hits = page.map((m) => {
@@ -68,6 +70,6 @@ export const parleyMessageSearch = defineHandler({
       return { message, snippet: snippet.text, highlights: snippet.highlights.map(([s, e]) => [s, e]) };
     });
     const next = offset + limit;
-    return { response: { hits, ...(found.length > limit && next < MAX_SEARCH_HITS ? { cursor: searchCursor(next) } : {}) } };
+    return { response: { hits, ...(ranked.length > next ? { cursor: searchCursor(next) } : {}) } };
   },
 });

@@ -370,9 +370,11 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     // posting lists instead of reading every match (docs/protocol-extensions.md, Full-text search).
     statements: [
       // SQLite: a contentless FTS5 table (the text lives only in messages) whose rowid is the
-      // message's rowid; contentless_delete lets a trigger remove an entry by rowid, a no-op for a
-      // message that was never indexed. Words are runs of letters, digits and marks, lower-cased,
-      // accents kept — the same words PostgreSQL's 'simple' configuration makes below.
+      // message's rowid negated: FTS5 walks a word's entries cheaply only in ascending rowid
+      // order (descending loads whole posting lists), and negated, ascending is newest first,
+      // the order a search reads candidates in. contentless_delete lets a trigger remove an
+      // entry by rowid, a no-op for a message that was never indexed. Words are runs of letters,
+      // digits and marks, lower-cased, accents kept: the words PostgreSQL's 'simple' makes below.
       {
         sqlite: `create virtual table message_search using fts5(body, scope, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'")`,
         postgres: `create table message_search (
@@ -387,7 +389,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
           when new.encrypted_message_type is null and new.body is not null and new.body <> ''
             and not exists (select 1 from conversations c where c.id = new.cid and c.is_encrypted <> 0)
           begin
-            insert into message_search (rowid, body, scope) values (new.rowid, new.body, new.cid);
+            insert into message_search (rowid, body, scope) values (-new.rowid, new.body, new.cid);
           end`,
         // 'simple': no stemming and no stop words, so one configuration serves every language
         // (a per-language stemmer would mangle the others). ASCII punctuation becomes a space
@@ -401,7 +403,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       {
         sqlite: `create trigger message_search_delete after delete on messages
           begin
-            delete from message_search where rowid = old.rowid;
+            delete from message_search where rowid = -old.rowid;
           end`,
         postgres: `create function parley_message_search_added() returns trigger language plpgsql as $fn$
           begin
@@ -416,9 +418,9 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       {
         sqlite: `create trigger message_search_update after update of body, encrypted_message_type, cid on messages
           begin
-            delete from message_search where rowid = old.rowid;
+            delete from message_search where rowid = -old.rowid;
             insert into message_search (rowid, body, scope)
-              select new.rowid, new.body, new.cid
+              select -new.rowid, new.body, new.cid
               where new.encrypted_message_type is null and new.body is not null and new.body <> ''
                 and not exists (select 1 from conversations c where c.id = new.cid and c.is_encrypted <> 0);
           end`,
@@ -431,7 +433,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       },
       {
         sqlite: `insert into message_search (rowid, body, scope)
-          select m.rowid, m.body, m.cid from messages m
+          select -m.rowid, m.body, m.cid from messages m
           where m.encrypted_message_type is null and m.body is not null and m.body <> ''
             and not exists (select 1 from conversations c where c.id = m.cid and c.is_encrypted <> 0)`,
         postgres: `create function parley_message_search_changed() returns trigger language plpgsql as $fn$
