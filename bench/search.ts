@@ -27,7 +27,7 @@ const VOCABULARY = 30_000;
 const QUERIES_PER_KIND = 400;
 
 /** A small deterministic PRNG (mulberry32), so every run stores the same text. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -39,7 +39,7 @@ function prng(seed: number): () => number {
 }
 
 /** Pronounceable made-up words, rank 0 the most frequent. */
-function vocabulary(rand: () => number): string[] {
+export function vocabulary(rand: () => number): string[] {
   const syllables = ['ka', 'lo', 'mi', 'ne', 'su', 'ta', 'ri', 'po', 've', 'du', 'ga', 'hi', 'jo', 'ze', 'fa', 'bu', 'ni', 'ro', 'se', 'ly'];
   const out = new Set<string>();
   while (out.size < VOCABULARY) {
@@ -78,7 +78,7 @@ function bodyMaker(words: readonly string[], rand: () => number): () => string {
  * 100 messages each, 1% of them sent with one member in deleted_for. Returns each searcher's
  * conversations.
  */
-async function fill(store: Store, orgId: string, memberIds: readonly string[], searchers: readonly string[], total: number, rand: () => number, words: readonly string[]): Promise<Map<string, string[]>> {
+export async function fill(store: Store, orgId: string, memberIds: readonly string[], searchers: readonly string[], total: number, rand: () => number, words: readonly string[]): Promise<Map<string, string[]>> {
   const conversations = Math.ceil(total / MESSAGES_PER_CONVERSATION);
   const body = bodyMaker(words, rand);
   const mine = new Map<string, string[]>(searchers.map((s) => [s, []]));

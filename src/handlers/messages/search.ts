@@ -15,7 +15,7 @@ const DEFAULT_LIMIT = 20;
  * frequency (docs/benchmarks.md, Full-text search). A search whose hits are older than the
  * window should be narrower (more words, or a `cid`).
  */
-export const MAX_SEARCH_HITS = 500;
+export const MAX_SEARCH_HITS = 300;
 
 /** The cursor of the page that starts at `offset`: opaque to clients (base64url of `o<offset>`). */
 export function searchCursor(offset: number): string {
