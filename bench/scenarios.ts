@@ -12,6 +12,7 @@ import { importSamaScenario } from './import-sama.js';
 import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { bestHeld, ceilingFound, rampHeld, totals, type StepResult } from './lib/steps.js';
 import { WorkerPool } from './lib/workers.js';
+import { searchScenario } from './search.js';
 import { seedHistory } from './seed.js';
 
 /** Options common to every scenario (from the command line). */
@@ -309,6 +310,13 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       await server.stop();
     }
   },
+
+  /**
+   * parley_message_search latency over 10^6 messages (`--messages`) in conversations of 20 of
+   * 2,000 members (`--users`), each searcher in about 100 of them; PostgreSQL on a throwaway
+   * server with `--store postgres`.
+   */
+  search: (o) => searchScenario({ store: o.store, messages: o.messages, users: o.users, serverEnv: o.serverEnv }),
 
   /** Password logins per second at the default argon2id cost. */
   async login(o) {

@@ -21,6 +21,7 @@ import { messageList } from './messages/list.js';
 import { opLogList } from './messages/op-log-list.js';
 import { messageReactionsList, messageReactionsUpdate } from './messages/reactions.js';
 import { messageRead } from './messages/read.js';
+import { parleyMessageSearch } from './messages/search.js';
 import { messageSummary } from './messages/summary.js';
 import { systemMessage } from './messages/system.js';
 import { messageTone } from './messages/tone.js';
@@ -83,6 +84,7 @@ const ALL: readonly RegisteredHandler[] = [
   messageDecryptionFailed,
   messageSummary,
   messageTone,
+  parleyMessageSearch,
   opLogList,
   createFiles,
   getFileUrls,

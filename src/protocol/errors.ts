@@ -117,6 +117,14 @@ export const Errors = {
   incorrectRetentionPeriod: e(422, "'seconds' must be an integer from 1 to 3153600000, or null."),
   /** Parley: parley_data_export_status for an id that is not one of the caller's exports. */
   exportNotFound: e(404, 'Export not found.'),
+  /** Parley (parley_message_search): a request that is not an object, or has a field the packet does not define. */
+  incorrectSearchRequest: e(422, 'Incorrect search request.'),
+  /** Parley (parley_message_search): no word, too many words, or a query that is not a string. */
+  incorrectSearchQuery: e(422, "'query' must be a string with 1 to 16 words."),
+  /** Parley (parley_message_search): a cursor this server did not hand out, or past the last page. */
+  incorrectSearchCursor: e(422, 'Incorrect cursor.'),
+  /** Parley (parley_message_search): limit not an integer from 1 to 100. */
+  incorrectSearchLimit: e(422, "'limit' must be an integer from 1 to 100."),
   internal: e(500, 'Internal server error.'),
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -45,6 +45,14 @@ const retentionReply = Type.Object(
   { additionalProperties: false },
 );
 const aiText = Type.Object({ message: Type.String() }, { additionalProperties: false });
+const searchHit = Type.Object(
+  {
+    message: Message,
+    snippet: Type.String({ description: 'The body around the first match, with … where it was cut.' }),
+    highlights: Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 2, maxItems: 2 }), { description: 'Matched words as [start, end) UTF-16 offsets into snippet.' }),
+  },
+  { additionalProperties: false, title: 'SearchHit' },
+);
 
 /**
  * The success reply of every client packet, by packet name: the fields beside `id` in
@@ -88,6 +96,10 @@ export const ReplySchemas = {
   message_decryption_failed: Success,
   message_summary: aiText,
   message_tone: aiText,
+  parley_message_search: Type.Object(
+    { hits: Type.Array(searchHit, { description: 'Best first.' }), cursor: Type.Optional(Type.String({ description: 'Present when more hits may follow: send it back for the next page.' })) },
+    { additionalProperties: false },
+  ),
   op_log_list: Type.Object({ logs: Type.Array(OpLogEntry) }, { additionalProperties: false }),
   create_files: Type.Object({ files: Type.Array(UploadedFile) }, { additionalProperties: false }),
   get_file_urls: Type.Object({ file_urls: Type.Record(Type.String(), Type.String(), { description: 'File id → signed download URL.' }) }, { additionalProperties: false }),

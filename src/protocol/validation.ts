@@ -29,6 +29,12 @@ export interface ErrorMapping {
   readonly fields?: Readonly<Record<string, FieldMapping>>;
   readonly any?: CatalogEntry;
   /**
+   * The catalogued error of a failure no `fields` entry answers (an unknown field, a body that is
+   * not an object); without it such failures get the validator's bare text, as SAMA sends.
+   * Parley's own packets set it, so that every bad request gets a status (protocol-extensions.md).
+   */
+  readonly otherwise?: CatalogEntry;
+  /**
    * Fields the schema marks optional that are required when a condition on the rest of the
    * input holds (SAMA's `name` of groups and channels). An absent one is a `missing` failure of
    * that field, ranked with the schema's failures.
@@ -135,7 +141,7 @@ function failureKind({ err, segments }: Failure): keyof FieldErrors {
 
 function toSamaError(failure: Failure | undefined, mapping: ErrorMapping, value: unknown): SamaError {
   if (mapping.any) return samaError(mapping.any);
-  if (!failure) return bareError('"value" is invalid');
+  if (!failure) return mapping.otherwise ? samaError(mapping.otherwise) : bareError('"value" is invalid');
   const top = failure.segments[0];
   // Own keys only: a field named "toString" or "__proto__" must not find Object.prototype's.
   const field = top !== undefined && mapping.fields !== undefined && Object.hasOwn(mapping.fields, top) ? mapping.fields[top] : undefined;
@@ -144,6 +150,7 @@ function toSamaError(failure: Failure | undefined, mapping: ErrorMapping, value:
     const entry = isCatalogEntry(mapped) ? mapped : mapped[failureKind(failure)];
     if (entry) return samaError(entry);
   }
+  if (mapping.otherwise) return samaError(mapping.otherwise);
   const q = `"${label(failure.segments)}"`;
   return bareError(failure.err ? describe(failure.err, q) : `${q} is required`);
 }

@@ -17,6 +17,7 @@ import type { EncryptedDeviceStore, EncryptedInboxStore, InboxEntry } from './en
 import type { PushEventStore, PushOutboxRecord, PushOutboxStore, PushSubscriptionStore } from './push.js';
 import type { RetentionStore } from './retention.js';
 import type { ScheduledMessageStore } from './scheduled-messages.js';
+import type { MessageSearchStore } from './search.js';
 
 export type * from './admin.js';
 export type * from './conversation-handlers.js';
@@ -25,6 +26,7 @@ export type * from './exports.js';
 export type * from './push.js';
 export type * from './retention.js';
 export type * from './scheduled-messages.js';
+export type * from './search.js';
 
 /** Thrown by a store when a write would break a unique key (login taken, name taken, ...). */
 export class ConflictError extends Error {
@@ -506,6 +508,8 @@ export interface Store {
   readonly participants: ParticipantStore;
   readonly opLog: OpLogStore;
   readonly messages: MessageStore;
+  /** Full-text search over messages (parley_message_search). */
+  readonly search: MessageSearchStore;
   readonly statuses: MessageStatusStore;
   readonly reactions: ReactionStore;
   readonly pushOutbox: PushOutboxStore;

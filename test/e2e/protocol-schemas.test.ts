@@ -123,6 +123,8 @@ describe('protocol schemas', () => {
       ok(await ca.request('parley_message_schedule', { id: 'later-1', cid, body: 'later', x: { k: 1 }, send_at: Date.now() + 3_600_000 }));
       ok(await ca.request('parley_scheduled_list', { cid, limit: 1 }));
       ok(await ca.request('parley_scheduled_cancel', { id: 'later-1' }));
+      const found = ok(await ca.request('parley_message_search', { query: 'hello', limit: 1 }));
+      assert.equal(found.hits.length, 1, JSON.stringify(found));
       ca.send({ typing: { cid, status: 'start' } });
       await event(cb, 'typing');
       ok(await ca.request('system_message', { id: 's-1', cid, x: { custom: 1 } }));

@@ -269,6 +269,14 @@ export interface ScheduledMessage {
   created_at: string;
 }
 
+export interface SearchHit {
+  message: Message;
+  /** The body around the first match, with … where it was cut. */
+  snippet: string;
+  /** Matched words as [start, end) UTF-16 offsets into snippet. */
+  highlights: number[][];
+}
+
 export interface Success {
   success: true;
 }
@@ -528,6 +536,15 @@ export interface Requests {
     body: string;
     tone: "positive" | "negative" | "cringe";
   };
+  parley_message_search: {
+    /** Words (all must occur) and "quoted phrases"; case does not matter, accents do. */
+    query: string;
+    cid?: string;
+    /** Hits per page, 20 when absent. */
+    limit?: number;
+    /** The previous page's cursor, as it was returned. */
+    cursor?: string;
+  };
   op_log_list: {
     created_at?: {
       gt?: number | string;
@@ -765,6 +782,12 @@ export interface Replies {
   };
   message_tone: {
     message: string;
+  };
+  parley_message_search: {
+    /** Best first. */
+    hits: SearchHit[];
+    /** Present when more hits may follow: send it back for the next page. */
+    cursor?: string;
   };
   op_log_list: {
     logs: OpLogEntry[];

@@ -15,6 +15,7 @@ import {
   MessageSummaryRequest,
   MessageToneRequest,
   OpLogListRequest,
+  ParleyMessageSearchRequest,
   SystemMessageRequest,
   TypingRequest,
 } from './messages.js';
@@ -77,6 +78,7 @@ export const RequestSchemas = {
   message_decryption_failed: MessageDecryptionFailedRequest,
   message_summary: MessageSummaryRequest,
   message_tone: MessageToneRequest,
+  parley_message_search: ParleyMessageSearchRequest,
   op_log_list: OpLogListRequest,
   create_files: CreateFilesRequest,
   get_file_urls: GetFileUrlsRequest,

@@ -48,6 +48,20 @@ export const MessageListRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * `parley_message_search` (Parley's own; docs/protocol-extensions.md): full-text search over the
+ * messages the caller can see, best first. `cursor` is the one the previous page returned.
+ */
+export const ParleyMessageSearchRequest = Type.Object(
+  {
+    query: Type.String({ minLength: 1, maxLength: 256, description: 'Words (all must occur) and "quoted phrases"; case does not matter, accents do.' }),
+    cid: Type.Optional(IdString),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Hits per page, 20 when absent.' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The previous page\'s cursor, as it was returned.' })),
+  },
+  { additionalProperties: false },
+);
+
 /** `typing`: no reply on success. */
 export const TypingRequest = Type.Object({ cid: IdString, status: Type.Optional(Type.String({ maxLength: 32, description: 'Clients send "start" or "stop".' })) }, { additionalProperties: false });
 

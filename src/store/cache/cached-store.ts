@@ -220,6 +220,8 @@ export function cachedStore(inner: Store, limits: CacheLimits = DEFAULT_LIMITS):
     participants,
     opLog: inner.opLog,
     messages,
+    // Not cached: hits follow every write, and the store filters membership itself.
+    search: inner.search,
     statuses: inner.statuses,
     reactions: inner.reactions,
     pushOutbox: inner.pushOutbox,

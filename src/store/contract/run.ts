@@ -12,6 +12,7 @@ import { messagesContract } from './messages.contract.js';
 import { pushContract } from './push.contract.js';
 import { scheduledMessagesContract } from './scheduled-messages.contract.js';
 import { retentionContract } from './retention.contract.js';
+import { searchContract } from './search.contract.js';
 
 /**
  * Registers every port contract against one backend. A feature that adds a port adds its
@@ -33,6 +34,7 @@ export function runStoreContracts(name: string, open: StoreFactory | undefined, 
     identityContract(get);
     conversationsContract(get);
     messagesContract(get);
+    searchContract(get);
     filesContract(get);
     pushContract(get);
     encryptionContract(get);

@@ -19,6 +19,7 @@ import { SqlPushOutboxStore } from './push-outbox.js';
 import { SqlPushEventStore, SqlPushSubscriptionStore } from './push-subscriptions.js';
 import { SqlScheduledMessageStore } from './scheduled-messages.js';
 import { SqlRetentionStore, deleteConversationRetention } from './retention.js';
+import { SqlMessageSearchStore } from './search.js';
 import type { Database } from './schema.js';
 import { SqlTokenStore } from './tokens.js';
 import { SqlUserStore } from './users.js';
@@ -41,6 +42,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdo
     participants: new SqlParticipantStore(ctx),
     opLog: new SqlOpLogStore(ctx),
     messages,
+    search: new SqlMessageSearchStore(ctx),
     statuses: new SqlMessageStatusStore(ctx),
     reactions: new SqlReactionStore(ctx),
     pushOutbox: new SqlPushOutboxStore(ctx),

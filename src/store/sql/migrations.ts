@@ -453,6 +453,117 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     ],
   },
   {
+    version: 15,
+    name: 'full-text search over messages (parley_message_search)',
+    // What is indexed: a message with a body, without encrypted_message_type, outside encrypted
+    // conversations (is_encrypted never changes after creation) — encrypted payloads are never
+    // indexed. The index is kept in step by triggers, so every writer (the SQLite writer thread,
+    // the PostgreSQL batch, edits, deletes for everyone, retention and erasure) updates it in
+    // its own transaction. Per-user hiding (delete for me, deleted_for) is filtered when
+    // searching, from message_hidden. Each entry also carries its conversation id as a scope
+    // token the user's words cannot reach, so a search over some conversations intersects
+    // posting lists instead of reading every match (docs/protocol-extensions.md, Full-text search).
+    statements: [
+      // SQLite: a contentless FTS5 table (the text lives only in messages) whose rowid is the
+      // message's rowid negated: FTS5 walks a word's entries cheaply only in ascending rowid
+      // order (descending loads whole posting lists), and negated, ascending is newest first,
+      // the order a search reads candidates in. contentless_delete lets a trigger remove an
+      // entry by rowid, a no-op for a message that was never indexed. Words are runs of letters,
+      // digits and marks, lower-cased, accents kept: the words PostgreSQL's 'simple' makes below.
+      {
+        sqlite: `create virtual table message_search using fts5(body, scope, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'")`,
+        postgres: `create table message_search (
+          mid text primary key,
+          organization_id text not null,
+          cid text not null,
+          doc tsvector not null
+        )`,
+      },
+      {
+        sqlite: `create trigger message_search_insert after insert on messages
+          when new.encrypted_message_type is null and new.body is not null and new.body <> ''
+            and not exists (select 1 from conversations c where c.id = new.cid and c.is_encrypted <> 0)
+          begin
+            insert into message_search (rowid, body, scope) values (-new.rowid, new.body, new.cid);
+          end`,
+        // 'simple': no stemming and no stop words, so one configuration serves every language
+        // (a per-language stemmer would mangle the others). ASCII punctuation becomes a space
+        // first so that URLs, e-mail addresses and dotted numbers split into words as they do on
+        // SQLite. The scope lexeme '~<cid>' cannot come from a query (queries are made of words).
+        postgres: `create function parley_search_doc(body text, cid text) returns tsvector
+          language sql immutable parallel safe as $fn$
+            select to_tsvector('simple', translate(body, '!"#$%&''()*+,-./:;<=>?@[\\]^_\`{|}~', repeat(' ', 32))) || array_to_tsvector(array['~' || cid])
+          $fn$`,
+      },
+      {
+        sqlite: `create trigger message_search_delete after delete on messages
+          begin
+            delete from message_search where rowid = -old.rowid;
+          end`,
+        postgres: `create function parley_message_search_added() returns trigger language plpgsql as $fn$
+          begin
+            insert into message_search (mid, organization_id, cid, doc)
+              select a.id, a.organization_id, a.cid, parley_search_doc(a.body, a.cid) from added a
+              where a.encrypted_message_type is null and a.body is not null and a.body <> ''
+                and not exists (select 1 from conversations c where c.id = a.cid and c.is_encrypted <> 0);
+            return null;
+          end
+          $fn$`,
+      },
+      {
+        sqlite: `create trigger message_search_update after update of body, encrypted_message_type, cid on messages
+          begin
+            delete from message_search where rowid = -old.rowid;
+            insert into message_search (rowid, body, scope)
+              select -new.rowid, new.body, new.cid
+              where new.encrypted_message_type is null and new.body is not null and new.body <> ''
+                and not exists (select 1 from conversations c where c.id = new.cid and c.is_encrypted <> 0);
+          end`,
+        postgres: `create function parley_message_search_removed() returns trigger language plpgsql as $fn$
+          begin
+            delete from message_search s using removed r where s.mid = r.id;
+            return null;
+          end
+          $fn$`,
+      },
+      {
+        sqlite: `insert into message_search (rowid, body, scope)
+          select -m.rowid, m.body, m.cid from messages m
+          where m.encrypted_message_type is null and m.body is not null and m.body <> ''
+            and not exists (select 1 from conversations c where c.id = m.cid and c.is_encrypted <> 0)`,
+        postgres: `create function parley_message_search_changed() returns trigger language plpgsql as $fn$
+          begin
+            delete from message_search where mid = old.id;
+            if new.encrypted_message_type is null and new.body is not null and new.body <> ''
+              and not exists (select 1 from conversations c where c.id = new.cid and c.is_encrypted <> 0) then
+              insert into message_search (mid, organization_id, cid, doc) values (new.id, new.organization_id, new.cid, parley_search_doc(new.body, new.cid));
+            end if;
+            return null;
+          end
+          $fn$`,
+      },
+      // PostgreSQL: inserts and deletes are statement triggers over the transition table (one
+      // insert per batch of up to 512 messages, not one per row); edits are rare and per row.
+      { sqlite: 'select 1', postgres: `create trigger message_search_added after insert on messages referencing new table as added for each statement execute function parley_message_search_added()` },
+      { sqlite: 'select 1', postgres: `create trigger message_search_removed after delete on messages referencing old table as removed for each statement execute function parley_message_search_removed()` },
+      {
+        sqlite: 'select 1',
+        postgres: `create trigger message_search_changed after update of body, encrypted_message_type, cid on messages for each row
+          when (old.body is distinct from new.body or old.encrypted_message_type is distinct from new.encrypted_message_type or old.cid is distinct from new.cid)
+          execute function parley_message_search_changed()`,
+      },
+      {
+        sqlite: 'select 1',
+        postgres: `insert into message_search (mid, organization_id, cid, doc)
+          select m.id, m.organization_id, m.cid, parley_search_doc(m.body, m.cid) from messages m
+          where m.encrypted_message_type is null and m.body is not null and m.body <> ''
+            and not exists (select 1 from conversations c where c.id = m.cid and c.is_encrypted <> 0)`,
+      },
+      // Built after the backfill (one pass instead of one insert per row).
+      { sqlite: 'select 1', postgres: `create index message_search_doc_idx on message_search using gin (doc)` },
+    ],
+  },
+  {
     version: 16,
     name: 'scheduled messages',
     statements: [
