@@ -137,6 +137,6 @@ describe('GroupCommitter', () => {
   });
 
   it('refuses maxInFlight above 1 without keyOf', () => {
-    assert.throws(() => new GroupCommitter(async (items: number[]) => items, { maxInFlight: 2 }), /keyOf/);
+    assert.throws(() => new GroupCommitter((items: number[]) => Promise.resolve(items), { maxInFlight: 2 }), /keyOf/);
   });
 });
