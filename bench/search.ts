@@ -6,6 +6,7 @@ import { TestPostgres } from '../test/helpers/postgres.js';
 import { BenchClient, must, type Frame } from './lib/bench-client.js';
 import { newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
 import { createOrg, startParley } from './lib/servers.js';
+import { prng } from '../test/helpers/prng.js';
 
 /** What `npm run bench -- search` fills and asks (defaults: docs/benchmarks.md, Full-text search). */
 export interface SearchBenchOptions {
@@ -26,17 +27,6 @@ const SEARCHERS = 10;
 const VOCABULARY = 30_000;
 const QUERIES_PER_KIND = 400;
 
-/** A small deterministic PRNG (mulberry32), so every run stores the same text. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pronounceable made-up words, rank 0 the most frequent. */
 export function vocabulary(rand: () => number): string[] {

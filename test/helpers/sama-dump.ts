@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync, readdirSync, statSync, type WriteStream }
 import { join } from 'node:path';
 import { EJSON, ObjectId, serialize, type Document } from 'bson';
 import { samaDigest } from '../../src/domain/legacy-passwords.js';
+import { prng } from './prng.js';
 
 /**
  * Writes dumps the way SAMA's operators make them: `mongodump` files (`<collection>.bson`, BSON
@@ -71,17 +72,6 @@ export function samaPasswordFields(password: string, salt: string): { password_s
   return { password_salt: salt, encrypted_password: samaDigest(password, salt) };
 }
 
-/** A deterministic PRNG (mulberry32), so every run writes the same dump. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let counter = 0;
 /** An ObjectId at `ms` that sorts by time, then by creation order (as a single SAMA node's are). */

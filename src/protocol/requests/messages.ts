@@ -3,18 +3,26 @@ import { Attachment, Extras } from '../models.js';
 import { DateRange, DateValue, IdString } from '../schemas.js';
 
 /**
+ * What a message says and where it goes: the fields `message` shares with Parley's
+ * `parley_message_schedule`, which sends one later.
+ */
+export const MessageContentFields = {
+  cid: IdString,
+  body: Type.Optional(Type.String({ maxLength: 65536 })),
+  attachments: Type.Optional(Type.Array(Attachment, { minItems: 1, maxItems: 100 })),
+  x: Type.Optional(Extras),
+  replied_message_id: Type.Optional(IdString),
+  forwarded_message_id: Type.Optional(Type.String({ maxLength: 255 })),
+};
+
+/**
  * `message` (protocol.md §3.6): `body` and/or `attachments`. `id` is the client's message id:
  * a retry with the same id is stored once and answered with the original `ask`.
  */
 export const MessageCreateRequest = Type.Object(
   {
     id: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Client message id, echoed as `ask.mid`; resending it never stores a second copy.' })),
-    cid: IdString,
-    body: Type.Optional(Type.String({ maxLength: 65536 })),
-    attachments: Type.Optional(Type.Array(Attachment, { minItems: 1, maxItems: 100 })),
-    x: Type.Optional(Extras),
-    replied_message_id: Type.Optional(IdString),
-    forwarded_message_id: Type.Optional(Type.String({ maxLength: 255 })),
+    ...MessageContentFields,
     deleted_for: Type.Optional(Type.Array(IdString, { maxItems: 1000 })),
     encrypted_message_type: Type.Optional(Type.Number()),
   },

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { Attachment, Extras } from '../models.js';
 import { IdString } from '../schemas.js';
+import { MessageContentFields } from './messages.js';
 
 /** The client's message id: names the schedule, and becomes the sent message's `id` (`ask.mid`). */
 const ClientMessageId = Type.String({ minLength: 1, maxLength: 255, description: 'Client message id: names the schedule and becomes the message\'s `id`; scheduling it again answers with the stored schedule.' });
@@ -13,12 +13,7 @@ const ClientMessageId = Type.String({ minLength: 1, maxLength: 255, description:
 export const MessageScheduleRequest = Type.Object(
   {
     id: ClientMessageId,
-    cid: IdString,
-    body: Type.Optional(Type.String({ maxLength: 65536 })),
-    attachments: Type.Optional(Type.Array(Attachment, { minItems: 1, maxItems: 100 })),
-    x: Type.Optional(Extras),
-    replied_message_id: Type.Optional(IdString),
-    forwarded_message_id: Type.Optional(Type.String({ maxLength: 255 })),
+    ...MessageContentFields,
     send_at: Type.Integer({ description: 'When to send, epoch ms: in the future, at most SCHEDULED_MESSAGES_MAX_AHEAD_S ahead.' }),
   },
   { additionalProperties: false },
