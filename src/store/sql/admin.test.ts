@@ -14,7 +14,9 @@ it('organization deletion and the contract fixture cover every table of the sche
     const store = await openSqliteStore({ dataDir: dir });
     await store.close();
     const db = new BetterSqlite3(join(dir, 'parley.db'), { readonly: true });
-    const tables = (db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name <> 'schema_migrations'").all() as { name: string }[]).map((r) => r.name).sort();
+    // The full-text index (migration 15: an FTS5 table and its shadow tables) holds no rows of its
+    // own: triggers on messages write and delete its entries, so deleting the messages empties it.
+    const tables = (db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name <> 'schema_migrations' and name <> 'message_search' and name not like 'message\\_search\\_%' escape '\\'").all() as { name: string }[]).map((r) => r.name).sort();
     db.close();
     assert.deepEqual(tables, [...ALL_TABLES], 'a new table needs a row in fillOrganization and a place in ALL_TABLES');
     assert.deepEqual([...ORGANIZATION_TABLE_NAMES].sort(), tables, 'a new table needs a place in ORGANIZATION_TABLES (store/sql/admin.ts)');
