@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { SamaError } from '../protocol/errors.js';
 import type { ObjectStorage } from '../files/storage.js';
 import type { Store } from '../store/store.js';
 import type { FlagSpecs, ParsedArgs } from './args.js';
@@ -88,6 +89,19 @@ export class CliError extends Error {
     readonly details: Record<string, unknown> = {},
   ) {
     super(message);
+  }
+}
+
+/**
+ * Runs `work` and turns a SamaError it throws (a rule the server applies to clients too: a bad or
+ * taken name, a password outside the limits) into a CliError with the same message.
+ */
+export async function rulesAsCliError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof SamaError) throw new CliError(err.message);
+    throw err;
   }
 }
 

@@ -1,10 +1,9 @@
 import { eraseOrganization } from '../../domain/erasure.js';
 import { createOrganization, DEFAULT_ORGANIZATION, publicOrganization } from '../../domain/organizations.js';
-import { SamaError } from '../../protocol/errors.js';
 import { ConflictError, ORGANIZATION_SCOPE, type OrganizationRecord, type Store } from '../../store/store.js';
 import { MAX_RETENTION_SECONDS } from '../../protocol/requests/retention.js';
 import { UsageError, parseDuration, type ParsedArgs } from '../args.js';
-import { CliError, reachableStorage, type CommandContext, type CommandResult, type StoreCommand } from '../command.js';
+import { CliError, reachableStorage, rulesAsCliError, type CommandContext, type CommandResult, type StoreCommand } from '../command.js';
 import { counts, table, time } from '../format.js';
 import { SERVER_FLAGS } from '../server-link.js';
 import { nextAfter, pageFlags, pageOf, withMore } from '../paging.js';
@@ -23,16 +22,6 @@ function words(args: ParsedArgs, from: number, what: string): string {
   return text;
 }
 
-/** A SamaError of the organization rules (bad or taken name) as an operator error. */
-async function orgRules<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof SamaError) throw new CliError(err.message);
-    throw err;
-  }
-}
-
 const create: StoreCommand = {
   kind: 'store',
   path: ['org', 'create'],
@@ -41,7 +30,7 @@ const create: StoreCommand = {
   details: 'Names are trimmed, 1-255 characters and unique.\nExample: npm run admin -- org create "Acme Corp"',
   flags: {},
   async run(args, ctx) {
-    const org = await orgRules(() => createOrganization(ctx.store.organizations, words(args, 0, 'the organization name'), ctx.now()));
+    const org = await rulesAsCliError(() => createOrganization(ctx.store.organizations, words(args, 0, 'the organization name'), ctx.now()));
     return { json: { organization: publicOrganization(org) }, text: `created organization "${org.name}" with id ${org._id}` };
   },
 };

@@ -4,10 +4,9 @@ import { DEFAULT_ORGANIZATION } from '../../domain/organizations.js';
 import { createPasswordHasher } from '../../domain/passwords.js';
 import { checkPassword, createAccount, generatePassword, resetAccountPassword } from '../../domain/user-accounts.js';
 import { publicUser } from '../../domain/users.js';
-import { SamaError } from '../../protocol/errors.js';
 import type { UserRecord } from '../../store/store.js';
 import { UsageError, type FlagSpecs, type ParsedArgs } from '../args.js';
-import { CliError, reachableStorage, type CommandContext, type StoreCommand } from '../command.js';
+import { CliError, reachableStorage, rulesAsCliError, type CommandContext, type StoreCommand } from '../command.js';
 import { counts, table, time } from '../format.js';
 import { SERVER_FLAGS } from '../server-link.js';
 import { findOrganization } from './orgs.js';
@@ -49,18 +48,8 @@ async function passwordFrom(args: ParsedArgs, ctx: CommandContext): Promise<{ pa
     password = (await readAll(ctx.io.stdin)).replace(/\r?\n$/, '');
   }
   if (password === undefined) return { password: generatePassword(), generated: true };
-  await accountRules(() => Promise.resolve(checkPassword(password)));
+  await rulesAsCliError(() => Promise.resolve(checkPassword(password)));
   return { password, generated: false };
-}
-
-/** A SamaError of the account rules (limits, a taken login) as an operator error. */
-async function accountRules<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof SamaError) throw new CliError(err.message);
-    throw err;
-  }
 }
 
 function hasher(ctx: CommandContext): ReturnType<typeof createPasswordHasher> {
@@ -86,7 +75,7 @@ const create: StoreCommand = {
     const login = args.required(0, 'the login');
     const { password, generated } = await passwordFrom(args, ctx);
     const fields = { login, password, email: args.string('email'), phone: args.string('phone'), firstName: args.string('first-name'), lastName: args.string('last-name') };
-    const user = await accountRules(() => createAccount(ctx.store, hasher(ctx), org._id, fields, ctx.now()));
+    const user = await rulesAsCliError(() => createAccount(ctx.store, hasher(ctx), org._id, fields, ctx.now()));
     const text = [`created user ${user.login} (${user._id}) in organization "${org.name}"`, ...(generated ? [`password: ${password}`] : [])].join('\n');
     return { json: { user: shown(user), ...(generated ? { password } : {}) }, text };
   },
