@@ -1,11 +1,12 @@
-import { isAdmin, publicConversation, recipientsOf } from '../../domain/conversations.js';
+import { publicConversation, recipientsOf } from '../../domain/conversations.js';
 import { runConversationHandler, type HandledMessage, type MessageContent } from '../../domain/conversation-handlers.js';
 import type { Delivery } from '../../domain/delivery.js';
 import { inboxFor } from '../../domain/encryption.js';
+import { assertMayPost, assertMessageContent } from '../../domain/message-checks.js';
 import { conversationEvent } from '../../domain/events.js';
 import { messageTime, messageWire, placeOf } from '../../domain/messages.js';
 import { chatPushPayload, outboxRows } from '../../domain/push.js';
-import { Errors, bareError, samaError } from '../../protocol/errors.js';
+import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
 import { RequestSchemas } from '../../protocol/requests/index.js';
 import type { ConversationRecord, MessageRecord } from '../../store/store.js';
@@ -29,10 +30,7 @@ export const messageCreate = defineHandler({
   async handle(input, { deps, session, now, sequenced }) {
     const { store, config } = deps;
     const { orgId, userId, deviceId } = session;
-    if (input.body === undefined && input.attachments === undefined) throw bareError('"value" must contain at least one of [body, attachments]');
-    // Every stored byte is read back by each message_list page that includes it: x and the
-    // attachment metadata are capped (SAMA has no cap; Parley note in docs/decisions.md).
-    if (jsonBytes(input.x) > config.messageMaxXBytes || jsonBytes(input.attachments) > config.messageMaxAttachmentsBytes) throw samaError(Errors.payloadTooLarge);
+    assertMessageContent(input, config);
     // Everything the checks read about the conversation comes in one read: in a cluster that is
     // one PostgreSQL statement instead of four round trips (docs/benchmarks.md); on a single node
     // these are cache lookups. Membership is the sender's row of the participant list.
@@ -52,12 +50,7 @@ export const messageCreate = defineHandler({
       }
     }
     if (!membership) throw samaError(Errors.forbidden);
-    if (view.blocked) throw samaError(Errors.blocked);
-    if (conv.type === 'c' && !config.conversationDisableChannelsLogic && !isAdmin(conv, membership)) throw samaError(Errors.forbidden);
-    if (input.replied_message_id !== undefined) {
-      const replied = await store.messages.visibleTo(orgId, input.replied_message_id, userId);
-      if (replied?.cid !== conv._id) throw samaError(Errors.incorrectRepliedMessageId);
-    }
+    await assertMayPost(store, config, view, userId, membership, input);
     // The conversation's handler (read above with the checks) sees the message after every check
     // and before it is stored; it may reject it, replace its content or add a bot reply
     // (protocol.md §8).
@@ -152,9 +145,4 @@ async function botDraft(deps: HandlerDeps, conv: ConversationRecord, reply: Mess
     created_at: now,
     updated_at: now,
   };
-}
-
-/** Size of a value as stored (JSON, UTF-8); 0 when absent. */
-function jsonBytes(value: unknown): number {
-  return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
 }

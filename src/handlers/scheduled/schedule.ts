@@ -1,6 +1,5 @@
-import { assertNotBlocked } from '../../domain/blocks.js';
-import { isAdmin } from '../../domain/conversations.js';
-import { Errors, bareError, samaError } from '../../protocol/errors.js';
+import { assertMayPost, assertMessageContent } from '../../domain/message-checks.js';
+import { Errors, samaError } from '../../protocol/errors.js';
 import { newId } from '../../protocol/ids.js';
 import { RequestSchemas } from '../../protocol/requests/index.js';
 import { defineHandler } from '../define.js';
@@ -22,22 +21,18 @@ export const messageSchedule = defineHandler({
   async handle(input, { deps, session, now }) {
     const { store, config } = deps;
     const { orgId, userId } = session;
-    if (input.body === undefined && input.attachments === undefined) throw bareError('"value" must contain at least one of [body, attachments]');
-    if (jsonBytes(input.x) > config.messageMaxXBytes || jsonBytes(input.attachments) > config.messageMaxAttachmentsBytes) throw samaError(Errors.payloadTooLarge);
+    assertMessageContent(input, config);
     if (input.send_at <= now || input.send_at > now + config.scheduledMaxAheadS * 1000) throw samaError(Errors.incorrectSendAt);
-    const [conv, membership] = await Promise.all([store.conversations.byId(orgId, input.cid), store.participants.get(input.cid, userId)]);
-    if (!conv) throw samaError(Errors.conversationNotFound);
+    const view = await store.conversations.sendView(orgId, input.cid, userId);
+    if (!view) throw samaError(Errors.conversationNotFound);
+    const conv = view.conversation;
+    const membership = view.participants.find((p) => p.user_id === userId);
     // A side of a private chat that left may still write: `message` adds both sides back.
     const side = conv.type === 'u' && (conv.owner_id === userId || conv.opponent_id === userId);
     if (!membership && !side) throw samaError(Errors.forbidden);
     // Encrypted messages are sealed per recipient device when sent; a server-held copy cannot be.
     if (conv.is_encrypted) throw samaError(Errors.forbidden);
-    await assertNotBlocked(store, conv, userId);
-    if (conv.type === 'c' && !config.conversationDisableChannelsLogic && !isAdmin(conv, membership)) throw samaError(Errors.forbidden);
-    if (input.replied_message_id !== undefined) {
-      const replied = await store.messages.visibleTo(orgId, input.replied_message_id, userId);
-      if (replied?.cid !== conv._id) throw samaError(Errors.incorrectRepliedMessageId);
-    }
+    await assertMayPost(store, config, view, userId, membership, input);
     const { send_at: sendAt, ...content } = input;
     const stored = await store.scheduledMessages.insert({ _id: newId(), organization_id: orgId, from: userId, cid: conv._id, client_id: input.id, content, send_at: sendAt, created_at: now }, config.scheduledMaxPending);
     if (stored.kind === 'limit') throw samaError(Errors.scheduledLimit);
@@ -45,8 +40,3 @@ export const messageSchedule = defineHandler({
     return { response: { scheduled_message: scheduledWire(stored.record) } };
   },
 });
-
-/** Size of a value as stored (JSON, UTF-8); 0 when absent. */
-function jsonBytes(value: unknown): number {
-  return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
-}
