@@ -226,8 +226,13 @@ export interface ConversationStore {
    * conversation, BlockStore.blockedEitherWay between the sender and the other side. PostgreSQL
    * answers in one statement (one round trip instead of four), which is most of a message's
    * reads in a cluster; undefined when the conversation is not in the organization.
+   *
+   * With `mayBeStale`, a store may answer from a node's cache (PostgreSQL in a cluster:
+   * SendViewCache); such an answer carries `version`, and the caller must hand it to
+   * MessageStore.insert as an InsertGuard, which refuses a message checked against an outdated
+   * view and has it checked again. Without it the answer is current.
    */
-  sendView(orgId: string, cid: string, senderId: string): Promise<SendView | undefined>;
+  sendView(orgId: string, cid: string, senderId: string, mayBeStale?: boolean): Promise<SendView | undefined>;
 }
 
 /** See ConversationStore.sendView. */
@@ -238,6 +243,11 @@ export interface SendView {
   readonly handler: ConversationHandlerRecord | undefined;
   /** A private conversation whose two sides block each other either way; false for the rest. */
   readonly blocked: boolean;
+  /**
+   * The conversation's view version (PostgreSQL: conversations.view_version, bumped by every
+   * change to what this view holds); absent where views cannot go stale (one node).
+   */
+  readonly version?: number;
 }
 
 export interface ParticipantRecord {
@@ -350,13 +360,36 @@ export interface MessageInsert {
   readonly prev?: MessageLink | null;
 }
 
+/**
+ * What a message was checked against, for a store whose views can go stale (see
+ * ConversationStore.sendView): if the conversation's view version is no longer `viewVersion`
+ * when the message would be stored, the store calls `recheck` instead, while the conversation's
+ * later messages wait, and stores what it returns (checked again the same way), or fails the
+ * insert with what it throws. Stores whose views are always current ignore the guard.
+ */
+export interface InsertGuard {
+  readonly viewVersion: number;
+  recheck(): Promise<GuardedInsert>;
+}
+
+/** MessageStore.insert's arguments, as an InsertGuard's recheck gives them. */
+export interface GuardedInsert {
+  readonly record: MessageRecord;
+  readonly hiddenFor: readonly string[];
+  readonly pushes: readonly PushOutboxRecord[];
+  readonly inbox?: InboxEntry;
+  readonly guard?: InsertGuard;
+}
+
 export interface MessageStore {
   /**
    * Stores the message (hidden from `hiddenFor` from the start), bumps the conversation's
    * updated_at, and — only if the message is new — appends `pushes` to the push outbox and
-   * queues it in the `inbox` devices' encrypted inboxes, all in one transaction.
+   * queues it in the `inbox` devices' encrypted inboxes, all in one transaction. With a
+   * `guard`, what is stored may be what its recheck returned (InsertGuard): `record` in the
+   * result says which.
    */
-  insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[], inbox?: InboxEntry): Promise<MessageInsert>;
+  insert(record: MessageRecord, hiddenFor?: readonly string[], pushes?: readonly PushOutboxRecord[], inbox?: InboxEntry, guard?: InsertGuard): Promise<MessageInsert>;
   /**
    * Messages of `cid` with `afterId` < id < `beforeId` (either bound may be null: open), oldest
    * first, at most `limit`, whoever they are hidden for. How a node fills a gap in what it heard.

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { TestPostgres, twoPostgresNodes } from '../../../test/helpers/postgres.js';
 import { idAfter, isId, newId, newIdAt } from '../../protocol/ids.js';
 import { openPostgresStore } from '../postgres/index.js';
-import type { MessageInsert, MessageRecord } from '../store.js';
+import type { InsertGuard, MessageInsert, MessageRecord, Store } from '../store.js';
 
 const skip = TestPostgres.unavailable();
 if (skip) console.log(`# skipping PostgreSQL message chain test: ${skip}`);
@@ -125,5 +125,110 @@ describe('PostgreSQL batch function', { skip: skip ?? false }, () => {
       await n1.close();
       await n2.close();
     }
+  });
+});
+
+/**
+ * Versioned send views (migration 19): a cluster node checks a message against a cached view,
+ * and the insert refuses it when the conversation changed since, so the message is checked again
+ * on a fresh read — before the conversation's later messages, which keeps their order.
+ */
+describe('PostgreSQL versioned send views', { skip: skip ?? false }, () => {
+  const nodes = twoPostgresNodes();
+
+  const group = async (store: Store, org: string, owner: string, others: string[]) =>
+    store.conversations.create({ _id: newId(), organization_id: org, type: 'g', name: 'g', description: null, owner_id: owner, opponent_id: null, image_object: null, is_encrypted: false, created_at: 1 }, [{ user_id: owner, role: 'owner' }, ...others.map((u) => ({ user_id: u, role: null }))]);
+  const message = (org: string, cid: string, from: string, body: string): MessageRecord => {
+    const now = Date.now();
+    return { _id: newId(), organization_id: org, cid, from, client_id: null, body, attachments: null, x: null, replied_message_id: null, forwarded_message_id: null, encrypted_message_type: null, t: 1, created_at: now, updated_at: now };
+  };
+
+  it('bumps view_version on every change a send view holds, and not on read marks, handler errors or new messages', async () => {
+    const [n1] = nodes();
+    const org = newId();
+    await n1.organizations.insert({ _id: org, name: `o${org}`, now: 1 });
+    const [a, b, c] = [newId(), newId(), newId()];
+    const g = await group(n1, org, a, [b]);
+    const u = await n1.conversations.create({ _id: newId(), organization_id: org, type: 'u', name: null, description: null, owner_id: a, opponent_id: b, image_object: null, is_encrypted: false, created_at: 1 }, [{ user_id: a, role: 'owner' }, { user_id: b, role: null }]);
+    const version = async (cid: string): Promise<number> => {
+      const v = (await n1.conversations.sendView(org, cid, a))?.version;
+      assert.equal(typeof v, 'number');
+      return v as number;
+    };
+    const changes: [string, string, () => Promise<unknown>][] = [
+      ['a participant added', g._id, () => n1.participants.add(org, g._id, [{ user_id: c, role: null }], 2)],
+      ['a role changed', g._id, () => n1.participants.setRole(g._id, [c], 'admin', 3)],
+      ['a participant removed', g._id, () => n1.participants.remove(org, g._id, [c])],
+      ['the conversation renamed', g._id, () => n1.conversations.update(org, g._id, { name: 'renamed' }, 4)],
+      ['a handler set', g._id, () => n1.conversationHandlers.put({ organization_id: org, conversation_id: g._id, content: 'return message;', updated_by: a }, 5)],
+      ['the handler replaced', g._id, () => n1.conversationHandlers.put({ organization_id: org, conversation_id: g._id, content: 'return null;', updated_by: a }, 6)],
+      ['the handler removed', g._id, () => n1.conversationHandlers.delete(org, g._id)],
+      ['one side blocks the other', u._id, () => n1.blocks.block(org, b, [a], 7)],
+      ['the blocker disables blocking', u._id, () => n1.blocks.setEnabled(org, b, false)],
+      ['the block lifted', u._id, () => n1.blocks.unblock(org, b, [a])],
+    ];
+    for (const [what, cid, change] of changes) {
+      const before = await version(cid);
+      await change();
+      assert.ok((await version(cid)) > before, `${what} moves the version`);
+    }
+    const m = await n1.messages.insert(message(org, g._id, a, 'hi'));
+    await n1.conversationHandlers.put({ organization_id: org, conversation_id: g._id, content: 'return message;', updated_by: a }, 8);
+    const [gv, uv] = [await version(g._id), await version(u._id)];
+    await n1.participants.markRead(g._id, b, m.record._id);
+    await n1.messages.insert(message(org, g._id, b, 'again'));
+    await n1.conversations.touch(org, g._id, Date.now() + 1000);
+    const handler = await n1.conversationHandlers.byConversation(org, g._id);
+    assert.ok(handler);
+    await n1.conversationHandlers.recordError(org, g._id, handler.updated_at, 'boom', 9);
+    await n1.blocks.block(org, c, [a], 10);
+    assert.deepEqual([await version(g._id), await version(u._id)], [gv, uv], 'a read mark, a message, a handler error and a block between others leave views as they were');
+  });
+
+  it('checks again an insert made from an outdated cached view, keeps the conversation’s order, and fails only what the recheck refuses', async () => {
+    const [n1, n2] = nodes();
+    const org = newId();
+    await n1.organizations.insert({ _id: org, name: `o${org}`, now: 1 });
+    const [owner, gone, stays] = [newId(), newId(), newId()];
+    const g = await group(n1, org, owner, [gone, stays]);
+    const other = await group(n1, org, owner, [stays]);
+    // Node 2 caches both views.
+    const cached = await n2.conversations.sendView(org, g._id, stays, true);
+    const otherView = await n2.conversations.sendView(org, other._id, stays, true);
+    assert.ok(cached?.version !== undefined && otherView?.version !== undefined);
+    assert.equal(await n2.conversations.sendView(org, g._id, stays, true), cached, 'the second read is the cached view');
+    // Node 1 removes a participant: node 2's view is now outdated.
+    await n1.participants.remove(org, g._id, [gone]);
+    assert.equal(await n2.conversations.sendView(org, g._id, stays, true), cached, 'the cache does not know yet');
+    const rechecked: string[] = [];
+    const guarded = (body: string, refuse = false): InsertGuard => ({
+      viewVersion: cached.version as number,
+      recheck: async () => {
+        rechecked.push(body);
+        const fresh = await n2.conversations.sendView(org, g._id, stays);
+        assert.ok(fresh && !fresh.participants.some((p) => p.user_id === gone), 'the recheck reads the current view');
+        if (refuse) throw new Error(`refused ${body}`);
+        return { record: message(org, g._id, stays, `${body} (rechecked)`), hiddenFor: [], pushes: [], ...(fresh.version === undefined ? {} : { guard: { viewVersion: fresh.version, recheck: () => Promise.reject(new Error('checked twice')) } }) };
+      },
+    });
+    // One batch: three messages of the outdated conversation (the second refused on recheck, the
+    // third unguarded, as a bot reply is) and one of another conversation.
+    const results = await Promise.allSettled([
+      n2.messages.insert(message(org, g._id, stays, 'one'), [], [], undefined, guarded('one')),
+      n2.messages.insert(message(org, g._id, stays, 'two'), [], [], undefined, guarded('two', true)),
+      n2.messages.insert(message(org, g._id, stays, 'three')),
+      n2.messages.insert(message(org, other._id, stays, 'elsewhere'), [], [], undefined, { viewVersion: otherView.version as number, recheck: () => Promise.reject(new Error('not outdated')) }),
+    ]);
+    assert.deepEqual(rechecked, ['one', 'two']);
+    assert.equal(results[1]?.status, 'rejected');
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /refused two/);
+    const bodies = (await n1.messages.range(org, g._id, null, null, 10)).map((m) => m.body);
+    assert.deepEqual(bodies, ['one (rechecked)', 'three'], 'what was stored, in submission order');
+    assert.deepEqual((await n1.messages.range(org, other._id, null, null, 10)).map((m) => m.body), ['elsewhere']);
+    const first = results[0];
+    assert.ok(first?.status === 'fulfilled' && first.value.record.body === 'one (rechecked)', 'the insert resolves to what was stored');
+    // Node 2 now caches the current view.
+    const now = await n2.conversations.sendView(org, g._id, stays, true);
+    assert.ok(now && now.version !== cached.version && !now.participants.some((p) => p.user_id === gone));
   });
 });

@@ -39,13 +39,16 @@ export class SqlConversationStore implements ConversationStore {
     private readonly parts: () => SendViewParts,
   ) {}
 
-  async sendView(orgId: string, cid: string, senderId: string): Promise<SendView | undefined> {
+  async sendView(orgId: string, cid: string, senderId: string, mayBeStale = false): Promise<SendView | undefined> {
     // SQLite reads in-process: four small queries cost less than one that builds JSON.
     if (this.ctx.dialect.name !== 'postgres') return composeSendView(this.parts(), orgId, cid, senderId);
+    const cache = this.ctx.sendViews;
+    const cached = mayBeStale ? cache?.get(orgId, cid, senderId) : undefined;
+    if (cached) return cached;
     // One statement: the conversation row, its membership rows (as ParticipantStore.list orders
     // them) and handler as JSON, and for a private conversation whether its sides block each
     // other either way (as BlockStore.blockedEitherWay).
-    const { rows } = await sql<ConversationsTable & { roster: ConversationParticipantsTable[]; handler: ConversationHandlersTable | null; blocked: boolean }>`
+    const { rows } = await sql<ConversationsTable & { view_version: string | number; roster: ConversationParticipantsTable[]; handler: ConversationHandlersTable | null; blocked: boolean }>`
       select c.*,
         coalesce((select json_agg(p order by p.created_at, p.user_id) from conversation_participants p where p.conversation_id = c.id), '[]'::json) as roster,
         (select row_to_json(h) from conversation_handlers h where h.conversation_id = c.id and h.organization_id = c.organization_id) as handler,
@@ -59,8 +62,10 @@ export class SqlConversationStore implements ConversationStore {
       where c.id = ${cid} and c.organization_id = ${orgId}`.execute(this.ctx.db);
     const row = rows[0];
     if (!row) return undefined;
-    const { roster, handler, blocked, ...conv } = row;
-    return { conversation: conversationFromRow(conv), participants: roster.map(participantFromRow), handler: handler === null ? undefined : handlerFromRow(handler), blocked };
+    const { roster, handler, blocked, view_version, ...conv } = row;
+    const view: SendView = { conversation: conversationFromRow(conv), participants: roster.map(participantFromRow), handler: handler === null ? undefined : handlerFromRow(handler), blocked, version: Number(view_version) };
+    cache?.set(cid, view, senderId);
+    return view;
   }
 
   async create(conv: Omit<ConversationRecord, 'participants_count' | 'updated_at'>, participants: readonly { user_id: string; role: ParticipantRole }[]): Promise<ConversationRecord> {

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { MessageBatchWriter } from './message-batch.js';
+import type { SendViewCache } from './send-view-cache.js';
 import type { Database } from './schema.js';
 
 /**
@@ -32,6 +33,8 @@ export interface SqlContext {
    * process keeps each conversation's order and the lock would only cost time.
    */
   readonly orderAcrossNodes?: boolean;
+  /** With orderAcrossNodes: this node's cache of send views (SendViewCache). */
+  readonly sendViews?: SendViewCache;
 }
 
 /** Escapes LIKE wildcards so user text is matched literally (used with `escape '\'`). */

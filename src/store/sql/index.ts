@@ -20,9 +20,13 @@ import { SqlPushEventStore, SqlPushSubscriptionStore } from './push-subscription
 import { SqlScheduledMessageStore } from './scheduled-messages.js';
 import { SqlRetentionStore, deleteConversationRetention } from './retention.js';
 import { SqlMessageSearchStore } from './search.js';
+import { SendViewCache } from './send-view-cache.js';
 import type { Database } from './schema.js';
 import { SqlTokenStore } from './tokens.js';
 import { SqlUserStore } from './users.js';
+
+/** SendViewCache's bound (one per view plus one per participant in it). */
+const SEND_VIEW_CACHE_WEIGHT = 100_000;
 
 /**
  * Builds the Store from a migrated Kysely handle. `shutdown` closes the engine (pool or file);
@@ -30,7 +34,15 @@ import { SqlUserStore } from './users.js';
  * batches where the dialect has a faster one.
  */
 export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, extra: Pick<SqlContext, 'messageWriter' | 'orderAcrossNodes'> = {}): Store {
-  const ctx: SqlContext = { db, dialect, conversationCleanup: [deleteConversationMeta, deleteConversationMessages, deleteConversationHandler, deleteConversationRetention], ...extra };
+  const ctx: SqlContext = {
+    db,
+    dialect,
+    conversationCleanup: [deleteConversationMeta, deleteConversationMessages, deleteConversationHandler, deleteConversationRetention],
+    // A cluster node checks messages against cached views that the insert validates; 100,000
+    // views-plus-participants is some tens of MB at most.
+    ...(extra.orderAcrossNodes === true ? { sendViews: new SendViewCache(SEND_VIEW_CACHE_WEIGHT) } : {}),
+    ...extra,
+  };
   const messages = new SqlMessageStore(ctx);
   let closing: Promise<void> | undefined;
   const store: Store = {

@@ -1,4 +1,4 @@
-import type { InboxEntry, MessageLink, MessageRecord } from '../store.js';
+import type { InboxEntry, InsertGuard, MessageLink, MessageRecord } from '../store.js';
 import type { PushOutboxRecord } from '../push.js';
 import type { MessagesTable } from './schema.js';
 
@@ -11,7 +11,12 @@ export interface MessageBatchItem {
   readonly pushes: readonly PushOutboxRecord[];
   /** Devices whose encrypted inboxes get the message, written only if the message is new. */
   readonly inbox?: InboxEntry;
+  /** What the message was checked against (MessageStore.insert); only a chaining writer looks. */
+  readonly guard?: InsertGuard;
 }
+
+/** A chaining writer did not insert the item: its view is outdated (see InsertGuard). */
+export const STALE_VIEW = 'stale-view';
 
 /**
  * A message inserted by a writer that orders messages across nodes: the id it was stored under
@@ -25,9 +30,10 @@ export interface ChainedInsert {
 /**
  * Writes a batch in one transaction and resolves after it committed. Per item, in order: `null`
  * if the message was inserted, a ChainedInsert if it was inserted by a writer that chains
- * (see SqlStoreOptions.orderAcrossNodes), or the stored row it duplicates (same cid, sender and
- * client id).
+ * (see SqlStoreOptions.orderAcrossNodes), the stored row it duplicates (same cid, sender and
+ * client id), or — from a chaining writer only — STALE_VIEW for an item whose guard's view is
+ * outdated and for every later item of that conversation in the batch, none of them written.
  * Also moves each conversation's updated_at to its newest new message (never backwards). The
  * whole batch fails if any item is neither inserted nor a duplicate.
  */
-export type MessageBatchWriter = (items: readonly MessageBatchItem[]) => Promise<(MessagesTable | ChainedInsert | null)[]>;
+export type MessageBatchWriter = (items: readonly MessageBatchItem[]) => Promise<(MessagesTable | ChainedInsert | typeof STALE_VIEW | null)[]>;

@@ -1,10 +1,10 @@
 import { sql, type SelectQueryBuilder, type Selectable, type Transaction } from 'kysely';
-import type { InboxEntry, MessageInsert, MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
+import type { GuardedInsert, InboxEntry, InsertGuard, MessageInsert, MessageListQuery, MessageRecord, MessageStore, PushOutboxRecord } from '../store.js';
 import { idFloorAt } from '../../protocol/ids.js';
 import type { SqlContext } from './dialect.js';
 import { parseJson } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
-import type { ChainedInsert, MessageBatchItem, MessageBatchWriter } from './message-batch.js';
+import { STALE_VIEW, type ChainedInsert, type MessageBatchItem, type MessageBatchWriter } from './message-batch.js';
 import type { Database, MessagesTable } from './schema.js';
 
 function toRow(m: MessageRecord): MessagesTable {
@@ -56,19 +56,20 @@ export async function deleteConversationMessages(trx: Transaction<Database>, cid
   await trx.deleteFrom('messages').where('cid', '=', cid).execute();
 }
 
-/** One row of parley_append_messages: an inserted item (migration 14). */
+/** One row of parley_append_messages: an inserted item, or (null stored_id) one refused for an outdated view (migrations 14, 19). */
 interface AppendedRow {
   item: number;
-  stored_id: string;
+  stored_id: string | null;
   prev_id: string | null;
   prev_created_at: string | number | null;
 }
 
 /**
  * The batch writer for PostgreSQL: the whole batch is one autocommit call of
- * parley_append_messages (migration 14 says what it does), so it has committed when the reply
- * arrives, in one round trip. With `ctx.orderAcrossNodes` the function also chains each message
- * to its conversation's previous one under the conversation's row lock.
+ * parley_append_messages (migrations 14 and 19 say what it does), so it has committed when the
+ * reply arrives, in one round trip. With `ctx.orderAcrossNodes` the function also chains each
+ * message to its conversation's previous one under the conversation's row lock, and refuses
+ * items whose guard's view version is outdated (STALE_VIEW).
  */
 function postgresBatchWriter(ctx: SqlContext): MessageBatchWriter {
   const chain = ctx.orderAcrossNodes === true;
@@ -88,11 +89,15 @@ function postgresBatchWriter(ctx: SqlContext): MessageBatchWriter {
       ${pushes.map((x) => x.p.user_id)}::text[], ${pushes.map((x) => x.p.payload)}::text[], ${pushes.map((x) => x.p.created_at)}::bigint[],
       ${inbox.map((x) => x.n)}::integer[], ${inbox.map((x) => x.d.user_id)}::text[], ${inbox.map((x) => x.d.device_id)}::text[],
       ${inbox.map((x) => x.expires)}::bigint[],
-      ${chain})`.execute(ctx.db);
+      ${chain}, ${items.map((i) => (chain ? (i.guard?.viewVersion ?? null) : null))}::bigint[])`.execute(ctx.db);
     const byItem = new Map(appended.rows.map((r) => [Number(r.item), r]));
-    const results: (MessagesTable | ChainedInsert | null)[] = [];
+    const results: (MessagesTable | ChainedInsert | typeof STALE_VIEW | null)[] = [];
     for (const [n, { record }] of items.entries()) {
       const row = byItem.get(n);
+      if (row?.stored_id === null) {
+        results.push(STALE_VIEW);
+        continue;
+      }
       if (row) {
         results.push(chain ? { id: row.stored_id, prev: row.prev_id === null ? null : { id: row.prev_id, createdAt: Number(row.prev_created_at) } } : null);
         continue;
@@ -108,13 +113,34 @@ function postgresBatchWriter(ctx: SqlContext): MessageBatchWriter {
   };
 }
 
+/** How many times one message is checked again for a conversation that keeps changing. */
+const MAX_RECHECKS = 5;
+
+/** An item whose recheck threw: the committer rejects that item's insert with `error`. */
+class RecheckFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** insert's arguments as a batch item (hidden users deduplicated; an empty inbox dropped). */
+function batchItem(i: GuardedInsert): MessageBatchItem {
+  const { hiddenFor, inbox, guard } = i;
+  return { record: i.record, hiddenFor: hiddenFor.length > 1 ? [...new Set(hiddenFor)] : hiddenFor, pushes: i.pushes, ...(inbox && inbox.devices.length > 0 ? { inbox } : {}), ...(guard ? { guard } : {}) };
+}
+
+/** What insert resolves to, from the writer's outcome for the item. */
+function insertOf(item: MessageBatchItem, outcome: MessagesTable | ChainedInsert | null): MessageInsert {
+  if (outcome === null) return { record: item.record, duplicate: false };
+  if ('prev' in outcome) return { record: outcome.id === item.record._id ? item.record : { ...item.record, _id: outcome.id }, duplicate: false, prev: outcome.prev };
+  return { record: messageFromRow(outcome), duplicate: true };
+}
+
 /**
  * MessageStore over Kysely (both dialects), with group-committed inserts. Batches go to
  * `ctx.messageWriter` when the dialect supplies one (SQLite: a writer thread), else to one call of a
  * PostgreSQL function.
  */
 export class SqlMessageStore implements MessageStore {
-  private readonly committer: GroupCommitter<MessageBatchItem, MessageInsert>;
+  private readonly committer: GroupCommitter<MessageBatchItem, MessageInsert | RecheckFailure>;
   private readonly writer: MessageBatchWriter;
 
   constructor(private readonly ctx: SqlContext) {
@@ -131,8 +157,11 @@ export class SqlMessageStore implements MessageStore {
     );
   }
 
-  insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = [], inbox?: InboxEntry): Promise<MessageInsert> {
-    return this.committer.submit({ record, hiddenFor: hiddenFor.length > 1 ? [...new Set(hiddenFor)] : hiddenFor, pushes, ...(inbox && inbox.devices.length > 0 ? { inbox } : {}) });
+  insert(record: MessageRecord, hiddenFor: readonly string[] = [], pushes: readonly PushOutboxRecord[] = [], inbox?: InboxEntry, guard?: InsertGuard): Promise<MessageInsert> {
+    return this.committer.submit(batchItem({ record, hiddenFor, pushes, ...(inbox ? { inbox } : {}), ...(guard ? { guard } : {}) })).then((r) => {
+      if (r instanceof RecheckFailure) throw r.error;
+      return r;
+    });
   }
 
   /** Waits for queued inserts (before the store closes). */
@@ -140,14 +169,40 @@ export class SqlMessageStore implements MessageStore {
     return this.committer.idle();
   }
 
-  private async writeBatch(items: MessageBatchItem[]): Promise<MessageInsert[]> {
-    const stored = await this.writer(items);
-    return items.map((i, n) => {
-      const outcome = stored[n];
-      if (!outcome) return { record: i.record, duplicate: false };
-      if ('prev' in outcome) return { record: outcome.id === i.record._id ? i.record : { ...i.record, _id: outcome.id }, duplicate: false, prev: outcome.prev };
-      return { record: messageFromRow(outcome), duplicate: true };
-    });
+  /**
+   * Writes a batch; items refused for an outdated view are checked again (their guards'
+   * recheck) and written in a further call, still inside this batch, so that the conversation's
+   * later messages — held back by the committer until the batch ends — cannot overtake them. An
+   * item whose recheck throws fails alone, with that error.
+   */
+  private async writeBatch(items: MessageBatchItem[]): Promise<(MessageInsert | RecheckFailure)[]> {
+    const results: (MessageInsert | RecheckFailure | undefined)[] = new Array<undefined>(items.length);
+    let round = items.map((item, n) => ({ item, n }));
+    for (let attempt = 0; round.length > 0; attempt++) {
+      const stored = await this.writer(round.map((r) => r.item));
+      const again: { item: MessageBatchItem; n: number }[] = [];
+      for (const [k, { item, n }] of round.entries()) {
+        const outcome = stored[k];
+        if (outcome !== STALE_VIEW) {
+          results[n] = insertOf(item, outcome ?? null);
+          continue;
+        }
+        this.ctx.sendViews?.forget(item.record.cid);
+        // Each round finds a newer view; a conversation that changes faster than a message can
+        // be checked would never let it through, so give up after a few.
+        if (attempt >= MAX_RECHECKS) {
+          results[n] = new RecheckFailure(new Error(`message ${item.record._id}: conversation ${item.record.cid} kept changing while the message was checked`));
+          continue;
+        }
+        try {
+          again.push({ item: item.guard ? batchItem(await item.guard.recheck()) : item, n });
+        } catch (err) {
+          results[n] = new RecheckFailure(err);
+        }
+      }
+      round = again;
+    }
+    return results as (MessageInsert | RecheckFailure)[];
   }
 
   async range(orgId: string, cid: string, afterId: string | null, beforeId: string | null, limit: number): Promise<MessageRecord[]> {

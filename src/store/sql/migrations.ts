@@ -631,6 +631,205 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       `create index data_exports_expiry_idx on data_exports (expires_at)`,
     ],
   },
+  {
+    version: 19,
+    name: 'versioned send views (PostgreSQL cluster)',
+    statements: [
+      // conversations.view_version counts changes to what ConversationStore.sendView answers:
+      // the conversation's own columns (updated_at aside), its membership rows (last read
+      // marks aside), its handler's script, and for a private conversation the block state of
+      // its two sides. Triggers bump it, so every writer (handlers, the CLI, the importer,
+      // erasure) is covered without remembering to. A node may check a message against a
+      // cached view; parley_append_messages compares the view's version under the
+      // conversation's row lock and refuses the message if the view is outdated (see
+      // SendViewCache). SQLite runs one node, whose read cache is the only writer: nothing there.
+      { sqlite: 'select 1', postgres: `alter table conversations add column view_version bigint not null default 0` },
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_view_bump_row() returns trigger language plpgsql as $fn$
+          begin
+            new.view_version := old.view_version + 1;
+            return new;
+          end
+          $fn$`,
+      },
+      {
+        sqlite: 'select 1',
+        postgres: `create trigger conversations_view_version before update on conversations for each row
+          when ((old.organization_id, old.type, old.name, old.description, old.owner_id, old.opponent_id, old.pair_key, old.image_object, old.is_encrypted, old.participants_count)
+            is distinct from (new.organization_id, new.type, new.name, new.description, new.owner_id, new.opponent_id, new.pair_key, new.image_object, new.is_encrypted, new.participants_count))
+          execute function parley_view_bump_row()`,
+      },
+      // Bumps the conversations named by a membership or handler change. The rows are locked in
+      // id order, as parley_append_messages locks them, so the two cannot deadlock.
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_view_bump(conversation_ids text[]) returns void language plpgsql as $fn$
+          begin
+            perform 1 from conversations c where c.id = any(conversation_ids) order by c.id for update;
+            update conversations c set view_version = c.view_version + 1 where c.id = any(conversation_ids);
+          end
+          $fn$`,
+      },
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_view_bump_added() returns trigger language plpgsql as $fn$
+          begin
+            perform parley_view_bump(array(select distinct conversation_id from changed_rows));
+            return null;
+          end
+          $fn$`,
+      },
+      {
+        sqlite: 'select 1',
+        postgres: `create trigger participants_added_view_version after insert on conversation_participants
+          referencing new table as changed_rows for each statement execute function parley_view_bump_added()`,
+      },
+      {
+        sqlite: 'select 1',
+        postgres: `create trigger participants_removed_view_version after delete on conversation_participants
+          referencing old table as changed_rows for each statement execute function parley_view_bump_added()`,
+      },
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_view_bump_one() returns trigger language plpgsql as $fn$
+          declare
+            r record;
+          begin
+            if tg_op = 'DELETE' then r := old; else r := new; end if;
+            perform parley_view_bump(array[r.conversation_id]);
+            return null;
+          end
+          $fn$`,
+      },
+      // A read mark moves on every read; only a role change alters what a view is used for.
+      {
+        sqlite: 'select 1',
+        postgres: `create trigger participants_role_view_version after update on conversation_participants for each row
+          when ((old.conversation_id, old.user_id, old.role) is distinct from (new.conversation_id, new.user_id, new.role))
+          execute function parley_view_bump_one()`,
+      },
+      {
+        sqlite: 'select 1',
+        postgres: `create trigger handlers_view_version after insert or delete on conversation_handlers for each row execute function parley_view_bump_one()`,
+      },
+      // Recording a handler's last error is not a change of script.
+      {
+        sqlite: 'select 1',
+        postgres: `create trigger handlers_changed_view_version after update on conversation_handlers for each row
+          when ((old.conversation_id, old.content) is distinct from (new.conversation_id, new.content))
+          execute function parley_view_bump_one()`,
+      },
+      // A block between two users changes the view of their private conversations (plain and
+      // encrypted), found by pair_key as pairKey (store/sql/conversations.ts) spells it.
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_view_bump_blocks() returns trigger language plpgsql as $fn$
+          declare
+            r record;
+            pair text;
+          begin
+            if tg_op = 'DELETE' then r := old; else r := new; end if;
+            pair := least(r.user_id collate "C", r.blocked_user_id collate "C") || ':' || greatest(r.user_id collate "C", r.blocked_user_id collate "C");
+            perform parley_view_bump(array(select c.id from conversations c where c.organization_id = r.organization_id and c.pair_key in (pair || ':0', pair || ':1')));
+            return null;
+          end
+          $fn$`,
+      },
+      {
+        sqlite: 'select 1',
+        postgres: `create trigger blocks_view_version after insert or delete or update on blocked_users for each row execute function parley_view_bump_blocks()`,
+      },
+      // parley_append_messages with one more argument, m_view: per item, the view_version its
+      // checks read, or null for an item checked against nothing (a bot reply, a system
+      // message). With chain, after the lock, an item whose conversation's view_version is not
+      // m_view is not inserted, and nor is any later item of that conversation in the batch (so a
+      // redone item cannot fall behind its successors); each such item comes back as a row
+      // with a null stored_id. Otherwise as migration 14's version, which stays for nodes of the
+      // previous release during a rolling upgrade.
+      {
+        sqlite: 'select 1',
+        postgres: `create or replace function parley_append_messages(
+            m_id text[], m_org text[], m_cid text[], m_from text[], m_client text[], m_body text[], m_attachments text[], m_x text[],
+            m_replied text[], m_forwarded text[], m_encrypted integer[], m_t bigint[], m_created bigint[], m_updated bigint[],
+            h_idx integer[], h_user text[],
+            p_idx integer[], p_id text[], p_org text[], p_user text[], p_payload text[], p_created bigint[],
+            i_idx integer[], i_user text[], i_device text[], i_expires bigint[],
+            chain boolean, m_view bigint[])
+          returns table (item integer, stored_id text, prev_id text, prev_created_at bigint)
+          language plpgsql volatile as $fn$
+          declare
+            n integer;
+            new_id text;
+            head_id text;
+            head_at bigint;
+            current_view bigint;
+            stale text[] := '{}';
+            done_idx integer[] := '{}';
+            done_id text[] := '{}';
+          begin
+            if chain then
+              perform 1 from conversations c where c.id = any(m_cid) order by c.id for update;
+            end if;
+            for n in 1 .. coalesce(array_length(m_id, 1), 0) loop
+              if chain and (m_cid[n] = any(stale) or m_view[n] is not null) then
+                if not m_cid[n] = any(stale) then
+                  select c.view_version into current_view from conversations c where c.id = m_cid[n];
+                  if current_view is distinct from m_view[n] then
+                    stale := stale || m_cid[n];
+                  end if;
+                end if;
+                if m_cid[n] = any(stale) then
+                  item := n - 1;
+                  stored_id := null;
+                  prev_id := null;
+                  prev_created_at := null;
+                  return next;
+                  continue;
+                end if;
+              end if;
+              new_id := m_id[n];
+              head_id := null;
+              head_at := null;
+              if chain then
+                select h.id, h.created_at into head_id, head_at from messages h where h.cid = m_cid[n] order by h.id desc limit 1;
+                if head_id is not null and new_id <= head_id then
+                  new_id := parley_id_after(head_id, m_id[n]);
+                end if;
+              end if;
+              insert into messages (id, organization_id, cid, from_id, client_id, body, attachments, x, replied_message_id, forwarded_message_id, encrypted_message_type, t, created_at, updated_at)
+                values (new_id, m_org[n], m_cid[n], m_from[n], m_client[n], m_body[n], m_attachments[n], m_x[n], m_replied[n], m_forwarded[n], m_encrypted[n], m_t[n], m_created[n], m_updated[n])
+                on conflict do nothing;
+              if found then
+                done_idx := done_idx || (n - 1);
+                done_id := done_id || new_id;
+                item := n - 1;
+                stored_id := new_id;
+                prev_id := head_id;
+                prev_created_at := head_at;
+                return next;
+              end if;
+            end loop;
+            if array_length(done_idx, 1) is null then
+              return;
+            end if;
+            update conversations c set updated_at = w.at
+              from (select m_cid[d + 1] as cid, m_org[d + 1] as org, max(m_created[d + 1]) as at from unnest(done_idx) as d group by 1, 2) w
+              where c.id = w.cid and c.organization_id = w.org and c.updated_at < w.at;
+            insert into message_hidden (mid, user_id, cid)
+              select k.id, h.u, m_cid[h.i + 1] from unnest(h_idx, h_user) as h(i, u) join unnest(done_idx, done_id) as k(i, id) on k.i = h.i
+              on conflict do nothing;
+            insert into push_outbox (id, organization_id, user_id, payload, attempts, next_attempt_at, created_at, sent_to)
+              select p.id, p.org, p.u, p.payload, 0, p.at, p.at, null
+              from unnest(p_idx, p_id, p_org, p_user, p_payload, p_created) as p(i, id, org, u, payload, at) where p.i = any(done_idx);
+            insert into encrypted_inbox (user_id, device_id, cid, mid, expires_at)
+              select e.u, e.dev, m_cid[e.i + 1], k.id, e.exp from unnest(i_idx, i_user, i_device, i_expires) as e(i, u, dev, exp) join unnest(done_idx, done_id) as k(i, id) on k.i = e.i
+              on conflict do nothing;
+          end
+          $fn$`,
+      },
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */
