@@ -56,13 +56,16 @@ export const messageCreate = defineHandler({
     // The write is queued behind earlier ones: the conversation's next message may be handled
     // now and join the same group commit; replies and deliveries still leave in this order. A
     // bot reply must come right after its message, so then the next one waits for both.
-    if (!checked.bot) sequenced?.();
+    const waitsForBot = checked.bot !== undefined;
+    if (!waitsForBot) sequenced?.();
     const inserted = await inserting;
     // From here on, `checked` is what was stored (the last recheck's, if there was one).
     const { conv, recipients, handled, bot, deliver } = checked;
     // A retried message (duplicate) got its bot reply the first time.
     const botInserted = bot && !inserted.duplicate ? store.messages.insert(bot) : undefined;
-    if (bot) sequenced?.();
+    // (A recheck may have changed whether there is a bot reply; the next message was let go
+    // exactly once either way.)
+    if (waitsForBot) sequenced?.();
     const botStored = await botInserted;
     const { record } = inserted;
     const ask = { ask: { mid: input.id, server_mid: record._id, t: record.t, modified: handled?.modified ?? null, bot_message: botStored ? messageWire(botStored.record) : null } };
