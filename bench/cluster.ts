@@ -324,7 +324,10 @@ function summaryRow(r: ClusterRun): Record<string, unknown> {
 
 /** Runs the scenario: one throwaway PostgreSQL for all sizes (a fresh database each), stopped at the end. */
 export async function clusterScenario(o: ClusterOptions): Promise<Record<string, unknown>> {
-  const pg = await TestPostgres.start({ durable: o.durablePostgres, settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top' } });
+  // BENCH_PG_SETTINGS="name=value,…" adds server settings, for diagnostics such as how much of
+  // the latency is the commit's fsync (synchronous_commit=off); results from such runs say so.
+  const extra = Object.fromEntries((process.env.BENCH_PG_SETTINGS ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const pg = await TestPostgres.start({ durable: o.durablePostgres, settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top', ...extra } });
   const runs: ClusterRun[] = [];
   try {
     for (const count of o.nodeCounts) runs.push(await runCluster(pg, count, o));
@@ -339,7 +342,7 @@ export async function clusterScenario(o: ClusterOptions): Promise<Record<string,
     stepSec: o.stepSec,
     warmupSec: o.warmupSec,
     heldRule: `every message acked and delivered, no errors, p99 send→deliver ≤ 100 ms (the ramp rule), and acked ≥ ${ACHIEVED_SHARE * 100} % of offered`,
-    postgres: { version: bin ? version(join(bin, 'postgres'), ['--version']) : 'unknown', durable: o.durablePostgres },
+    postgres: { version: bin ? version(join(bin, 'postgres'), ['--version']) : 'unknown', durable: o.durablePostgres, extraSettings: extra },
     redis: version('redis-server', ['--version']),
     summary: runs.map(summaryRow),
     runs,
