@@ -54,7 +54,11 @@ export function conversationsContract(store: () => Store): void {
       await store().participants.add(org, g._id, [{ user_id: c, role: null }], 120);
       await store().conversationHandlers.put({ organization_id: org, conversation_id: g._id, content: 'script', updated_by: a }, 130);
       const view = await store().conversations.sendView(org, g._id, b);
-      assert.deepEqual(view, {
+      assert.ok(view);
+      // A version is the store's own count (PostgreSQL's view_version); stores without one omit it.
+      const { version, ...answers } = view;
+      assert.ok(version === undefined || Number.isSafeInteger(version), `version ${String(version)}`);
+      assert.deepEqual(answers, {
         conversation: await store().conversations.byId(org, g._id),
         participants: await store().participants.list(g._id),
         handler: await store().conversationHandlers.byConversation(org, g._id),
