@@ -1,19 +1,12 @@
-import type { InboxEntry, InsertGuard, MessageLink, MessageRecord } from '../store.js';
-import type { PushOutboxRecord } from '../push.js';
+import type { GuardedInsert, MessageLink } from '../store.js';
 import type { MessagesTable } from './schema.js';
 
-/** One message of a group-commit batch. */
-export interface MessageBatchItem {
-  readonly record: MessageRecord;
-  /** Users the message is hidden from (deduplicated); written only if the message is new. */
-  readonly hiddenFor: readonly string[];
-  /** Push outbox rows, written only if the message is new. */
-  readonly pushes: readonly PushOutboxRecord[];
-  /** Devices whose encrypted inboxes get the message, written only if the message is new. */
-  readonly inbox?: InboxEntry;
-  /** What the message was checked against (MessageStore.insert); only a chaining writer looks. */
-  readonly guard?: InsertGuard;
-}
+/**
+ * One message of a group-commit batch: MessageStore.insert's arguments, with `hiddenFor`
+ * deduplicated. Hidden markers, pushes and inbox rows are written only if the message is new;
+ * only a chaining writer looks at `guard`.
+ */
+export type MessageBatchItem = GuardedInsert;
 
 /** A chaining writer did not insert the item: its view is outdated (see InsertGuard). */
 export const STALE_VIEW = 'stale-view';
