@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseSettings } from './lib/settings.js';
 import { scenarios, XMPP_SERVERS, type ScenarioOptions, type XmppServerName } from './scenarios.js';
 
 /**
@@ -64,7 +65,7 @@ const opts: ScenarioOptions = {
   trials: values.trials !== undefined ? Number(values.trials) : undefined,
   nodeCounts: values.nodes?.split(',').map(Number),
   moderateRate: values.moderate !== undefined ? Number(values.moderate) : undefined,
-  serverEnv: Object.fromEntries((values['server-env'] ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+  serverEnv: parseSettings(values['server-env']),
 };
 const started = new Date();
 const result = await scenario(opts);

@@ -6,6 +6,7 @@ import { mergeEncoded, summarize, type LatencySummary } from './lib/histogram.js
 import { machineCpuMs, procStats, treeCpuMs } from './lib/proc-stats.js';
 import { PgStatements, RedisCommands } from './lib/store-stats.js';
 import { createOrg, startParley, type ParleyEntry, type RunningServer } from './lib/servers.js';
+import { parseSettings } from './lib/settings.js';
 import { bestHeld, ceilingFound, rampHeld, totals, type LoadTotals } from './lib/steps.js';
 import { WorkerPool } from './lib/workers.js';
 
@@ -326,7 +327,7 @@ function summaryRow(r: ClusterRun): Record<string, unknown> {
 export async function clusterScenario(o: ClusterOptions): Promise<Record<string, unknown>> {
   // BENCH_PG_SETTINGS="name=value,…" adds server settings, for diagnostics such as how much of
   // the latency is the commit's fsync (synchronous_commit=off); results from such runs say so.
-  const extra = Object.fromEntries((process.env.BENCH_PG_SETTINGS ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const extra = parseSettings(process.env.BENCH_PG_SETTINGS);
   const pg = await TestPostgres.start({ durable: o.durablePostgres, settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top', ...extra } });
   const runs: ClusterRun[] = [];
   try {

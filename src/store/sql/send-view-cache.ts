@@ -54,11 +54,6 @@ export class SendViewCache {
     this.views.delete(cid);
     this.weight -= weightOf(old);
   }
-
-  /** Views held (for tests and metrics). */
-  get size(): number {
-    return this.views.size;
-  }
 }
 
 function weightOf(view: SendView): number {
