@@ -35,6 +35,12 @@ export interface SqlContext {
   readonly orderAcrossNodes?: boolean;
   /** With orderAcrossNodes: this node's cache of send views (SendViewCache). */
   readonly sendViews?: SendViewCache;
+  /**
+   * Brings the search index up to every committed message before a search reads it (SQLite,
+   * where indexing runs after the commit; see migration 20). Absent: the index is written in
+   * the message's own transaction.
+   */
+  readonly searchIndexCatchUp?: () => Promise<void>;
 }
 
 /** Escapes LIKE wildcards so user text is matched literally (used with `escape '\'`). */

@@ -33,7 +33,7 @@ const SEND_VIEW_CACHE_WEIGHT = 100_000;
  * it is called once by `close()`. `messageWriter` replaces the Kysely transaction for message
  * batches where the dialect has a faster one.
  */
-export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, extra: Pick<SqlContext, 'messageWriter' | 'orderAcrossNodes'> = {}): Store {
+export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, shutdown: () => Promise<void>, extra: Pick<SqlContext, 'messageWriter' | 'orderAcrossNodes' | 'searchIndexCatchUp'> = {}): Store {
   const ctx: SqlContext = {
     db,
     dialect,

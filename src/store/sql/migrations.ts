@@ -830,6 +830,55 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       },
     ],
   },
+  {
+    version: 20,
+    name: 'search indexing after the commit (SQLite)',
+    // SQLite only. Indexing a message in the commit that stores it made FTS5 flush a small
+    // segment per group commit and merge them, about 40 % of the writer thread's CPU per
+    // message. Now an insert only queues the message's rowid in message_search_pending; the
+    // writer thread indexes the queue in chunks of a few hundred between message batches
+    // (store/sqlite/search-indexer.ts), and a search first has the queue emptied, so a search
+    // still finds every message committed before it. Which messages are indexed is unchanged
+    // (the indexer applies migration 15's rule). PostgreSQL keeps its statement triggers: one
+    // insert per batch already.
+    statements: [
+      { sqlite: 'create table message_search_pending (mrow integer primary key)', postgres: 'select 1' },
+      { sqlite: 'drop trigger message_search_insert', postgres: 'select 1' },
+      // Only the cheap tests here; the conversation's is_encrypted is read by the indexer.
+      {
+        sqlite: `create trigger message_search_queue after insert on messages
+          when new.encrypted_message_type is null and new.body is not null and new.body <> ''
+          begin
+            insert or ignore into message_search_pending (mrow) values (new.rowid);
+          end`,
+        postgres: 'select 1',
+      },
+      // A deleted message leaves the queue too: a later message may be given its rowid.
+      { sqlite: 'drop trigger message_search_delete', postgres: 'select 1' },
+      {
+        sqlite: `create trigger message_search_delete after delete on messages
+          begin
+            delete from message_search where rowid = -old.rowid;
+            delete from message_search_pending where mrow = old.rowid;
+          end`,
+        postgres: 'select 1',
+      },
+      // An edit of a queued message leaves it to the indexer, which reads the new body.
+      { sqlite: 'drop trigger message_search_update', postgres: 'select 1' },
+      {
+        sqlite: `create trigger message_search_update after update of body, encrypted_message_type, cid on messages
+          begin
+            delete from message_search where rowid = -old.rowid;
+            insert into message_search (rowid, body, scope)
+              select -new.rowid, new.body, new.cid
+              where new.encrypted_message_type is null and new.body is not null and new.body <> ''
+                and not exists (select 1 from message_search_pending where mrow = new.rowid)
+                and not exists (select 1 from conversations c where c.id = new.cid and c.is_encrypted <> 0);
+          end`,
+        postgres: 'select 1',
+      },
+    ],
+  },
 ];
 
 /** The statements of `steps` for one engine, in the shape `migrate` runs. */

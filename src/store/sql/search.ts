@@ -38,6 +38,7 @@ export class SqlMessageSearchStore implements MessageSearchStore {
     if (q.phrases.length === 0 || q.limit <= 0) return [];
     const scope = await this.scopeOf(orgId, viewerId, q.cid);
     if (scope.length === 0) return [];
+    await this.ctx.searchIndexCatchUp?.();
     const named = scope.length <= MAX_SCOPE_TERMS ? scope : undefined;
     const query = this.ctx.dialect.name === 'sqlite' ? await this.sqliteQuery(orgId, viewerId, q, named) : postgresQuery(orgId, viewerId, q, named);
     return (await query.execute(this.ctx.db)).rows.map(messageFromRow);

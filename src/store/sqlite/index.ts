@@ -75,7 +75,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
     await writer.close();
     await db.destroy();
   };
-  return createSqlStore(db, sqliteDialect, close, { messageWriter: writer.write });
+  return createSqlStore(db, sqliteDialect, close, { messageWriter: writer.write, searchIndexCatchUp: writer.searchIndexCatchUp });
 }
 
 /**

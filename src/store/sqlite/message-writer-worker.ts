@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagesTable } from '../sql/schema.js';
 import { AT, MESSAGE_COLUMNS, MESSAGE_WIDTH, PUSH_COLUMNS, PUSH_WIDTH, readBatch, type FlatBatch } from './batch-codec.js';
 import type { WriterReply, WriterRequest, WriterSetup } from './message-writer.js';
+import { SearchIndexer } from './search-indexer.js';
 
 /**
  * The SQLite message writer thread: owns its own connection and writes group-commit batches with
@@ -39,6 +40,9 @@ const insertInbox = db.prepare('insert into encrypted_inbox (user_id, device_id,
 const touchConversation = db.prepare('update conversations set updated_at = ? where organization_id = ? and id = ? and updated_at < ?');
 const findDuplicate = db.prepare('select * from messages where cid = ? and from_id = ? and client_id = ?');
 
+/** Messages inserted by this thread since its last index step (the indexer's queue, roughly). */
+let unindexed = 0;
+
 const writeBatch = db.transaction((flat: FlatBatch): (MessagesTable | null)[] => {
   const results: (MessagesTable | null)[] = [];
   const newest = new Map<string, { org: string; at: number }>();
@@ -53,6 +57,7 @@ const writeBatch = db.transaction((flat: FlatBatch): (MessagesTable | null)[] =>
       const cur = newest.get(cid);
       if (!cur || cur.at < created) newest.set(cid, { org: flat[at + AT.organization_id] as string, at: created });
       results.push(null);
+      unindexed++;
       continue;
     }
     // Not inserted: a retry of a stored client id (or, improbably, an id clash).
@@ -65,17 +70,92 @@ const writeBatch = db.transaction((flat: FlatBatch): (MessagesTable | null)[] =>
   return results;
 });
 
+// Search indexing (migration 20): committed messages wait in message_search_pending and are
+// indexed here between batches, INDEX_CHUNK per transaction, so FTS5 writes one segment per
+// few hundred messages instead of one per group commit. A step runs once the thread has been
+// idle IDLE_MS after a batch (under load the group committer leaves such gaps) and INDEX_MIN
+// messages are queued or the oldest has waited INDEX_MAX_WAIT_MS; a backlog of INDEX_FORCE
+// runs one without waiting for a gap. A search first asks for the rest ('index').
+const indexer = new SearchIndexer(db);
+const INDEX_CHUNK = 256;
+const INDEX_MIN = 64;
+const INDEX_MAX_WAIT_MS = 500;
+const INDEX_FORCE = 2048;
+const IDLE_MS = 2;
+/** When `unindexed` last went above 0. */
+let unindexedSince = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
+function indexStep(): void {
+  let n: number;
+  try {
+    n = indexer.step(INDEX_CHUNK);
+  } catch {
+    // Busy or failed: the queue is durable; the next step or search tries again.
+    return;
+  }
+  // A short chunk emptied the queue.
+  unindexed = n < INDEX_CHUNK ? 0 : Math.max(1, unindexed - n);
+}
+
+function onIdle(): void {
+  idleTimer = undefined;
+  if (unindexed === 0) return;
+  const waited = performance.now() - unindexedSince;
+  if (unindexed < INDEX_MIN && waited < INDEX_MAX_WAIT_MS) return armIdle(INDEX_MAX_WAIT_MS - waited);
+  indexStep();
+  if (unindexed > 0) armIdle(IDLE_MS);
+}
+
+function armIdle(delayMs: number): void {
+  if (idleTimer !== undefined) clearTimeout(idleTimer);
+  idleTimer = setTimeout(onIdle, delayMs);
+  idleTimer.unref();
+}
+
+/** After a batch: notes when the queue started, forces a step on a backlog, waits for a gap. */
+function afterBatch(queuedBefore: number): void {
+  if (unindexed === 0) return;
+  if (queuedBefore === 0) unindexedSince = performance.now();
+  if (unindexed >= INDEX_FORCE) indexStep();
+  if (unindexed > 0) armIdle(IDLE_MS);
+}
+
+// Messages queued by other connections (the importer, the admin CLI) or before a restart are
+// found by a look at the queue every second.
+const sweep = setInterval(() => {
+  try {
+    if (unindexed > 0 || !indexer.pending()) return;
+  } catch {
+    return;
+  }
+  unindexed = INDEX_MIN;
+  unindexedSince = performance.now();
+  armIdle(IDLE_MS);
+}, 1000);
+sweep.unref();
+
 parentPort?.on('message', (m: WriterRequest) => {
   if (m.t === 'close') {
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    clearInterval(sweep);
     setup.checkpoints.close();
     db.close();
     parentPort?.postMessage({ t: 'closed' } satisfies WriterReply);
     return;
   }
   try {
+    if (m.t === 'index') {
+      indexer.drain(INDEX_CHUNK);
+      unindexed = 0;
+      parentPort?.postMessage({ t: 'done', id: m.id, results: [] } satisfies WriterReply);
+      return;
+    }
     // IMMEDIATE: take the write lock before the first statement, never upgrade a read lock.
+    const queuedBefore = unindexed;
     const results = writeBatch.immediate(m.batch);
     parentPort?.postMessage({ t: 'done', id: m.id, results } satisfies WriterReply);
+    afterBatch(queuedBefore);
   } catch (err) {
     const e = err as { message?: unknown; code?: unknown };
     parentPort?.postMessage({ t: 'failed', id: m.id, message: String(e.message ?? err), code: typeof e.code === 'string' ? e.code : undefined } satisfies WriterReply);

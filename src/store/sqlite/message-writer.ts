@@ -14,7 +14,7 @@ export interface WriterSetup {
   readonly checkpoints: MessagePort;
 }
 /** Main thread → writer thread. */
-export type WriterRequest = { t: 'write'; id: number; batch: FlatBatch } | { t: 'close' };
+export type WriterRequest = { t: 'write'; id: number; batch: FlatBatch } | { t: 'index'; id: number } | { t: 'close' };
 /** Writer thread → main thread. */
 export type WriterReply = { t: 'done'; id: number; results: (MessagesTable | null)[] } | { t: 'failed'; id: number; message: string; code: string | undefined } | { t: 'closed' };
 
@@ -71,6 +71,18 @@ export class SqliteMessageWriter {
       const id = this.nextId++;
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ t: 'write', id, batch: encodeBatch(items) } satisfies WriterRequest);
+    });
+
+  /**
+   * Resolves once every message committed before the call is in the search index (the thread
+   * indexes after commits, between batches; see search-indexer.ts).
+   */
+  readonly searchIndexCatchUp = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (this.failure || this.closed) return reject(this.failure ?? new Error('message writer closed'));
+      const id = this.nextId++;
+      this.waiting.set(id, { resolve: () => resolve(), reject });
+      this.worker.postMessage({ t: 'index', id } satisfies WriterRequest);
     });
 
   /** Closes the thread's connection and ends it (after the batches already sent). */
