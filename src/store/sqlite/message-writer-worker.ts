@@ -86,16 +86,17 @@ const IDLE_MS = 2;
 let unindexedSince = 0;
 let idleTimer: NodeJS.Timeout | undefined;
 
-function indexStep(): void {
+/** One chunk; false when it failed (busy, or worse), which the queue survives. */
+function indexStep(): boolean {
   let n: number;
   try {
     n = indexer.step(INDEX_CHUNK);
   } catch {
-    // Busy or failed: the queue is durable; the next step or search tries again.
-    return;
+    return false;
   }
   // A short chunk emptied the queue.
   unindexed = n < INDEX_CHUNK ? 0 : Math.max(1, unindexed - n);
+  return true;
 }
 
 function onIdle(): void {
@@ -103,7 +104,8 @@ function onIdle(): void {
   if (unindexed === 0) return;
   const waited = performance.now() - unindexedSince;
   if (unindexed < INDEX_MIN && waited < INDEX_MAX_WAIT_MS) return armIdle(INDEX_MAX_WAIT_MS - waited);
-  indexStep();
+  // After a failure, wait before the next try instead of retrying at every gap.
+  if (!indexStep()) return armIdle(INDEX_MAX_WAIT_MS);
   if (unindexed > 0) armIdle(IDLE_MS);
 }
 
