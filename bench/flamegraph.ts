@@ -141,37 +141,34 @@ function render(root: Box, total: number, title: string): string {
   ].join('\n');
 }
 
-/** Samples per category, counting each sample once by its innermost frame. */
-function shares(root: Box, total: number): Record<string, string> {
-  const self = new Map<Category, number>();
+/** Samples whose innermost frame is each box, summed by `keyOf` (each sample counted once). */
+function selfSamples<K>(root: Box, keyOf: (box: Box) => K): Map<K, number> {
+  const self = new Map<K, number>();
   const walk = (box: Box): void => {
     let inChildren = 0;
     for (const c of box.children.values()) {
       inChildren += c.samples;
       walk(c);
     }
-    if (box !== root) self.set(box.category, (self.get(box.category) ?? 0) + box.samples - inChildren);
+    if (box !== root) self.set(keyOf(box), (self.get(keyOf(box)) ?? 0) + box.samples - inChildren);
   };
   walk(root);
-  return Object.fromEntries([...self].sort((a, b) => b[1] - a[1]).map(([c, n]) => [c, `${((n / Math.max(1, total)) * 100).toFixed(1)} %`]));
+  return self;
+}
+
+const percent = (n: number, total: number): string => ((n / Math.max(1, total)) * 100).toFixed(1);
+
+/** Samples per category, counting each sample once by its innermost frame. */
+function shares(root: Box, total: number): Record<string, string> {
+  return Object.fromEntries([...selfSamples(root, (b) => b.category)].sort((a, b) => b[1] - a[1]).map(([c, n]) => [c, `${percent(n, total)} %`]));
 }
 
 /** The frames with the most samples of their own (innermost), merged by label. */
 function topSelf(root: Box, total: number, count: number): string[] {
-  const self = new Map<string, number>();
-  const walk = (box: Box): void => {
-    let inChildren = 0;
-    for (const c of box.children.values()) {
-      inChildren += c.samples;
-      walk(c);
-    }
-    if (box !== root) self.set(box.name, (self.get(box.name) ?? 0) + box.samples - inChildren);
-  };
-  walk(root);
-  return [...self]
+  return [...selfSamples(root, (b) => b.name)]
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
-    .map(([name, n]) => `${((n / Math.max(1, total)) * 100).toFixed(1).padStart(5)} %  ${name}`);
+    .map(([name, n]) => `${percent(n, total).padStart(5)} %  ${name}`);
 }
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { title: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, top: { type: 'string' } } });
