@@ -19,6 +19,9 @@ export class SearchIndexer {
   constructor(db: BetterSqlite3.Database) {
     // The highest queued rowid among the first `limit`: everything up to it is this chunk.
     this.bound = db.prepare('select max(mrow) as mrow from (select mrow from message_search_pending order by mrow limit ?)');
+    // Newest first, so the index's rowids (negated) ascend: FTS5 flushes what it has gathered
+    // whenever a rowid is not above the previous one in a transaction, which in message order
+    // would be once per row (docs/benchmarks.md, Round three).
     this.index = db.prepare(`insert into message_search (rowid, body, scope)
       select -m.rowid, m.body, m.cid from message_search_pending p join messages m on m.rowid = p.mrow
       where p.mrow <= ? and m.encrypted_message_type is null and m.body is not null and m.body <> ''
