@@ -833,9 +833,10 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   {
     version: 20,
     name: 'search indexing after the commit (SQLite)',
-    // SQLite only. Indexing a message in the commit that stores it made FTS5 flush a small
-    // segment per group commit and merge them, about 40 % of the writer thread's CPU per
-    // message. Now an insert only queues the message's rowid in message_search_pending; the
+    // SQLite only. Indexing each message in the commit that stores it made FTS5 flush once per
+    // message (the index's rowids are the messages' negated, so each row of a commit came below
+    // the one before, and FTS5 flushes at every such row), about 40 % of the writer thread's CPU
+    // per message. Now an insert only queues the message's rowid in message_search_pending; the
     // writer thread indexes the queue in chunks of a few hundred between message batches
     // (store/sqlite/search-indexer.ts), and a search first has the queue emptied, so a search
     // still finds every message committed before it. Which messages are indexed is unchanged
