@@ -221,7 +221,7 @@ describe('PostgreSQL versioned send views', { skip: skip ?? false }, () => {
     ]);
     assert.deepEqual(rechecked, ['one', 'two']);
     assert.equal(results[1]?.status, 'rejected');
-    assert.match(String((results[1]).reason), /refused two/);
+    assert.match(String(results[1].reason), /refused two/);
     const bodies = (await n1.messages.range(org, g._id, null, null, 10)).map((m) => m.body);
     assert.deepEqual(bodies, ['one (rechecked)', 'three'], 'what was stored, in submission order');
     assert.deepEqual((await n1.messages.range(org, other._id, null, null, 10)).map((m) => m.body), ['elsewhere']);

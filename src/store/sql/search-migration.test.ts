@@ -6,22 +6,32 @@ import { migrate } from './migrate.js';
 import { MIGRATIONS, forDialect } from './migrations.js';
 import { SearchIndexer } from '../sqlite/search-indexer.js';
 
+/**
+ * An in-memory SQLite database migrated to just before `version`, with organization 'o', a plain
+ * conversation 'plain' and an encrypted one 'secret', and `msg` to insert messages (id, cid,
+ * body, encrypted_message_type); `found` lists the ids a search index query matches.
+ */
+async function before(version: number): Promise<{ raw: Database.Database; db: Kysely<unknown>; msg: Database.Statement; found: (q: string) => string[] }> {
+  const raw = new Database(':memory:');
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+  await migrate(db, forDialect(MIGRATIONS.filter((m) => m.version < version), 'sqlite'));
+  raw.exec(`insert into organizations (id, name, created_at, updated_at) values ('o', 'o', 1, 1)`);
+  const conv = raw.prepare(`insert into conversations (id, organization_id, type, owner_id, is_encrypted, created_at, updated_at) values (?, 'o', 'g', 'u', ?, 1, 1)`);
+  conv.run('plain', 0);
+  conv.run('secret', 1);
+  const msg = raw.prepare(`insert into messages (id, organization_id, cid, from_id, body, encrypted_message_type, t, created_at, updated_at) values (?, 'o', ?, 'u', ?, ?, 1, 1, 1)`);
+  const found = (q: string): string[] => (raw.prepare(`select m.id from message_search s join messages m on m.rowid = -s.rowid where message_search match ? order by m.id`).all(q) as { id: string }[]).map((r) => r.id);
+  return { raw, db, msg, found };
+}
+
 describe('migration 15 (search index) on SQLite', () => {
   it('indexes the messages stored before it, except encrypted ones', async () => {
-    const raw = new Database(':memory:');
-    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
-    await migrate(db, forDialect(MIGRATIONS.filter((m) => m.version < 15), 'sqlite'));
-    raw.exec(`insert into organizations (id, name, created_at, updated_at) values ('o', 'o', 1, 1)`);
-    const conv = raw.prepare(`insert into conversations (id, organization_id, type, owner_id, is_encrypted, created_at, updated_at) values (?, 'o', 'g', 'u', ?, 1, 1)`);
-    conv.run('plain', 0);
-    conv.run('secret', 1);
-    const msg = raw.prepare(`insert into messages (id, organization_id, cid, from_id, body, encrypted_message_type, t, created_at, updated_at) values (?, 'o', ?, 'u', ?, ?, 1, 1, 1)`);
+    const { raw, db, msg, found } = await before(15);
     msg.run('m1', 'plain', 'old harbour news', null);
     msg.run('m2', 'plain', 'harbour ciphertext', 1);
     msg.run('m3', 'secret', 'harbour in a secret chat', null);
     msg.run('m4', 'plain', null, null);
     await migrate(db, forDialect(MIGRATIONS.filter((m) => m.version < 20), 'sqlite'));
-    const found = (q: string): string[] => (raw.prepare(`select m.id from message_search s join messages m on m.rowid = -s.rowid where message_search match ? order by m.id`).all(q) as { id: string }[]).map((r) => r.id);
     assert.deepEqual(found('{body}: harbour'), ['m1']);
     // and new writes follow through the triggers
     msg.run('m5', 'plain', 'new harbour', null);
@@ -38,17 +48,9 @@ describe('migration 15 (search index) on SQLite', () => {
 
 describe('migration 20 (search indexing after the commit) on SQLite', () => {
   const setUp = async (): Promise<{ raw: Database.Database; db: Kysely<unknown>; msg: Database.Statement; found: (q: string) => string[]; queued: () => number[] }> => {
-    const raw = new Database(':memory:');
-    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
-    await migrate(db, forDialect(MIGRATIONS.filter((m) => m.version < 20), 'sqlite'));
-    raw.exec(`insert into organizations (id, name, created_at, updated_at) values ('o', 'o', 1, 1)`);
-    const conv = raw.prepare(`insert into conversations (id, organization_id, type, owner_id, is_encrypted, created_at, updated_at) values (?, 'o', 'g', 'u', ?, 1, 1)`);
-    conv.run('plain', 0);
-    conv.run('secret', 1);
-    const msg = raw.prepare(`insert into messages (id, organization_id, cid, from_id, body, encrypted_message_type, t, created_at, updated_at) values (?, 'o', ?, 'u', ?, ?, 1, 1, 1)`);
+    const { raw, db, msg, found } = await before(20);
     msg.run('m1', 'plain', 'old harbour news', null);
     await migrate(db, forDialect(MIGRATIONS, 'sqlite'));
-    const found = (q: string): string[] => (raw.prepare(`select m.id from message_search s join messages m on m.rowid = -s.rowid where message_search match ? order by m.id`).all(q) as { id: string }[]).map((r) => r.id);
     const queued = (): number[] => (raw.prepare('select mrow from message_search_pending order by mrow').all() as { mrow: number }[]).map((r) => r.mrow);
     return { raw, db, msg, found, queued };
   };

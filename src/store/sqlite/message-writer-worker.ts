@@ -72,10 +72,10 @@ const writeBatch = db.transaction((flat: FlatBatch): (MessagesTable | null)[] =>
 
 // Search indexing (migration 20): committed messages wait in message_search_pending and are
 // indexed here between batches, INDEX_CHUNK per transaction in FTS5's ascending order, so FTS5
-// flushes once per few hundred messages instead of once per message. A step runs once the thread has been
-// idle IDLE_MS after a batch (under load the group committer leaves such gaps) and INDEX_MIN
-// messages are queued or the oldest has waited INDEX_MAX_WAIT_MS; a backlog of INDEX_FORCE
-// runs one without waiting for a gap. A search first asks for the rest ('index').
+// flushes once per few hundred messages instead of once per message. A step runs once the
+// thread has been idle IDLE_MS after a batch (under load the group committer leaves such gaps)
+// and INDEX_MIN messages are queued or the oldest has waited INDEX_MAX_WAIT_MS; a backlog of
+// INDEX_FORCE runs one without waiting for a gap. A search first asks for the rest ('index').
 const indexer = new SearchIndexer(db);
 const INDEX_CHUNK = 256;
 const INDEX_MIN = 64;
