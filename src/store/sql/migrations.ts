@@ -11,6 +11,112 @@ export interface MigrationStep {
   readonly statements: readonly Statement[];
 }
 
+/**
+ * parley_append_messages with m_view, as migrations 19 and 21 create it. `multiRowSingleNode`
+ * false gives migration 19's text; true gives migration 21's, where a single node (no chain)
+ * inserts the batch with one multi-row insert and the per-message loop runs only for a chain.
+ * One text for both, so the two versions differ only where 21 changed something; the output
+ * for 19 must stay what it was released as.
+ */
+function appendMessagesFunction(multiRowSingleNode: boolean): string {
+  const head = `create or replace function parley_append_messages(
+            m_id text[], m_org text[], m_cid text[], m_from text[], m_client text[], m_body text[], m_attachments text[], m_x text[],
+            m_replied text[], m_forwarded text[], m_encrypted integer[], m_t bigint[], m_created bigint[], m_updated bigint[],
+            h_idx integer[], h_user text[],
+            p_idx integer[], p_id text[], p_org text[], p_user text[], p_payload text[], p_created bigint[],
+            i_idx integer[], i_user text[], i_device text[], i_expires bigint[],
+            chain boolean, m_view bigint[])
+          returns table (item integer, stored_id text, prev_id text, prev_created_at bigint)
+          language plpgsql volatile as $fn$
+          declare
+            n integer;
+            new_id text;
+            head_id text;
+            head_at bigint;
+            current_view bigint;
+            stale text[] := '{}';
+            done_idx integer[] := '{}';
+            done_id text[] := '{}';
+          begin
+            if chain then
+              perform 1 from conversations c where c.id = any(m_cid) order by c.id for update;
+            end if;
+`;
+  const loop = `            for n in 1 .. coalesce(array_length(m_id, 1), 0) loop
+              if chain and (m_cid[n] = any(stale) or m_view[n] is not null) then
+                if not m_cid[n] = any(stale) then
+                  select c.view_version into current_view from conversations c where c.id = m_cid[n];
+                  if current_view is distinct from m_view[n] then
+                    stale := stale || m_cid[n];
+                  end if;
+                end if;
+                if m_cid[n] = any(stale) then
+                  item := n - 1;
+                  stored_id := null;
+                  prev_id := null;
+                  prev_created_at := null;
+                  return next;
+                  continue;
+                end if;
+              end if;
+              new_id := m_id[n];
+              head_id := null;
+              head_at := null;
+              if chain then
+                select h.id, h.created_at into head_id, head_at from messages h where h.cid = m_cid[n] order by h.id desc limit 1;
+                if head_id is not null and new_id <= head_id then
+                  new_id := parley_id_after(head_id, m_id[n]);
+                end if;
+              end if;
+              insert into messages (id, organization_id, cid, from_id, client_id, body, attachments, x, replied_message_id, forwarded_message_id, encrypted_message_type, t, created_at, updated_at)
+                values (new_id, m_org[n], m_cid[n], m_from[n], m_client[n], m_body[n], m_attachments[n], m_x[n], m_replied[n], m_forwarded[n], m_encrypted[n], m_t[n], m_created[n], m_updated[n])
+                on conflict do nothing;
+              if found then
+                done_idx := done_idx || (n - 1);
+                done_id := done_id || new_id;
+                item := n - 1;
+                stored_id := new_id;
+                prev_id := head_id;
+                prev_created_at := head_at;
+                return next;
+              end if;
+            end loop;
+`;
+  const fast = `            if not chain then
+              -- One node: one multi-row insert in batch order (the statement-level search
+              -- trigger then fires once per batch, not once per message).
+              with ins as (
+                insert into messages (id, organization_id, cid, from_id, client_id, body, attachments, x, replied_message_id, forwarded_message_id, encrypted_message_type, t, created_at, updated_at)
+                  select * from unnest(m_id, m_org, m_cid, m_from, m_client, m_body, m_attachments, m_x, m_replied, m_forwarded, m_encrypted, m_t, m_created, m_updated)
+                  on conflict do nothing
+                  returning messages.id
+              )
+              select coalesce(array_agg((k.ord - 1)::integer order by k.ord), '{}'), coalesce(array_agg(k.mid order by k.ord), '{}')
+                into done_idx, done_id
+                from ins join unnest(m_id) with ordinality as k(mid, ord) on k.mid = ins.id;
+              return query select d.i, d.mid, null::text, null::bigint from unnest(done_idx, done_id) as d(i, mid);
+            else
+`;
+  const tail = `            if array_length(done_idx, 1) is null then
+              return;
+            end if;
+            update conversations c set updated_at = w.at
+              from (select m_cid[d + 1] as cid, m_org[d + 1] as org, max(m_created[d + 1]) as at from unnest(done_idx) as d group by 1, 2) w
+              where c.id = w.cid and c.organization_id = w.org and c.updated_at < w.at;
+            insert into message_hidden (mid, user_id, cid)
+              select k.id, h.u, m_cid[h.i + 1] from unnest(h_idx, h_user) as h(i, u) join unnest(done_idx, done_id) as k(i, id) on k.i = h.i
+              on conflict do nothing;
+            insert into push_outbox (id, organization_id, user_id, payload, attempts, next_attempt_at, created_at, sent_to)
+              select p.id, p.org, p.u, p.payload, 0, p.at, p.at, null
+              from unnest(p_idx, p_id, p_org, p_user, p_payload, p_created) as p(i, id, org, u, payload, at) where p.i = any(done_idx);
+            insert into encrypted_inbox (user_id, device_id, cid, mid, expires_at)
+              select e.u, e.dev, m_cid[e.i + 1], k.id, e.exp from unnest(i_idx, i_user, i_device, i_expires) as e(i, u, dev, exp) join unnest(done_idx, done_id) as k(i, id) on k.i = e.i
+              on conflict do nothing;
+          end
+          $fn$`;
+  return multiRowSingleNode ? `${head}${fast}${loop}            end if;\n${tail}` : `${head}${loop}${tail}`;
+}
+
 export const MIGRATIONS: readonly MigrationStep[] = [
   {
     version: 1,
@@ -749,84 +855,7 @@ export const MIGRATIONS: readonly MigrationStep[] = [
       // previous release during a rolling upgrade.
       {
         sqlite: 'select 1',
-        postgres: `create or replace function parley_append_messages(
-            m_id text[], m_org text[], m_cid text[], m_from text[], m_client text[], m_body text[], m_attachments text[], m_x text[],
-            m_replied text[], m_forwarded text[], m_encrypted integer[], m_t bigint[], m_created bigint[], m_updated bigint[],
-            h_idx integer[], h_user text[],
-            p_idx integer[], p_id text[], p_org text[], p_user text[], p_payload text[], p_created bigint[],
-            i_idx integer[], i_user text[], i_device text[], i_expires bigint[],
-            chain boolean, m_view bigint[])
-          returns table (item integer, stored_id text, prev_id text, prev_created_at bigint)
-          language plpgsql volatile as $fn$
-          declare
-            n integer;
-            new_id text;
-            head_id text;
-            head_at bigint;
-            current_view bigint;
-            stale text[] := '{}';
-            done_idx integer[] := '{}';
-            done_id text[] := '{}';
-          begin
-            if chain then
-              perform 1 from conversations c where c.id = any(m_cid) order by c.id for update;
-            end if;
-            for n in 1 .. coalesce(array_length(m_id, 1), 0) loop
-              if chain and (m_cid[n] = any(stale) or m_view[n] is not null) then
-                if not m_cid[n] = any(stale) then
-                  select c.view_version into current_view from conversations c where c.id = m_cid[n];
-                  if current_view is distinct from m_view[n] then
-                    stale := stale || m_cid[n];
-                  end if;
-                end if;
-                if m_cid[n] = any(stale) then
-                  item := n - 1;
-                  stored_id := null;
-                  prev_id := null;
-                  prev_created_at := null;
-                  return next;
-                  continue;
-                end if;
-              end if;
-              new_id := m_id[n];
-              head_id := null;
-              head_at := null;
-              if chain then
-                select h.id, h.created_at into head_id, head_at from messages h where h.cid = m_cid[n] order by h.id desc limit 1;
-                if head_id is not null and new_id <= head_id then
-                  new_id := parley_id_after(head_id, m_id[n]);
-                end if;
-              end if;
-              insert into messages (id, organization_id, cid, from_id, client_id, body, attachments, x, replied_message_id, forwarded_message_id, encrypted_message_type, t, created_at, updated_at)
-                values (new_id, m_org[n], m_cid[n], m_from[n], m_client[n], m_body[n], m_attachments[n], m_x[n], m_replied[n], m_forwarded[n], m_encrypted[n], m_t[n], m_created[n], m_updated[n])
-                on conflict do nothing;
-              if found then
-                done_idx := done_idx || (n - 1);
-                done_id := done_id || new_id;
-                item := n - 1;
-                stored_id := new_id;
-                prev_id := head_id;
-                prev_created_at := head_at;
-                return next;
-              end if;
-            end loop;
-            if array_length(done_idx, 1) is null then
-              return;
-            end if;
-            update conversations c set updated_at = w.at
-              from (select m_cid[d + 1] as cid, m_org[d + 1] as org, max(m_created[d + 1]) as at from unnest(done_idx) as d group by 1, 2) w
-              where c.id = w.cid and c.organization_id = w.org and c.updated_at < w.at;
-            insert into message_hidden (mid, user_id, cid)
-              select k.id, h.u, m_cid[h.i + 1] from unnest(h_idx, h_user) as h(i, u) join unnest(done_idx, done_id) as k(i, id) on k.i = h.i
-              on conflict do nothing;
-            insert into push_outbox (id, organization_id, user_id, payload, attempts, next_attempt_at, created_at, sent_to)
-              select p.id, p.org, p.u, p.payload, 0, p.at, p.at, null
-              from unnest(p_idx, p_id, p_org, p_user, p_payload, p_created) as p(i, id, org, u, payload, at) where p.i = any(done_idx);
-            insert into encrypted_inbox (user_id, device_id, cid, mid, expires_at)
-              select e.u, e.dev, m_cid[e.i + 1], k.id, e.exp from unnest(i_idx, i_user, i_device, i_expires) as e(i, u, dev, exp) join unnest(done_idx, done_id) as k(i, id) on k.i = e.i
-              on conflict do nothing;
-          end
-          $fn$`,
+        postgres: appendMessagesFunction(false),
       },
     ],
   },
@@ -888,103 +917,12 @@ export const MIGRATIONS: readonly MigrationStep[] = [
     // multi-row insert instead of one insert per message, so PostgreSQL runs one statement,
     // and the statement-level search trigger once, per batch (the per-message insert was about
     // two thirds of its time per message; docs/benchmarks.md, Round three). The chained path
-    // (a cluster) is unchanged. Kept whole: a released migration's text never changes.
+    // (a cluster) is unchanged. Both texts come from appendMessagesFunction, whose output for
+    // migration 19 is pinned by a test (migrations.test.ts).
     statements: [
       {
         sqlite: 'select 1',
-        postgres: `create or replace function parley_append_messages(
-            m_id text[], m_org text[], m_cid text[], m_from text[], m_client text[], m_body text[], m_attachments text[], m_x text[],
-            m_replied text[], m_forwarded text[], m_encrypted integer[], m_t bigint[], m_created bigint[], m_updated bigint[],
-            h_idx integer[], h_user text[],
-            p_idx integer[], p_id text[], p_org text[], p_user text[], p_payload text[], p_created bigint[],
-            i_idx integer[], i_user text[], i_device text[], i_expires bigint[],
-            chain boolean, m_view bigint[])
-          returns table (item integer, stored_id text, prev_id text, prev_created_at bigint)
-          language plpgsql volatile as $fn$
-          declare
-            n integer;
-            new_id text;
-            head_id text;
-            head_at bigint;
-            current_view bigint;
-            stale text[] := '{}';
-            done_idx integer[] := '{}';
-            done_id text[] := '{}';
-          begin
-            if chain then
-              perform 1 from conversations c where c.id = any(m_cid) order by c.id for update;
-            end if;
-            if not chain then
-              -- One node: one multi-row insert in batch order (the statement-level search
-              -- trigger then fires once per batch, not once per message).
-              with ins as (
-                insert into messages (id, organization_id, cid, from_id, client_id, body, attachments, x, replied_message_id, forwarded_message_id, encrypted_message_type, t, created_at, updated_at)
-                  select * from unnest(m_id, m_org, m_cid, m_from, m_client, m_body, m_attachments, m_x, m_replied, m_forwarded, m_encrypted, m_t, m_created, m_updated)
-                  on conflict do nothing
-                  returning messages.id
-              )
-              select coalesce(array_agg((k.ord - 1)::integer order by k.ord), '{}'), coalesce(array_agg(k.mid order by k.ord), '{}')
-                into done_idx, done_id
-                from ins join unnest(m_id) with ordinality as k(mid, ord) on k.mid = ins.id;
-              return query select d.i, d.mid, null::text, null::bigint from unnest(done_idx, done_id) as d(i, mid);
-            else
-              for n in 1 .. coalesce(array_length(m_id, 1), 0) loop
-                if chain and (m_cid[n] = any(stale) or m_view[n] is not null) then
-                  if not m_cid[n] = any(stale) then
-                    select c.view_version into current_view from conversations c where c.id = m_cid[n];
-                    if current_view is distinct from m_view[n] then
-                      stale := stale || m_cid[n];
-                    end if;
-                  end if;
-                  if m_cid[n] = any(stale) then
-                    item := n - 1;
-                    stored_id := null;
-                    prev_id := null;
-                    prev_created_at := null;
-                    return next;
-                    continue;
-                  end if;
-                end if;
-                new_id := m_id[n];
-                head_id := null;
-                head_at := null;
-                if chain then
-                  select h.id, h.created_at into head_id, head_at from messages h where h.cid = m_cid[n] order by h.id desc limit 1;
-                  if head_id is not null and new_id <= head_id then
-                    new_id := parley_id_after(head_id, m_id[n]);
-                  end if;
-                end if;
-                insert into messages (id, organization_id, cid, from_id, client_id, body, attachments, x, replied_message_id, forwarded_message_id, encrypted_message_type, t, created_at, updated_at)
-                  values (new_id, m_org[n], m_cid[n], m_from[n], m_client[n], m_body[n], m_attachments[n], m_x[n], m_replied[n], m_forwarded[n], m_encrypted[n], m_t[n], m_created[n], m_updated[n])
-                  on conflict do nothing;
-                if found then
-                  done_idx := done_idx || (n - 1);
-                  done_id := done_id || new_id;
-                  item := n - 1;
-                  stored_id := new_id;
-                  prev_id := head_id;
-                  prev_created_at := head_at;
-                  return next;
-                end if;
-              end loop;
-            end if;
-            if array_length(done_idx, 1) is null then
-              return;
-            end if;
-            update conversations c set updated_at = w.at
-              from (select m_cid[d + 1] as cid, m_org[d + 1] as org, max(m_created[d + 1]) as at from unnest(done_idx) as d group by 1, 2) w
-              where c.id = w.cid and c.organization_id = w.org and c.updated_at < w.at;
-            insert into message_hidden (mid, user_id, cid)
-              select k.id, h.u, m_cid[h.i + 1] from unnest(h_idx, h_user) as h(i, u) join unnest(done_idx, done_id) as k(i, id) on k.i = h.i
-              on conflict do nothing;
-            insert into push_outbox (id, organization_id, user_id, payload, attempts, next_attempt_at, created_at, sent_to)
-              select p.id, p.org, p.u, p.payload, 0, p.at, p.at, null
-              from unnest(p_idx, p_id, p_org, p_user, p_payload, p_created) as p(i, id, org, u, payload, at) where p.i = any(done_idx);
-            insert into encrypted_inbox (user_id, device_id, cid, mid, expires_at)
-              select e.u, e.dev, m_cid[e.i + 1], k.id, e.exp from unnest(i_idx, i_user, i_device, i_expires) as e(i, u, dev, exp) join unnest(done_idx, done_id) as k(i, id) on k.i = e.i
-              on conflict do nothing;
-          end
-          $fn$`,
+        postgres: appendMessagesFunction(true),
       },
     ],
   },
