@@ -12,6 +12,7 @@ import { importSamaScenario } from './import-sama.js';
 import { ADMIN_KEY, createOrg, setupTarget, startBaseline, startParley, type RunningServer } from './lib/servers.js';
 import { bestHeld, ceilingFound, rampHeld, totals, type StepResult } from './lib/steps.js';
 import { WorkerPool } from './lib/workers.js';
+import { registryScenario } from './registry.js';
 import { searchScenario } from './search.js';
 import { seedHistory } from './seed.js';
 
@@ -404,6 +405,12 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
    * a fresh SQLite store and a fresh durable PostgreSQL, then the second (no-op) run on each.
    */
   'import-sama': (o) => importSamaScenario({ messages: o.messages, users: o.users }),
+
+  /**
+   * What one node's registry repair costs Redis and the node with `--connections` devices
+   * (default 100,000) on `--nodes` nodes (default 6): the old whole read against `refresh`.
+   */
+  registry: (o) => registryScenario({ devices: o.connections, nodes: o.nodeCounts?.[0] }),
 
   /** Start-up to ready on an empty data dir, several times. */
   async startup(o) {

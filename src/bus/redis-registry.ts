@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Session } from '../domain/session.js';
-import type { RegisteredSession, SessionRegistry } from './registry.js';
+import type { RegisteredSession, RegistryRefresh, SessionRegistry } from './registry.js';
 
 export interface RedisRegistryOptions {
   readonly url: string;
@@ -13,6 +14,8 @@ export interface RedisRegistryOptions {
    *  partition): the caller answers with `republish` of its sessions. */
   readonly onLost?: () => void;
   readonly onError?: (err: Error) => void;
+  /** Changes each node's log keeps for `refresh` (default 8192); a reader further behind reads the node whole. */
+  readonly logLength?: number;
 }
 
 /**
@@ -45,6 +48,85 @@ return out
 `;
 
 /**
+ * Records one change of this node's entries: field → flag ('0', '1'), or '-' to remove it.
+ * A change that changes nothing is not logged. Each logged change gets the next number of the
+ * node's sequence and goes on the node's change log, which keeps the newest ARGV[3].
+ * KEYS: sessions hash, log list, seq counter. ARGV: field, flag, log length.
+ */
+const WRITE = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[2] == '-' then
+  if not cur then return 0 end
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  if cur == ARGV[2] then return 0 end
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+local n = redis.call('INCR', KEYS[3])
+redis.call('RPUSH', KEYS[2], n .. '\t' .. ARGV[2] .. '\t' .. ARGV[1])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+return n
+`;
+
+/**
+ * Rewrites this node's entries (start, republish) under a new epoch, which sends every reader
+ * back to a whole read of the node; the log starts empty at the current sequence number.
+ * KEYS: sessions hash, log list, seq counter, epoch key. ARGV: epoch, then field, flag pairs.
+ */
+const RESET = `
+redis.call('DEL', KEYS[1], KEYS[2])
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('INCR', KEYS[3])
+redis.call('SET', KEYS[4], ARGV[1])
+return 1
+`;
+
+/**
+ * What changed on every live node other than the caller since the caller's cursors. For each
+ * live node: node id, kind, epoch, sequence number, count, then count strings. Kind 'same':
+ * nothing changed (count 0); 'delta': the log entries after the cursor ("seq\tflag\tfield");
+ * 'full': the whole hash as field, flag pairs — when the caller has no cursor for the node, the
+ * node was rewritten (another epoch, or none: a node that keeps no log), or the log no longer
+ * reaches back to the cursor. Node ids alone (kind 'self') report the caller as live.
+ * KEYS: nodes set. ARGV: key prefix, caller's node id, then node id, epoch, seq cursors.
+ */
+const READ = `
+local known = {}
+for i = 3, #ARGV, 3 do known[ARGV[i]] = { ARGV[i + 1], tonumber(ARGV[i + 2]) } end
+local out = {}
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. 'alive:' .. node) == 1 then
+    if node == ARGV[2] then
+      table.insert(out, node); table.insert(out, 'self'); table.insert(out, ''); table.insert(out, '0'); table.insert(out, 0)
+    else
+      local epoch = redis.call('GET', ARGV[1] .. 'epoch:' .. node) or ''
+      local seq = tonumber(redis.call('GET', ARGV[1] .. 'seq:' .. node) or '0')
+      local k = known[node]
+      local kind = 'full'
+      local items = {}
+      if k and epoch ~= '' and k[1] == epoch and k[2] <= seq then
+        if k[2] == seq then
+          kind = 'same'
+        else
+          local log = ARGV[1] .. 'log:' .. node
+          local first = redis.call('LINDEX', log, 0)
+          local fseq = first and tonumber(string.match(first, '^(%d+)'))
+          if fseq and fseq <= k[2] + 1 then
+            kind = 'delta'
+            items = redis.call('LRANGE', log, k[2] + 1 - fseq, -1)
+          end
+        end
+      end
+      if kind == 'full' then items = redis.call('HGETALL', ARGV[1] .. 'sessions:' .. node) end
+      table.insert(out, node); table.insert(out, kind); table.insert(out, epoch); table.insert(out, tostring(seq)); table.insert(out, #items)
+      for _, v in ipairs(items) do table.insert(out, v) end
+    end
+  end
+end
+return out
+`;
+
+/**
  * Removes every node whose alive key has expired, with its sessions, and returns them as node
  * id, field, flag triples, plus a lone node id (followed by two empty strings) for a dead node
  * without sessions. Atomic, so a dead node is reaped by exactly one caller.
@@ -64,7 +146,7 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
       table.insert(out, h[i])
       table.insert(out, h[i + 1])
     end
-    redis.call('DEL', key)
+    redis.call('DEL', key, ARGV[1] .. 'log:' .. node, ARGV[1] .. 'seq:' .. node, ARGV[1] .. 'epoch:' .. node)
     redis.call('SREM', KEYS[1], node)
   end
 end
@@ -72,6 +154,20 @@ return out
 `;
 
 const field = (s: Session): string => `${s.orgId}\t${s.userId}\t${s.deviceId}`;
+
+/** A session from a hash field (`org\tuser\tdevice`) and its flag. */
+function sessionOf(nodeId: string, f: string, flag: string): RegisteredSession {
+  const [orgId = '', userId = '', deviceId = ''] = f.split('\t');
+  return { nodeId, orgId, userId, deviceId, inactive: flag === '1' };
+}
+
+/** This registry's copy of another node's entries, as of `seq` of its `epoch`. */
+interface NodeCopy {
+  epoch: string;
+  seq: number;
+  /** field → flag. */
+  entries: Map<string, string>;
+}
 
 /** Reads node id, field, flag triples back into sessions (and the nodes named). */
 function triples(flat: string[]): { nodes: string[]; sessions: RegisteredSession[] } {
@@ -84,8 +180,7 @@ function triples(flat: string[]): { nodes: string[]; sessions: RegisteredSession
       nodes.push(nodeId);
       continue;
     }
-    const [orgId = '', userId = '', deviceId = ''] = f.split('\t');
-    sessions.push({ nodeId, orgId, userId, deviceId, inactive: flat[i + 2] === '1' });
+    sessions.push(sessionOf(nodeId, f, flat[i + 2] as string));
   }
   return { nodes, sessions };
 }
@@ -95,6 +190,13 @@ function triples(flat: string[]): { nodes: string[]; sessions: RegisteredSession
  * of registered node ids; `alive:<node>`, a key that expires `ttlMs` after the node's last
  * heartbeat (sent every third of it); `sessions:<node>`, a hash of `org\tuser\tdevice` → "1" when
  * the device is backgrounded, else "0". Each node writes only its own hash.
+ *
+ * So that other nodes need not read every hash at every reconcile (100,000 devices at 2 s would be
+ * 50,000 entries a second per node), every change of a hash is numbered (`seq:<node>`) and kept
+ * on a bounded log (`log:<node>`); `refresh` reads only the log entries after its cursor. A
+ * rewrite of the hash (the node starting, or republishing after Redis lost it) sets a new
+ * `epoch:<node>`, which makes readers read the hash whole once. The copy `refresh` keeps is
+ * state owned by this port: it is rebuilt from Redis by a whole read whenever in doubt.
  */
 export class RedisRegistry implements SessionRegistry {
   readonly nodeId: string;
@@ -103,10 +205,14 @@ export class RedisRegistry implements SessionRegistry {
   private heartbeat: NodeJS.Timeout | undefined;
   /** Set after the first heartbeat, which adds a new node to the set without anything being lost. */
   private started = false;
+  private readonly logLength: number;
+  /** Other live nodes' entries as of the last refresh. */
+  private readonly copies = new Map<string, NodeCopy>();
 
   private constructor(private readonly opts: RedisRegistryOptions) {
     this.nodeId = opts.nodeId;
     this.prefix = opts.keyPrefix ?? 'parley:reg:';
+    this.logLength = opts.logLength ?? 8192;
     this.redis = new Redis(opts.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * n, 1000) });
     this.redis.on('error', (err: Error) => opts.onError?.(err));
   }
@@ -116,7 +222,7 @@ export class RedisRegistry implements SessionRegistry {
     const r = new RedisRegistry(opts);
     await r.redis.connect();
     // A node that restarts under the same NODE_ID has none of its old sockets.
-    await r.redis.del(r.key(`sessions:${opts.nodeId}`));
+    await r.rewrite([]);
     await r.beat();
     r.heartbeat = setInterval(() => void r.beat().catch((err: unknown) => opts.onError?.(err as Error)), Math.max(10, Math.floor(opts.ttlMs / 3)));
     r.heartbeat.unref();
@@ -135,16 +241,79 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   async register(session: Session, inactive: boolean): Promise<void> {
-    await this.redis.hset(this.key(`sessions:${this.nodeId}`), field(session), inactive ? '1' : '0');
+    await this.write(field(session), inactive ? '1' : '0');
   }
 
   async unregister(session: Session): Promise<void> {
-    await this.redis.hdel(this.key(`sessions:${this.nodeId}`), field(session));
+    await this.write(field(session), '-');
+  }
+
+  private async write(f: string, flag: string): Promise<void> {
+    const n = this.nodeId;
+    await this.redis.eval(WRITE, 3, this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), f, flag, String(this.logLength));
+  }
+
+  /** Replaces this node's entries with `entries` (field, flag pairs) under a new epoch. */
+  private async rewrite(entries: string[]): Promise<void> {
+    const n = this.nodeId;
+    await this.redis.eval(RESET, 4, this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), this.key(`epoch:${n}`), randomUUID(), ...entries);
   }
 
   async snapshot(): Promise<RegisteredSession[]> {
     const flat = (await this.redis.eval(SNAPSHOT, 1, this.key('nodes'), this.prefix)) as string[];
     return triples(flat).sessions;
+  }
+
+  async refresh(): Promise<RegistryRefresh> {
+    const cursors = [...this.copies].flatMap(([node, c]) => [node, c.epoch, String(c.seq)]);
+    const flat = (await this.redis.eval(READ, 1, this.key('nodes'), this.prefix, this.nodeId, ...cursors)) as (string | number)[];
+    const live: string[] = [];
+    const changed: RegisteredSession[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < flat.length; ) {
+      const node = String(flat[i]);
+      const kind = String(flat[i + 1]);
+      const epoch = String(flat[i + 2]);
+      const seq = Number(flat[i + 3]);
+      const count = Number(flat[i + 4]);
+      const items = flat.slice(i + 5, i + 5 + count).map(String);
+      i += 5 + count;
+      live.push(node);
+      if (kind === 'self') continue;
+      seen.add(node);
+      let copy = this.copies.get(node);
+      if (kind === 'full') {
+        copy = { epoch, seq, entries: new Map() };
+        this.copies.set(node, copy);
+        for (let k = 0; k + 1 < items.length; k += 2) {
+          copy.entries.set(items[k] as string, items[k + 1] as string);
+          changed.push(sessionOf(node, items[k] as string, items[k + 1] as string));
+        }
+        continue;
+      }
+      // 'same' or 'delta': only ever answered to a cursor, which comes from a copy.
+      if (!copy) continue;
+      for (const entry of items) {
+        // "seq\tflag\tfield", where the field holds tabs of its own.
+        const a = entry.indexOf('\t');
+        const b = entry.indexOf('\t', a + 1);
+        const flag = entry.slice(a + 1, b);
+        const f = entry.slice(b + 1);
+        if (flag === '-') copy.entries.delete(f);
+        else {
+          copy.entries.set(f, flag);
+          changed.push(sessionOf(node, f, flag));
+        }
+      }
+      copy.seq = seq;
+    }
+    for (const node of [...this.copies.keys()]) if (!seen.has(node)) this.copies.delete(node);
+    const copies = this.copies;
+    return {
+      live: live.sort(),
+      changed,
+      has: (nodeId, orgId, userId, deviceId) => copies.get(nodeId)?.entries.has(`${orgId}\t${userId}\t${deviceId}`) ?? false,
+    };
   }
 
   async liveNodes(): Promise<string[]> {
@@ -162,16 +331,14 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   async republish(sessions: readonly { session: Session; inactive: boolean }[]): Promise<void> {
-    const key = this.key(`sessions:${this.nodeId}`);
-    const tx = this.redis.multi().del(key);
-    for (const { session, inactive } of sessions) tx.hset(key, field(session), inactive ? '1' : '0');
-    await tx.exec();
+    await this.rewrite(sessions.flatMap(({ session, inactive }) => [field(session), inactive ? '1' : '0']));
   }
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     try {
-      await this.redis.multi().del(this.key(`sessions:${this.nodeId}`)).del(this.key(`alive:${this.nodeId}`)).srem(this.key('nodes'), this.nodeId).exec();
+      const n = this.nodeId;
+      await this.redis.multi().del(this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), this.key(`epoch:${n}`), this.key(`alive:${n}`)).srem(this.key('nodes'), n).exec();
     } finally {
       await this.redis.quit().catch(() => this.redis.disconnect());
     }

@@ -26,6 +26,12 @@ export interface SessionRegistry {
   unregister(session: Session): Promise<void>;
   /** Every session on every live node. */
   snapshot(): Promise<RegisteredSession[]>;
+  /**
+   * Brings this registry's copy of the other nodes' entries up to date, reading from each live
+   * node only what changed since the last call (all of it the first time, after the node's
+   * entries were rewritten, or when more changed than the node's change log keeps).
+   */
+  refresh(): Promise<RegistryRefresh>;
   /** Ids of the nodes whose heartbeat is current. */
   liveNodes(): Promise<string[]>;
   /** Removes the entries of nodes whose heartbeat lapsed; each dead node is reaped by one caller. */
@@ -34,4 +40,14 @@ export interface SessionRegistry {
   republish(sessions: readonly { session: Session; inactive: boolean }[]): Promise<void>;
   /** Stops the heartbeat and removes this node's entries (a clean shutdown hands over at once). */
   close(): Promise<void>;
+}
+
+/** What `SessionRegistry.refresh` found. */
+export interface RegistryRefresh {
+  /** Ids of the nodes whose heartbeat is current, sorted. */
+  readonly live: readonly string[];
+  /** Entries added or changed (the background flag) since the last refresh, on live nodes. */
+  readonly changed: readonly RegisteredSession[];
+  /** Whether the registry holds this device on this node, as of this refresh. */
+  readonly has: (nodeId: string, orgId: string, userId: string, deviceId: string) => boolean;
 }

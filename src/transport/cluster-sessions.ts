@@ -67,7 +67,7 @@ interface QueuedItem {
 interface RemoteDevice {
   readonly nodeId: string;
   inactive: boolean;
-  /** When an event or a registry snapshot last said the device is there, ms. */
+  /** When an event or a registry change last said the device is there, ms. */
   seenAt: number;
 }
 
@@ -77,9 +77,10 @@ interface RemoteDevice {
  *
  * - Local sockets stay in LocalSessions. Every change to them goes to the registry (Redis, the
  *   truth other nodes rebuild from) and onto the bus's sessions topic (so they hear at once).
- * - Other nodes' devices are kept here as a view: updated from the sessions topic, rebuilt from
- *   the registry every `reconcileMs` (which also drops nodes whose heartbeat lapsed and repairs
- *   any event the at-most-once bus lost). State owned by the bus port: nothing here is durable.
+ * - Other nodes' devices are kept here as a view: updated from the sessions topic, repaired
+ *   from the registry's changes every `reconcileMs` (which also drops nodes whose heartbeat
+ *   lapsed and repairs any event the at-most-once bus lost). State owned by the bus port:
+ *   nothing here is durable.
  * - A packet for a user reaches the sockets here directly and the user's sockets elsewhere
  *   through one bus payload per node per event-loop turn.
  * - Online status, `online_list` and the push decision are cluster-wide; a user's first device
@@ -422,12 +423,13 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   }
 
   /**
-   * Repairs the view of other nodes from the registry. Devices the snapshot shows are confirmed
-   * (added, and announced online, if an event was lost). A device is dropped — its user announced
-   * offline where that is news — when its node's heartbeat lapsed, or when neither an event nor
-   * this or the previous snapshot has confirmed it (so a registry write still on its way does not
-   * count as a sign-out). Dead nodes' entries are reaped here too; the node that reaps a user
-   * records their `recent_activity`.
+   * Repairs the view of other nodes from the registry, reading only what changed there since the
+   * last reconcile. Devices the registry added or changed are confirmed (added, and announced
+   * online, if an event was lost). A device is dropped — its user announced offline where that is
+   * news — when its node's heartbeat lapsed, or when the registry does not hold it and no event
+   * has confirmed it for two periods (so a registry write still on its way does not count as a
+   * sign-out). Dead nodes' entries are reaped here too; the node that reaps a user records their
+   * `recent_activity`.
    */
   private async reconcile(): Promise<void> {
     if (this.closed) return;
@@ -436,8 +438,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       const reaped = await this.registry.reapDead();
       const reapedUsers = new Set<string>();
       for (const r of reaped) for (const s of r.sessions) reapedUsers.add(`${s.orgId}\n${s.userId}`);
-      const [snapshot, live] = await Promise.all([this.registry.snapshot(), this.registry.liveNodes()]);
-      for (const s of snapshot) if (s.nodeId !== this.nodeId) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
+      const { live, changed, has } = await this.registry.refresh();
+      for (const s of changed) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
       const alive = new Set(live);
       // A node that died may have committed messages it never announced (killed between its
       // commit and its publish): read back every conversation known here.
@@ -450,7 +452,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       for (const [orgId, users] of [...this.remote]) {
         for (const [userId, devices] of [...users]) {
           for (const [deviceId, d] of [...devices]) {
-            if (alive.has(d.nodeId) && d.seenAt >= stale) continue;
+            if (alive.has(d.nodeId) && (d.seenAt >= stale || has(d.nodeId, orgId, userId, deviceId))) continue;
             this.removeRemote(d.nodeId, orgId, userId, deviceId, false, t, reapedUsers.has(`${orgId}\n${userId}`));
           }
         }

@@ -1,0 +1,120 @@
+import { TestRedis } from '../test/helpers/redis.js';
+import { RedisRegistry } from '../src/bus/redis-registry.js';
+import { procStats } from './lib/proc-stats.js';
+
+/**
+ * `npm run bench -- registry [--connections N] [--nodes K]`: what one node's reconcile costs
+ * Redis and the node when the cluster holds N devices (default 100,000) on K nodes (default 6),
+ * each node holding N/K. Compares the whole read every reconcile used to make (`snapshot` and
+ * `liveNodes`) with `refresh`, which reads only the changes since the last round: with nothing
+ * changed, and with 1 % of the devices signing out and in again between rounds.
+ */
+export interface RegistryResult {
+  devices: number;
+  nodes: number;
+  rounds: number;
+  /** Seconds to register every device (one script call each, 64 in flight per node). */
+  fillSec: number;
+  wholeRead: RoundCost;
+  refreshFirst: RoundCost;
+  refreshIdle: RoundCost;
+  refreshChurn: RoundCost & { changesPerRound: number };
+  /** Share of Redis's one core that K nodes reconciling every 2 s would take, per mode. */
+  redisCoreShareAt2s: { wholeRead: number; refreshIdle: number; refreshChurn: number };
+}
+
+export interface RoundCost {
+  /** Wall time of one round, at the node (ms). */
+  ms: number;
+  /** redis-server CPU per round (ms; from /proc, 10 ms ticks, so averaged over the rounds). */
+  redisCpuMs: number;
+  /** This process's CPU per round: the read and its parsing (ms). */
+  nodeCpuMs: number;
+  /** Entries the round returned (whole read) or changed entries it reported (refresh). */
+  entries: number;
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** Runs `fn` `rounds` times (after `before` each), measuring only `fn`. */
+async function measure(redisPid: number, rounds: number, fn: () => Promise<number>, before?: () => Promise<void>): Promise<RoundCost> {
+  let ms = 0;
+  let redisMs = 0;
+  let nodeUs = 0;
+  let entries = 0;
+  for (let i = 0; i < rounds; i++) {
+    if (before) await before();
+    const r0 = procStats(redisPid).cpuMs;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    entries += await fn();
+    ms += performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    nodeUs += c.user + c.system;
+    redisMs += procStats(redisPid).cpuMs - r0;
+  }
+  return { ms: round2(ms / rounds), redisCpuMs: round2(redisMs / rounds), nodeCpuMs: round2(nodeUs / 1000 / rounds), entries: Math.round(entries / rounds) };
+}
+
+export async function registryScenario(o: { devices?: number; nodes?: number; rounds?: number }): Promise<RegistryResult> {
+  const devices = o.devices ?? 100_000;
+  const nodes = o.nodes ?? 6;
+  const rounds = o.rounds ?? 20;
+  const redis = await TestRedis.start();
+  const regs: RedisRegistry[] = [];
+  try {
+    for (let k = 0; k < nodes; k++) regs.push(await RedisRegistry.connect({ url: redis.url, nodeId: `n${k}`, ttlMs: 600_000 }));
+    const reader = regs[0] as RedisRegistry;
+    const session = (i: number) => ({ orgId: 'org', userId: `user${String(i).padStart(7, '0')}`, deviceId: `device-${i % 3}` });
+    const owner = (i: number) => regs[i % nodes] as RedisRegistry;
+    const t0 = performance.now();
+    const inFlight = 64 * nodes;
+    for (let i = 0; i < devices; i += inFlight) {
+      const batch: Promise<void>[] = [];
+      for (let j = i; j < Math.min(devices, i + inFlight); j++) batch.push(owner(j).register(session(j), j % 5 === 0));
+      await Promise.all(batch);
+    }
+    const fillSec = round2((performance.now() - t0) / 1000);
+
+    const wholeRead = await measure(redis.pid, rounds, async () => {
+      const [all] = await Promise.all([reader.snapshot(), reader.liveNodes()]);
+      return all.length;
+    });
+    const refreshFirst = await measure(redis.pid, 1, async () => (await reader.refresh()).changed.length);
+    const refreshIdle = await measure(redis.pid, rounds, async () => (await reader.refresh()).changed.length);
+    // Churn: devices on the other nodes sign out and in again (1 % of all devices per round).
+    const changesPerRound = Math.max(1, Math.floor(devices / 100));
+    let next = 0;
+    const churn = async (): Promise<void> => {
+      const batch: Promise<void>[] = [];
+      for (let n = 0; n < changesPerRound; n++) {
+        let i = next++ % devices;
+        if (i % nodes === 0) i = (i + 1) % devices;
+        batch.push(owner(i).unregister(session(i)).then(() => owner(i).register(session(i), false)));
+      }
+      await Promise.all(batch);
+    };
+    const refreshChurn = await measure(redis.pid, rounds, async () => (await reader.refresh()).changed.length, churn);
+    const share = (c: RoundCost): number => round2((nodes * c.redisCpuMs) / 2000);
+    const result: RegistryResult = {
+      devices,
+      nodes,
+      rounds,
+      fillSec,
+      wholeRead,
+      refreshFirst,
+      refreshIdle,
+      refreshChurn: { ...refreshChurn, changesPerRound },
+      redisCoreShareAt2s: { wholeRead: share(wholeRead), refreshIdle: share(refreshIdle), refreshChurn: share(refreshChurn) },
+    };
+    const line = (name: string, c: RoundCost): string => `${name}: ${c.ms} ms, redis ${c.redisCpuMs} ms CPU, node ${c.nodeCpuMs} ms CPU, ${c.entries} entries`;
+    process.stderr.write(
+      `registry: ${devices} devices on ${nodes} nodes (filled in ${fillSec} s)\n  ${line('whole read', wholeRead)}\n  ${line('refresh, first', refreshFirst)}\n` +
+        `  ${line('refresh, nothing changed', refreshIdle)}\n  ${line(`refresh, ${changesPerRound} sign-outs and -ins`, refreshChurn)}\n`,
+    );
+    return result;
+  } finally {
+    await Promise.all(regs.map((r) => r.close().catch(() => undefined)));
+    await redis.stop();
+  }
+}
