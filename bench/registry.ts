@@ -1,5 +1,9 @@
-import { TestRedis } from '../test/helpers/redis.js';
+import { pino } from 'pino';
+import { MemoryBusHub } from '../src/bus/memory-bus.js';
 import { RedisRegistry } from '../src/bus/redis-registry.js';
+import { ClusterSessions } from '../src/transport/cluster-sessions.js';
+import { LocalSessions } from '../src/transport/sessions.js';
+import { TestRedis } from '../test/helpers/redis.js';
 import { procStats } from './lib/proc-stats.js';
 
 /**
@@ -7,7 +11,9 @@ import { procStats } from './lib/proc-stats.js';
  * Redis and the node when the cluster holds N devices (default 100,000) on K nodes (default 6),
  * each node holding N/K. Compares the whole read every reconcile used to make (`snapshot` and
  * `liveNodes`) with `refresh`, which reads only the changes since the last round: with nothing
- * changed, and with 1 % of the devices signing out and in again between rounds.
+ * changed, and with 1 % of the devices signing out and in again between rounds. Then the whole
+ * reconcile of the cluster layer (`ClusterSessions`: the read plus the check of its view of the
+ * other nodes' devices), the same two ways.
  */
 export interface RegistryResult {
   devices: number;
@@ -19,6 +25,10 @@ export interface RegistryResult {
   refreshFirst: RoundCost;
   refreshIdle: RoundCost;
   refreshChurn: RoundCost & { changesPerRound: number };
+  /** A whole reconcile of the cluster layer: its first (every node read whole), then rounds as above. */
+  reconcileFirst: RoundCost;
+  reconcileIdle: RoundCost;
+  reconcileChurn: RoundCost;
   /** Share of Redis's one core that K nodes reconciling every 2 s would take, per mode. */
   redisCoreShareAt2s: { wholeRead: number; refreshIdle: number; refreshChurn: number };
 }
@@ -30,7 +40,7 @@ export interface RoundCost {
   redisCpuMs: number;
   /** This process's CPU per round: the read and its parsing (ms). */
   nodeCpuMs: number;
-  /** Entries the round returned (whole read) or changed entries it reported (refresh). */
+  /** Entries the round returned (whole read), changed entries it reported (refresh), or users online in the view (reconcile). */
   entries: number;
 }
 
@@ -95,6 +105,35 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       await Promise.all(batch);
     };
     const refreshChurn = await measure(redis.pid, rounds, async () => (await reader.refresh()).changed.length, churn);
+    // The cluster layer on a registry of its own (a fresh copy; connecting clears node 0's own
+    // entries, which no reconcile reads anyway).
+    const viewer = await RedisRegistry.connect({ url: redis.url, nodeId: 'n0', ttlMs: 600_000 });
+    regs.push(viewer);
+    const cluster = new ClusterSessions(new LocalSessions(), new MemoryBusHub().node('n0'), viewer, pino({ level: 'silent' }), {
+      reconcileMs: 3_600_000,
+      nodeTtlMs: 600_000,
+      order: { gapWaitMs: 100, settleMs: 2000, idleMs: 60_000 },
+    });
+    const reconcile = (cluster as unknown as { reconcile(): Promise<void> }).reconcile.bind(cluster);
+    const online = (): number => cluster.onlineUserCount();
+    const reconcileFirst = await measure(redis.pid, 1, async () => {
+      await cluster.start();
+      return online();
+    });
+    const reconcileIdle = await measure(redis.pid, rounds, async () => {
+      await reconcile();
+      return online();
+    });
+    const reconcileChurn = await measure(
+      redis.pid,
+      rounds,
+      async () => {
+        await reconcile();
+        return online();
+      },
+      churn,
+    );
+    await cluster.close();
     const share = (c: RoundCost): number => round2((nodes * c.redisCpuMs) / 2000);
     const result: RegistryResult = {
       devices,
@@ -105,12 +144,16 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       refreshFirst,
       refreshIdle,
       refreshChurn: { ...refreshChurn, changesPerRound },
+      reconcileFirst,
+      reconcileIdle,
+      reconcileChurn,
       redisCoreShareAt2s: { wholeRead: share(wholeRead), refreshIdle: share(refreshIdle), refreshChurn: share(refreshChurn) },
     };
     const line = (name: string, c: RoundCost): string => `${name}: ${c.ms} ms, redis ${c.redisCpuMs} ms CPU, node ${c.nodeCpuMs} ms CPU, ${c.entries} entries`;
     process.stderr.write(
       `registry: ${devices} devices on ${nodes} nodes (filled in ${fillSec} s)\n  ${line('whole read', wholeRead)}\n  ${line('refresh, first', refreshFirst)}\n` +
-        `  ${line('refresh, nothing changed', refreshIdle)}\n  ${line(`refresh, ${changesPerRound} sign-outs and -ins`, refreshChurn)}\n`,
+        `  ${line('refresh, nothing changed', refreshIdle)}\n  ${line(`refresh, ${changesPerRound} sign-outs and -ins`, refreshChurn)}\n` +
+        `  ${line('reconcile, first', reconcileFirst)}\n  ${line('reconcile, nothing changed', reconcileIdle)}\n  ${line(`reconcile, ${changesPerRound} sign-outs and -ins`, reconcileChurn)}\n`,
     );
     return result;
   } finally {

@@ -269,6 +269,8 @@ export class RedisRegistry implements SessionRegistry {
     const flat = (await this.redis.eval(READ, 1, this.key('nodes'), this.prefix, this.nodeId, ...cursors)) as (string | number)[];
     const live: string[] = [];
     const changed: RegisteredSession[] = [];
+    const removed: RegisteredSession[] = [];
+    const wholeNodes: string[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < flat.length; ) {
       const node = String(flat[i]);
@@ -285,6 +287,7 @@ export class RedisRegistry implements SessionRegistry {
       if (kind === 'full') {
         copy = { epoch, seq, entries: new Map() };
         this.copies.set(node, copy);
+        wholeNodes.push(node);
         for (let k = 0; k + 1 < items.length; k += 2) {
           copy.entries.set(items[k] as string, items[k + 1] as string);
           changed.push(sessionOf(node, items[k] as string, items[k + 1] as string));
@@ -299,8 +302,9 @@ export class RedisRegistry implements SessionRegistry {
         const b = entry.indexOf('\t', a + 1);
         const flag = entry.slice(a + 1, b);
         const f = entry.slice(b + 1);
-        if (flag === '-') copy.entries.delete(f);
-        else {
+        if (flag === '-') {
+          if (copy.entries.delete(f)) removed.push(sessionOf(node, f, '0'));
+        } else {
           copy.entries.set(f, flag);
           changed.push(sessionOf(node, f, flag));
         }
@@ -312,6 +316,8 @@ export class RedisRegistry implements SessionRegistry {
     return {
       live: live.sort(),
       changed,
+      removed,
+      wholeNodes,
       has: (nodeId, orgId, userId, deviceId) => copies.get(nodeId)?.entries.has(`${orgId}\t${userId}\t${deviceId}`) ?? false,
     };
   }

@@ -48,6 +48,10 @@ export interface RegistryRefresh {
   readonly live: readonly string[];
   /** Entries added or changed (the background flag) since the last refresh, on live nodes. */
   readonly changed: readonly RegisteredSession[];
+  /** Entries removed since the last refresh, on the nodes read by their changes. */
+  readonly removed: readonly RegisteredSession[];
+  /** Nodes read whole this time: all their entries are in `changed`, and any other is gone. */
+  readonly wholeNodes: readonly string[];
   /** Whether the registry holds this device on this node, as of this refresh. */
   readonly has: (nodeId: string, orgId: string, userId: string, deviceId: string) => boolean;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Bus, BusEnvelope } from '../bus/bus.js';
-import type { SessionRegistry } from '../bus/registry.js';
+import type { RegistryRefresh, SessionRegistry } from '../bus/registry.js';
 import type { FanOut, LiveDirectory, MessagePlace } from '../domain/delivery.js';
 import type { DeliveryRecovery, MissedSpec } from '../domain/delivery-recovery.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
@@ -104,6 +104,15 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   private closed = false;
   /** Other nodes alive at the last reconcile. */
   private aliveBefore = new Set<string>();
+  /**
+   * Devices in the view that the registry did not hold at the last look (`org\nuser\ndevice` →
+   * node): added by an event whose registry write had not shown yet, or kept after a sign-out
+   * whose event was lost. A reconcile checks only these, and every device only when a node died
+   * or was read whole, so that its cost follows the changes, not the cluster's size.
+   */
+  private readonly unconfirmed = new Map<string, string>();
+  /** Whether the registry held a device at the last reconcile (nothing before the first). */
+  private registered: RegistryRefresh['has'] = () => false;
 
   constructor(
     private readonly local: LocalSessions,
@@ -388,6 +397,9 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     if (!devices) users.set(userId, (devices = new Map<string, RemoteDevice>()));
     const wasOnline = devices.size > 0 || this.local.isOnline(orgId, userId);
     devices.set(deviceId, { nodeId, inactive, seenAt });
+    const device = `${orgId}\n${userId}\n${deviceId}`;
+    if (this.registered(nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(device);
+    else this.unconfirmed.set(device, nodeId);
     const key = `${orgId}\n${userId}`;
     if (this.staying.delete(key)) return;
     if (!wasOnline) this.emitOnline({ orgId, userId, deviceId });
@@ -399,6 +411,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     const devices = users?.get(userId);
     if (!users || devices?.get(deviceId)?.nodeId !== nodeId) return;
     devices.delete(deviceId);
+    this.unconfirmed.delete(`${orgId}\n${userId}\n${deviceId}`);
     if (devices.size > 0) return;
     users.delete(userId);
     if (users.size === 0) this.remote.delete(orgId);
@@ -438,8 +451,11 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       const reaped = await this.registry.reapDead();
       const reapedUsers = new Set<string>();
       for (const r of reaped) for (const s of r.sessions) reapedUsers.add(`${s.orgId}\n${s.userId}`);
-      const { live, changed, has } = await this.registry.refresh();
+      const { live, changed, removed, wholeNodes, has } = await this.registry.refresh();
+      this.registered = has;
       for (const s of changed) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
+      // A sign-out the registry shows but the bus did not bring: the device waits out its grace.
+      for (const s of removed) if (this.remote.get(s.orgId)?.get(s.userId)?.get(s.deviceId)?.nodeId === s.nodeId) this.unconfirmed.set(`${s.orgId}\n${s.userId}\n${s.deviceId}`, s.nodeId);
       const alive = new Set(live);
       // A node that died may have committed messages it never announced (killed between its
       // commit and its publish): read back every conversation known here.
@@ -449,12 +465,20 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       // Two periods: the previous snapshot may have been taken a little more than one period ago.
       const stale = started - 2 * this.opts.reconcileMs;
       const t = unixSeconds(Date.now());
-      for (const [orgId, users] of [...this.remote]) {
-        for (const [userId, devices] of [...users]) {
-          for (const [deviceId, d] of [...devices]) {
-            if (alive.has(d.nodeId) && (d.seenAt >= stale || has(d.nodeId, orgId, userId, deviceId))) continue;
-            this.removeRemote(d.nodeId, orgId, userId, deviceId, false, t, reapedUsers.has(`${orgId}\n${userId}`));
-          }
+      const check = (orgId: string, userId: string, deviceId: string, d: RemoteDevice): void => {
+        const key = `${orgId}\n${userId}\n${deviceId}`;
+        if (alive.has(d.nodeId) && has(d.nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(key);
+        else if (alive.has(d.nodeId) && d.seenAt >= stale) this.unconfirmed.set(key, d.nodeId);
+        else this.removeRemote(d.nodeId, orgId, userId, deviceId, false, t, reapedUsers.has(`${orgId}\n${userId}`));
+      };
+      if (died || wholeNodes.length > 0) {
+        for (const [orgId, users] of [...this.remote]) for (const [userId, devices] of [...users]) for (const [deviceId, d] of [...devices]) check(orgId, userId, deviceId, d);
+      } else {
+        for (const [key, nodeId] of [...this.unconfirmed]) {
+          const [orgId = '', userId = '', deviceId = ''] = key.split('\n');
+          const d = this.remote.get(orgId)?.get(userId)?.get(deviceId);
+          if (d?.nodeId === nodeId) check(orgId, userId, deviceId, d);
+          else this.unconfirmed.delete(key);
         }
       }
       this.staying.clear();

@@ -73,6 +73,23 @@ describe('cluster view repaired from the registry', { skip: skip ?? false }, () 
     }
   });
 
+  it('drops what a node no longer holds when it rewrites its entries, and keeps the rest', async () => {
+    const { sessions, regB, heard, close } = await setup();
+    try {
+      await regB.register(s('u1'), false);
+      await regB.register(s('u2'), false);
+      await until('both online', () => sessions.isOnline('o', 'u1') && sessions.isOnline('o', 'u2'));
+      // The registry lost b and b wrote back what it holds now (no bus events either way).
+      await regB.republish([{ session: s('u2'), inactive: true }]);
+      await until('u1 offline', () => !sessions.isOnline('o', 'u1'));
+      await until('u2 backgrounded', () => sessions.needsPush('o', 'u2'));
+      assert.equal(sessions.isOnline('o', 'u2'), true);
+      assert.deepEqual(heard.sort(), ['offline u1', 'online u1', 'online u2']);
+    } finally {
+      await close();
+    }
+  });
+
   it('keeps a device heard on the bus for two rounds without a registry entry, then drops it; a registry entry keeps it', async () => {
     const { sessions, regB, hub, heard, close } = await setup();
     try {
