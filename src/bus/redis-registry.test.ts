@@ -76,8 +76,8 @@ describe('session registry on Redis', { skip: skip ?? false }, () => {
 
   /** A refresh as sortable text: live nodes, then the changed entries. */
   const read = async (r: RedisRegistry) => {
-    const { live, changed, has } = await r.refresh();
-    return { live: [...live], changed: changed.map((x) => `${x.nodeId}:${x.userId}/${x.deviceId}/${x.inactive ? 1 : 0}`).sort(), has };
+    const { live, changed, removed, has } = await r.refresh();
+    return { live: [...live], changed: changed.map((x) => `${x.nodeId}:${x.userId}/${x.deviceId}/${x.inactive ? 1 : 0}`).sort(), removed: removed.map((x) => `${x.nodeId}:${x.userId}/${x.deviceId}`).sort(), has };
   };
 
   it('refresh reads every other node whole once, then only what changed', async () => {
@@ -100,8 +100,12 @@ describe('session registry on Redis', { skip: skip ?? false }, () => {
       await c.register(s('u4'), false);
       await c.unregister(s('u3'));
       await c.unregister(s('nobody'));
+      // In and out again between two refreshes: neither a sign-in nor a sign-out here.
+      await c.register(s('brief'), false);
+      await c.unregister(s('brief'));
       const next = await read(a);
       assert.deepEqual(next.changed, ['b:u1/d/1', 'c:u4/d/0']);
+      assert.deepEqual(next.removed, ['c:u3/d']);
       assert.ok(!next.has('c', 'o', 'u3', 'd') && next.has('c', 'o', 'u4', 'd') && next.has('b', 'o', 'u1', 'd'));
       // The copy agrees with a whole read.
       const whole = (await a.snapshot()).filter((x) => x.nodeId !== 'a').map((x) => `${x.nodeId}:${x.userId}/${x.deviceId}`).sort();

@@ -296,18 +296,23 @@ export class RedisRegistry implements SessionRegistry {
       }
       // 'same' or 'delta': only ever answered to a cursor, which comes from a copy.
       if (!copy) continue;
+      // Only each entry's net change counts: a device that signed in and out again since the
+      // last refresh was never seen here and must not come back as a sign-in.
+      const wasHeld = new Map<string, boolean>();
       for (const entry of items) {
         // "seq\tflag\tfield", where the field holds tabs of its own.
         const a = entry.indexOf('\t');
         const b = entry.indexOf('\t', a + 1);
         const flag = entry.slice(a + 1, b);
         const f = entry.slice(b + 1);
-        if (flag === '-') {
-          if (copy.entries.delete(f)) removed.push(sessionOf(node, f, '0'));
-        } else {
-          copy.entries.set(f, flag);
-          changed.push(sessionOf(node, f, flag));
-        }
+        if (!wasHeld.has(f)) wasHeld.set(f, copy.entries.has(f));
+        if (flag === '-') copy.entries.delete(f);
+        else copy.entries.set(f, flag);
+      }
+      for (const [f, held] of wasHeld) {
+        const flag = copy.entries.get(f);
+        if (flag !== undefined) changed.push(sessionOf(node, f, flag));
+        else if (held) removed.push(sessionOf(node, f, '0'));
       }
       copy.seq = seq;
     }
