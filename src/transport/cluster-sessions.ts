@@ -64,6 +64,14 @@ interface QueuedItem {
   readonly missed?: MissedSpec;
 }
 
+/** Where a device of the view is: its node and its names. */
+interface DevicePlace {
+  readonly nodeId: string;
+  readonly orgId: string;
+  readonly userId: string;
+  readonly deviceId: string;
+}
+
 interface RemoteDevice {
   readonly nodeId: string;
   inactive: boolean;
@@ -110,7 +118,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
    * whose event was lost. A reconcile checks only these, and every device only when a node died
    * or was read whole, so that its cost follows the changes, not the cluster's size.
    */
-  private readonly unconfirmed = new Map<string, string>();
+  private readonly unconfirmed = new Map<string, DevicePlace>();
   /** Whether the registry held a device at the last reconcile (nothing before the first). */
   private registered: RegistryRefresh['has'] = () => false;
 
@@ -399,7 +407,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     devices.set(deviceId, { nodeId, inactive, seenAt });
     const device = `${orgId}\n${userId}\n${deviceId}`;
     if (this.registered(nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(device);
-    else this.unconfirmed.set(device, nodeId);
+    else this.unconfirmed.set(device, { nodeId, orgId, userId, deviceId });
     const key = `${orgId}\n${userId}`;
     if (this.staying.delete(key)) return;
     if (!wasOnline) this.emitOnline({ orgId, userId, deviceId });
@@ -455,7 +463,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       this.registered = has;
       for (const s of changed) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
       // A sign-out the registry shows but the bus did not bring: the device waits out its grace.
-      for (const s of removed) if (this.remote.get(s.orgId)?.get(s.userId)?.get(s.deviceId)?.nodeId === s.nodeId) this.unconfirmed.set(`${s.orgId}\n${s.userId}\n${s.deviceId}`, s.nodeId);
+      for (const s of removed) if (this.remote.get(s.orgId)?.get(s.userId)?.get(s.deviceId)?.nodeId === s.nodeId) this.unconfirmed.set(`${s.orgId}\n${s.userId}\n${s.deviceId}`, s);
       const alive = new Set(live);
       // A node that died may have committed messages it never announced (killed between its
       // commit and its publish): read back every conversation known here.
@@ -468,14 +476,13 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       const check = (orgId: string, userId: string, deviceId: string, d: RemoteDevice): void => {
         const key = `${orgId}\n${userId}\n${deviceId}`;
         if (alive.has(d.nodeId) && has(d.nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(key);
-        else if (alive.has(d.nodeId) && d.seenAt >= stale) this.unconfirmed.set(key, d.nodeId);
+        else if (alive.has(d.nodeId) && d.seenAt >= stale) this.unconfirmed.set(key, { nodeId: d.nodeId, orgId, userId, deviceId });
         else this.removeRemote(d.nodeId, orgId, userId, deviceId, false, t, reapedUsers.has(`${orgId}\n${userId}`));
       };
       if (died || wholeNodes.length > 0) {
         for (const [orgId, users] of [...this.remote]) for (const [userId, devices] of [...users]) for (const [deviceId, d] of [...devices]) check(orgId, userId, deviceId, d);
       } else {
-        for (const [key, nodeId] of [...this.unconfirmed]) {
-          const [orgId = '', userId = '', deviceId = ''] = key.split('\n');
+        for (const [key, { nodeId, orgId, userId, deviceId }] of [...this.unconfirmed]) {
           const d = this.remote.get(orgId)?.get(userId)?.get(deviceId);
           if (d?.nodeId === nodeId) check(orgId, userId, deviceId, d);
           else this.unconfirmed.delete(key);
