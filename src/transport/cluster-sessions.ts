@@ -64,6 +64,9 @@ interface QueuedItem {
   readonly missed?: MissedSpec;
 }
 
+/** The key of a device in `ClusterSessions.unconfirmed`. */
+const deviceKey = (orgId: string, userId: string, deviceId: string): string => `${orgId}\n${userId}\n${deviceId}`;
+
 /** Where a device of the view is: its node and its names. */
 interface DevicePlace {
   readonly nodeId: string;
@@ -405,7 +408,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     if (!devices) users.set(userId, (devices = new Map<string, RemoteDevice>()));
     const wasOnline = devices.size > 0 || this.local.isOnline(orgId, userId);
     devices.set(deviceId, { nodeId, inactive, seenAt });
-    const device = `${orgId}\n${userId}\n${deviceId}`;
+    const device = deviceKey(orgId, userId, deviceId);
     if (this.registered(nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(device);
     else this.unconfirmed.set(device, { nodeId, orgId, userId, deviceId });
     const key = `${orgId}\n${userId}`;
@@ -419,7 +422,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     const devices = users?.get(userId);
     if (!users || devices?.get(deviceId)?.nodeId !== nodeId) return;
     devices.delete(deviceId);
-    this.unconfirmed.delete(`${orgId}\n${userId}\n${deviceId}`);
+    this.unconfirmed.delete(deviceKey(orgId, userId, deviceId));
     if (devices.size > 0) return;
     users.delete(userId);
     if (users.size === 0) this.remote.delete(orgId);
@@ -463,7 +466,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       this.registered = has;
       for (const s of changed) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
       // A sign-out the registry shows but the bus did not bring: the device waits out its grace.
-      for (const s of removed) if (this.remote.get(s.orgId)?.get(s.userId)?.get(s.deviceId)?.nodeId === s.nodeId) this.unconfirmed.set(`${s.orgId}\n${s.userId}\n${s.deviceId}`, s);
+      for (const s of removed) if (this.remote.get(s.orgId)?.get(s.userId)?.get(s.deviceId)?.nodeId === s.nodeId) this.unconfirmed.set(deviceKey(s.orgId, s.userId, s.deviceId), s);
       const alive = new Set(live);
       // A node that died may have committed messages it never announced (killed between its
       // commit and its publish): read back every conversation known here.
@@ -474,7 +477,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       const stale = started - 2 * this.opts.reconcileMs;
       const t = unixSeconds(Date.now());
       const check = (orgId: string, userId: string, deviceId: string, d: RemoteDevice): void => {
-        const key = `${orgId}\n${userId}\n${deviceId}`;
+        const key = deviceKey(orgId, userId, deviceId);
         if (alive.has(d.nodeId) && has(d.nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(key);
         else if (alive.has(d.nodeId) && d.seenAt >= stale) this.unconfirmed.set(key, { nodeId: d.nodeId, orgId, userId, deviceId });
         else this.removeRemote(d.nodeId, orgId, userId, deviceId, false, t, reapedUsers.has(`${orgId}\n${userId}`));
