@@ -259,6 +259,10 @@ export class RedisRegistry implements SessionRegistry {
     await this.redis.eval(RESET, 4, this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), this.key(`epoch:${n}`), randomUUID(), ...entries);
   }
 
+  /**
+   * Every session on every live node, read whole. Not part of the port (a reconcile uses
+   * `refresh`): tests check the registry's state with it, and the registry bench compares it.
+   */
   async snapshot(): Promise<RegisteredSession[]> {
     const flat = (await this.redis.eval(SNAPSHOT, 1, this.key('nodes'), this.prefix)) as string[];
     return triples(flat).sessions;
@@ -327,6 +331,7 @@ export class RedisRegistry implements SessionRegistry {
     };
   }
 
+  /** Ids of the nodes whose heartbeat is current (tests and the registry bench; see `snapshot`). */
   async liveNodes(): Promise<string[]> {
     const nodes = await this.redis.smembers(this.key('nodes'));
     const tx = this.redis.multi();

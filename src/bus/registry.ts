@@ -24,16 +24,12 @@ export interface SessionRegistry {
   register(session: Session, inactive: boolean): Promise<void>;
   /** Removes this node's entry of the device, if any. */
   unregister(session: Session): Promise<void>;
-  /** Every session on every live node. */
-  snapshot(): Promise<RegisteredSession[]>;
   /**
    * Brings this registry's copy of the other nodes' entries up to date, reading from each live
    * node only what changed since the last call (all of it the first time, after the node's
    * entries were rewritten, or when more changed than the node's change log keeps).
    */
   refresh(): Promise<RegistryRefresh>;
-  /** Ids of the nodes whose heartbeat is current. */
-  liveNodes(): Promise<string[]>;
   /** Removes the entries of nodes whose heartbeat lapsed; each dead node is reaped by one caller. */
   reapDead(): Promise<{ nodeId: string; sessions: RegisteredSession[] }[]>;
   /** Writes all of this node's sessions again (after the registry lost them). */
