@@ -208,11 +208,15 @@ export class RedisRegistry implements SessionRegistry {
   private readonly logLength: number;
   /** Other live nodes' entries as of the last refresh. */
   private readonly copies = new Map<string, NodeCopy>();
+  /** This node's own keys: its hash, its change log, its change counter and its epoch. */
+  private readonly own: readonly [sessions: string, log: string, seq: string, epoch: string];
 
   private constructor(private readonly opts: RedisRegistryOptions) {
     this.nodeId = opts.nodeId;
     this.prefix = opts.keyPrefix ?? 'parley:reg:';
     this.logLength = opts.logLength ?? 8192;
+    const n = opts.nodeId;
+    this.own = [this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), this.key(`epoch:${n}`)];
     this.redis = new Redis(opts.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * n, 1000) });
     this.redis.on('error', (err: Error) => opts.onError?.(err));
   }
@@ -249,14 +253,13 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   private async write(f: string, flag: string): Promise<void> {
-    const n = this.nodeId;
-    await this.redis.eval(WRITE, 3, this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), f, flag, String(this.logLength));
+    const [sessions, log, seq] = this.own;
+    await this.redis.eval(WRITE, 3, sessions, log, seq, f, flag, String(this.logLength));
   }
 
   /** Replaces this node's entries with `entries` (field, flag pairs) under a new epoch. */
   private async rewrite(entries: string[]): Promise<void> {
-    const n = this.nodeId;
-    await this.redis.eval(RESET, 4, this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), this.key(`epoch:${n}`), randomUUID(), ...entries);
+    await this.redis.eval(RESET, 4, ...this.own, randomUUID(), ...entries);
   }
 
   /**
@@ -353,8 +356,7 @@ export class RedisRegistry implements SessionRegistry {
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     try {
-      const n = this.nodeId;
-      await this.redis.multi().del(this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), this.key(`epoch:${n}`), this.key(`alive:${n}`)).srem(this.key('nodes'), n).exec();
+      await this.redis.multi().del(...this.own, this.key(`alive:${this.nodeId}`)).srem(this.key('nodes'), this.nodeId).exec();
     } finally {
       await this.redis.quit().catch(() => this.redis.disconnect());
     }
