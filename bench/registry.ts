@@ -120,19 +120,12 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       await cluster.start();
       return online();
     });
-    const reconcileIdle = await measure(redis.pid, rounds, async () => {
+    const reconcileRound = async (): Promise<number> => {
       await reconcile();
       return online();
-    });
-    const reconcileChurn = await measure(
-      redis.pid,
-      rounds,
-      async () => {
-        await reconcile();
-        return online();
-      },
-      churn,
-    );
+    };
+    const reconcileIdle = await measure(redis.pid, rounds, reconcileRound);
+    const reconcileChurn = await measure(redis.pid, rounds, reconcileRound, churn);
     await cluster.close();
     const share = (c: RoundCost): number => round2((nodes * c.redisCpuMs) / 2000);
     const result: RegistryResult = {
