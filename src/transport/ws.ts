@@ -9,6 +9,7 @@ import type { TrustedProxies } from './client-address.js';
 import { ConnectionGate, type Refusal } from './connection-gate.js';
 import type { Dispatcher } from './dispatch.js';
 import { FrameScheduler } from './frame-lanes.js';
+import { SpreadTimer } from './spread-timer.js';
 import type { Metrics } from './metrics.js';
 import type { Connection, LocalSessions } from './sessions.js';
 
@@ -115,25 +116,25 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
   };
   server.on('upgrade', onUpgrade);
 
-  // Heartbeat: every interval, sockets that did not answer the last ping are terminated (their
-  // 'close' then unbinds the session, so presence goes offline), the rest are pinged again. A
-  // client that stopped reading never sees the ping, so this also ends sockets stuck on backpressure.
+  // Heartbeat: once an interval, each socket that did not answer its previous ping is terminated
+  // (its 'close' then unbinds the session, so presence goes offline), the rest are pinged again. A
+  // client that stopped reading never sees the ping, so this also ends sockets stuck on
+  // backpressure. The sockets are spread over the interval (SpreadTimer): each is pinged a whole
+  // interval after its previous ping, and no turn of the event loop pings them all.
   const alive = new WeakSet<WebSocket>();
   const heartbeat =
     opts.heartbeatIntervalMs > 0
-      ? setInterval(() => {
-          for (const ws of wss.clients) {
-            if (!alive.has(ws)) {
-              metrics.connectionsDropped.inc({ reason: 'heartbeat' });
-              ws.terminate();
-              continue;
-            }
-            alive.delete(ws);
-            ws.ping();
+      ? new SpreadTimer<WebSocket>(opts.heartbeatIntervalMs, (ws) => {
+          if (ws.readyState !== WebSocket.OPEN) return;
+          if (!alive.has(ws)) {
+            metrics.connectionsDropped.inc({ reason: 'heartbeat' });
+            ws.terminate();
+            return;
           }
-        }, opts.heartbeatIntervalMs)
+          alive.delete(ws);
+          ws.ping();
+        })
       : undefined;
-  heartbeat?.unref();
 
   // Authentication deadline: a sweep over the sockets notes when each was last seen without a
   // session (at open, or after logout) and closes those past the deadline. One timer for all
@@ -161,6 +162,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
     metrics.connections.inc();
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
+    heartbeat?.add(ws);
     // Frames sent to one socket in the same turn of the event loop (an ack and the deliveries
     // released by one group commit) leave in one write: the socket is corked at the first send
     // and uncorked once the turn's callbacks and promise continuations have run.
@@ -225,6 +227,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       log.debug({ err, conn: conn.id }, 'websocket error');
     });
     ws.on('close', () => {
+      heartbeat?.delete(ws);
       lane.close();
       metrics.connections.dec();
       sessions.unbind(conn);
@@ -237,7 +240,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
     },
     close() {
       accepting = false;
-      clearInterval(heartbeat);
+      heartbeat?.stop();
       clearInterval(authSweep);
       server.off('upgrade', onUpgrade);
       // Sockets already closing (a refused frame, a slow consumer) are not waited for.
