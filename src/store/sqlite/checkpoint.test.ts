@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -77,5 +77,27 @@ describe('SQLite checkpoints', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("keep the checkpoint thread's descriptor of the database file open until every connection is closed, and no longer", async () => {
+    // Closing any descriptor of a file drops the process's POSIX locks on it, SQLite's too: the
+    // descriptor the checkpoint thread flushes through is closed only after the connections.
+    const { store } = await open(50);
+    const dir = dirs[dirs.length - 1] as string;
+    const dbFile = join(dir, 'parley.db');
+    const open_ = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === dbFile;
+        } catch {
+          return false;
+        }
+      }).length;
+    // At least the event loop's connection and the flush descriptor (the threads open theirs as they start).
+    assert.ok(open_() >= 2, `${open_()} descriptors of the database file`);
+    await messages(store, await freshOrg(store), 20);
+    await new Promise((r) => setTimeout(r, 150));
+    await store.close();
+    assert.equal(open_(), 0);
   });
 });

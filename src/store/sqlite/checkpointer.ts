@@ -8,6 +8,12 @@ export interface CheckpointerSetup {
   readonly intervalMs: number;
   /** The message writer thread's end of their channel. */
   readonly writer: MessagePort;
+  /**
+   * A descriptor of the database file, opened by the store, for the thread to flush what it
+   * copied. The store closes it only after its every connection: closing any descriptor of a
+   * file drops the process's POSIX locks on it, SQLite's among them.
+   */
+  readonly syncFd: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -69,11 +69,14 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<Store> {
   }
   const channel = new MessageChannel();
   const writer = new SqliteMessageWriter({ file: path, synchronous: opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL', walSizeLimitBytes: WAL_SIZE_LIMIT, checkpoints: channel.port1 });
-  const checkpointer = new SqliteCheckpointer({ file: path, intervalMs: opts.checkpointIntervalMs ?? 1000, writer: channel.port2 });
+  const syncFd = openSync(path, 'r');
+  const checkpointer = new SqliteCheckpointer({ file: path, intervalMs: opts.checkpointIntervalMs ?? 1000, writer: channel.port2, syncFd });
   const close = async (): Promise<void> => {
     await checkpointer.close();
     await writer.close();
     await db.destroy();
+    // Last: closing it earlier would drop the locks of the connections still open (see CheckpointerSetup.syncFd).
+    closeSync(syncFd);
   };
   return createSqlStore(db, sqliteDialect, close, { messageWriter: writer.write, searchIndexCatchUp: writer.searchIndexCatchUp });
 }
