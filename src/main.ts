@@ -276,6 +276,7 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
   const ws = attachWebSocket(app.server, dispatcher, sessions, metrics, log, {
     maxFrameBytes: config.maxFrameBytes,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    watchdogPingIntervalMs: config.watchdogPingIntervalMs,
     maxInFlight: config.wsMaxInFlight,
     outputBudgetBytes: config.wsOutputBudgetBytes,
     maxBufferedBytes: config.wsMaxBufferedBytes,
@@ -301,10 +302,6 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     store.encryptedInbox.sweep(now, now - config.encryptionMessageExpiredIn * 1000).catch((err: unknown) => log.warn({ err }, 'encrypted message sweep failed'));
   }, 60_000);
   sweeper.unref();
-  // SAMA's watchdog (protocol.md §3.12): some SAMA clients expect the server's own ping frames.
-  const watchdogFrame = JSON.stringify({ response: { ping: {} } });
-  const watchdog = config.watchdogPingIntervalMs > 0 ? setInterval(() => sessions.broadcastBound(watchdogFrame), config.watchdogPingIntervalMs) : undefined;
-  watchdog?.unref();
   let cleaning = false;
   const fileCleaner = setInterval(() => {
     if (cleaning) return;
@@ -365,7 +362,6 @@ export async function startParley(config: Config, log: Logger = pino({ level: co
     closing ??= (async () => {
       ready = false;
       clearInterval(sweeper);
-      clearInterval(watchdog);
       clearInterval(fileCleaner);
       clearInterval(retentionTimer);
       clearInterval(exportTimer);

@@ -189,11 +189,6 @@ export class LocalSessions implements SessionDirectory, LiveDirectory {
     if (conn) this.unbind(conn);
   }
 
-  /** Sends `bytes` to every socket bound to a session on this node. */
-  broadcastBound(bytes: string): void {
-    for (const users of this.byOrg.values()) for (const devices of users.values()) for (const conn of devices.values()) conn.send(bytes);
-  }
-
   /** Connected sockets of a user on this node (empty when offline here). */
   devices(orgId: string, userId: string): ReadonlyMap<string, Connection> {
     return this.byOrg.get(orgId)?.get(userId) ?? EMPTY;

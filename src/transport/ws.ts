@@ -28,6 +28,8 @@ export interface WsOptions {
   readonly maxInFlight: number;
   /** Ping interval in ms; a socket silent since the previous ping is terminated. 0 = off. */
   readonly heartbeatIntervalMs: number;
+  /** SAMA's watchdog: every this many ms each authenticated socket gets WATCHDOG_FRAME (protocol.md §3.12). 0 or absent = off. */
+  readonly watchdogPingIntervalMs?: number;
   /** A socket with no session this long after opening (or after logging out) is closed with 4003 (checked by a sweep, so up to a second later). 0 = off. */
   readonly authTimeoutMs: number;
   /** Caps on open connections (0 = none); beyond them upgrades are answered 503 / 429. */
@@ -36,6 +38,9 @@ export interface WsOptions {
   /** Peers allowed to name the client's address in X-Forwarded-For. */
   readonly proxies: TrustedProxies;
 }
+
+/** SAMA's server-sent keep-alive frame (see WsOptions.watchdogPingIntervalMs). */
+const WATCHDOG_FRAME = JSON.stringify({ response: { ping: {} } });
 
 /** A connection as ws.ts tracks it: since when it has had no session (-1: it has one). */
 interface WsConnection extends Connection {
@@ -158,6 +163,16 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       : undefined;
   authSweep?.unref();
 
+  // SAMA's watchdog pings (protocol.md §3.12: some SAMA clients expect the server's own ping
+  // frames; no reply is expected), spread over the interval like the heartbeat; a socket gets
+  // them only while it has a session.
+  const watchdog =
+    (opts.watchdogPingIntervalMs ?? 0) > 0
+      ? new SpreadTimer<WsConnection>(opts.watchdogPingIntervalMs as number, (conn) => {
+          if (conn.session !== undefined) conn.send(WATCHDOG_FRAME);
+        })
+      : undefined;
+
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     metrics.connections.inc();
     alive.add(ws);
@@ -198,6 +213,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
       },
     };
     connOf.set(ws, conn);
+    watchdog?.add(conn);
     socket.on('drain', () => lane.drained());
     ws.on('message', (data: RawData) => {
       alive.add(ws);
@@ -228,6 +244,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
     });
     ws.on('close', () => {
       heartbeat?.delete(ws);
+      watchdog?.delete(conn);
       lane.close();
       metrics.connections.dec();
       sessions.unbind(conn);
@@ -241,6 +258,7 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
     close() {
       accepting = false;
       heartbeat?.stop();
+      watchdog?.stop();
       clearInterval(authSweep);
       server.off('upgrade', onUpgrade);
       // Sockets already closing (a refused frame, a slow consumer) are not waited for.
