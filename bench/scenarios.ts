@@ -1,6 +1,6 @@
 import { BenchClient, must } from './lib/bench-client.js';
 import { startEjabberd } from './lib/ejabberd.js';
-import { newHistogram, summarize } from './lib/histogram.js';
+import { newHistogram, summarize, type LatencySummary } from './lib/histogram.js';
 import { ProcSampler, procStats } from './lib/proc-stats.js';
 import { startProsody } from './lib/prosody.js';
 import { join, resolve } from 'node:path';
@@ -107,6 +107,24 @@ async function rampOne(start: () => Promise<RunningServer>, o: ScenarioOptions, 
   } finally {
     await server.stop();
   }
+}
+
+/** Round trips of `ping` (allowed before login) every 10 ms for `ms`, one at a time, in ms. */
+async function pingProbe(url: string, ms: number): Promise<LatencySummary> {
+  const c = await BenchClient.open(url);
+  const h = newHistogram();
+  try {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      must(await c.request('ping', {}), 'ping');
+      h.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    c.close();
+  }
+  return summarize(h);
 }
 
 /** The cheapest useful conversation handler, in SAMA's convention: it accepts every message. */
@@ -263,7 +281,11 @@ export const scenarios: Record<string, (o: ScenarioOptions) => Promise<unknown>>
       }
       await new Promise((r) => setTimeout(r, 3000));
       const after = procStats(server.pid).rssBytes;
-      return { connections: open, rssBeforeMiB: Math.round(before / MiB), rssAfterMiB: Math.round(after / MiB), bytesPerConnection: Math.round((after - before) / open), series, startupMs: Math.round(server.startupMs) };
+      // With every connection open, a probe pings the server every 10 ms for --duration seconds
+      // (default 30: more than one WS_HEARTBEAT_INTERVAL_MS of 25 s), so a per-socket chore done
+      // in one turn of the event loop shows as the probe's maximum.
+      const probe = await pingProbe(server.wsUrl, (o.durationSec ?? 30) * 1000);
+      return { connections: open, rssBeforeMiB: Math.round(before / MiB), rssAfterMiB: Math.round(after / MiB), bytesPerConnection: Math.round((after - before) / open), series, probe, startupMs: Math.round(server.startupMs) };
     } finally {
       pool.stop();
       await server.stop();

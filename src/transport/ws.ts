@@ -9,9 +9,9 @@ import type { TrustedProxies } from './client-address.js';
 import { ConnectionGate, type Refusal } from './connection-gate.js';
 import type { Dispatcher } from './dispatch.js';
 import { FrameScheduler } from './frame-lanes.js';
-import { SpreadTimer } from './spread-timer.js';
 import type { Metrics } from './metrics.js';
 import type { Connection, LocalSessions } from './sessions.js';
+import { SpreadTimer } from './spread-timer.js';
 
 export interface WsOptions {
   /**
