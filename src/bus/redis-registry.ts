@@ -153,7 +153,9 @@ end
 return out
 `;
 
-const field = (s: Session): string => `${s.orgId}\t${s.userId}\t${s.deviceId}`;
+/** A device's field in a node's hash: `org\tuser\tdevice`. */
+const fieldOf = (orgId: string, userId: string, deviceId: string): string => `${orgId}\t${userId}\t${deviceId}`;
+const field = (s: Session): string => fieldOf(s.orgId, s.userId, s.deviceId);
 
 /** A session from a hash field (`org\tuser\tdevice`) and its flag. */
 function sessionOf(nodeId: string, f: string, flag: string): RegisteredSession {
@@ -330,7 +332,7 @@ export class RedisRegistry implements SessionRegistry {
       changed,
       removed,
       wholeNodes,
-      has: (nodeId, orgId, userId, deviceId) => copies.get(nodeId)?.entries.has(`${orgId}\t${userId}\t${deviceId}`) ?? false,
+      has: (nodeId, orgId, userId, deviceId) => copies.get(nodeId)?.entries.has(fieldOf(orgId, userId, deviceId)) ?? false,
     };
   }
 

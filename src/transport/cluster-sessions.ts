@@ -375,8 +375,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
         this.removeRemote(e.from, ev.o, ev.u, ev.d, ev.stay, ev.ra, false);
         break;
       case 'inactive': {
-        const d = this.remote.get(ev.o)?.get(ev.u)?.get(ev.d);
-        if (d?.nodeId === e.from) {
+        const d = this.remoteOn(e.from, ev.o, ev.u, ev.d);
+        if (d) {
           d.inactive = ev.i;
           d.seenAt = Date.now();
         }
@@ -399,6 +399,12 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
 
   private hasRemote(orgId: string, userId: string): boolean {
     return (this.remote.get(orgId)?.get(userId)?.size ?? 0) > 0;
+  }
+
+  /** The device in the view, if the view has it on `nodeId`. */
+  private remoteOn(nodeId: string, orgId: string, userId: string, deviceId: string): RemoteDevice | undefined {
+    const d = this.remote.get(orgId)?.get(userId)?.get(deviceId);
+    return d?.nodeId === nodeId ? d : undefined;
   }
 
   private addRemote(nodeId: string, orgId: string, userId: string, deviceId: string, inactive: boolean, seenAt = Date.now()): void {
@@ -466,7 +472,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       this.registered = has;
       for (const s of changed) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
       // A sign-out the registry shows but the bus did not bring: the device waits out its grace.
-      for (const s of removed) if (this.remote.get(s.orgId)?.get(s.userId)?.get(s.deviceId)?.nodeId === s.nodeId) this.unconfirmed.set(deviceKey(s.orgId, s.userId, s.deviceId), s);
+      for (const s of removed) if (this.remoteOn(s.nodeId, s.orgId, s.userId, s.deviceId)) this.unconfirmed.set(deviceKey(s.orgId, s.userId, s.deviceId), s);
       const alive = new Set(live);
       // A node that died may have committed messages it never announced (killed between its
       // commit and its publish): read back every conversation known here.
@@ -486,8 +492,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
         for (const [orgId, users] of [...this.remote]) for (const [userId, devices] of [...users]) for (const [deviceId, d] of [...devices]) check(orgId, userId, deviceId, d);
       } else {
         for (const [key, { nodeId, orgId, userId, deviceId }] of [...this.unconfirmed]) {
-          const d = this.remote.get(orgId)?.get(userId)?.get(deviceId);
-          if (d?.nodeId === nodeId) check(orgId, userId, deviceId, d);
+          const d = this.remoteOn(nodeId, orgId, userId, deviceId);
+          if (d) check(orgId, userId, deviceId, d);
           else this.unconfirmed.delete(key);
         }
       }
