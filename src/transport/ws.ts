@@ -28,8 +28,8 @@ export interface WsOptions {
   readonly maxInFlight: number;
   /** Ping interval in ms; a socket silent since the previous ping is terminated. 0 = off. */
   readonly heartbeatIntervalMs: number;
-  /** SAMA's watchdog: every this many ms each authenticated socket gets WATCHDOG_FRAME (protocol.md §3.12). 0 or absent = off. */
-  readonly watchdogPingIntervalMs?: number;
+  /** SAMA's watchdog: every this many ms each authenticated socket gets WATCHDOG_FRAME (protocol.md §3.12). 0 = off. */
+  readonly watchdogPingIntervalMs: number;
   /** A socket with no session this long after opening (or after logging out) is closed with 4003 (checked by a sweep, so up to a second later). 0 = off. */
   readonly authTimeoutMs: number;
   /** Caps on open connections (0 = none); beyond them upgrades are answered 503 / 429. */
@@ -167,8 +167,8 @@ export function attachWebSocket(server: Server, dispatcher: Dispatcher, sessions
   // frames; no reply is expected), spread over the interval like the heartbeat; a socket gets
   // them only while it has a session.
   const watchdog =
-    (opts.watchdogPingIntervalMs ?? 0) > 0
-      ? new SpreadTimer<WsConnection>(opts.watchdogPingIntervalMs as number, (conn) => {
+    opts.watchdogPingIntervalMs > 0
+      ? new SpreadTimer<WsConnection>(opts.watchdogPingIntervalMs, (conn) => {
           if (conn.session !== undefined) conn.send(WATCHDOG_FRAME);
         })
       : undefined;

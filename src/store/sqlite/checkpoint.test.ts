@@ -85,7 +85,7 @@ describe('SQLite checkpoints', () => {
     const { store } = await open(50);
     const dir = dirs[dirs.length - 1] as string;
     const dbFile = join(dir, 'parley.db');
-    const open_ = (): number =>
+    const descriptors = (): number =>
       readdirSync('/proc/self/fd').filter((fd) => {
         try {
           return readlinkSync(`/proc/self/fd/${fd}`) === dbFile;
@@ -94,10 +94,10 @@ describe('SQLite checkpoints', () => {
         }
       }).length;
     // At least the event loop's connection and the flush descriptor (the threads open theirs as they start).
-    assert.ok(open_() >= 2, `${open_()} descriptors of the database file`);
+    assert.ok(descriptors() >= 2, `${descriptors()} descriptors of the database file`);
     await messages(store, await freshOrg(store), 20);
     await new Promise((r) => setTimeout(r, 150));
     await store.close();
-    assert.equal(open_(), 0);
+    assert.equal(descriptors(), 0);
   });
 });
