@@ -25,6 +25,15 @@ describe('readFrameHead', () => {
     assert.deepEqual(readFrameHead('{"also": broken'), { name: 'also', id: undefined, bare: false, bodyId: undefined });
   });
 
+  it('reads the ids around a value nested thousands deep, and none from inside it', () => {
+    // Levels below the second are never copied into a path (which made deep frames quadratic);
+    // an `id` down there must still not pass for a request or body id.
+    const deep = (n: number, inner: string): string => `${'{"a":'.repeat(n)}${inner}${'}'.repeat(n)}`;
+    assert.deepEqual(readFrameHead(`{"request":{"id":"r","message":{"id":"m","x":${deep(3000, '{"id":"inner"}')}}}}`), { name: 'message', id: 'r', bare: false, bodyId: 'm' });
+    assert.deepEqual(readFrameHead(`{"message":{"x":${deep(500, '{"id":"inner"}')},"id":"m"}}`), { name: 'message', id: undefined, bare: true, bodyId: 'm' });
+    assert.deepEqual(readFrameHead(`{"message":{"x":${deep(3, '{"id":"inner"}')}}}`), { name: 'message', id: undefined, bare: false, bodyId: undefined });
+  });
+
   it('keeps what it read before broken JSON, and handles escapes in strings', () => {
     assert.deepEqual(readFrameHead('{"request":{"id":"a\\"b","ping":{}}'), { name: 'ping', id: 'a"b', bare: false, bodyId: undefined });
     assert.deepEqual(readFrameHead('{"request":{"id":"5", oops'), { name: undefined, id: '5', bare: false, bodyId: undefined });

@@ -19,7 +19,13 @@ interface Level {
   /** Key of the value being read (objects), undefined before the first key or in arrays. */
   key: string | undefined;
   readonly isObject: boolean;
-  /** Path of this container from the root, as object keys (arrays contribute ''). */
+  /** How deep this container is: 0 for the root. */
+  readonly depth: number;
+  /**
+   * The first two keys of this container's path from the root (arrays contribute ''): all the
+   * head's rules look at. Longer paths are not copied, so a frame nested thousands deep costs
+   * a scan, not a copy of its whole path at every level (which was quadratic).
+   */
   readonly path: readonly string[];
   /** Whether the next string in this object is a key. */
   expectKey: boolean;
@@ -44,18 +50,19 @@ export function readFrameHead(text: string): FrameHead {
   const onKey = (level: Level, key: string): void => {
     level.key = key;
     if (key === 'id') return;
-    if (level.path.length === 0 && outer === undefined) outer = key;
-    else if (level.path.length === 1 && level.path[0] === 'request' && outer === 'request' && name === undefined) name = key;
+    if (level.depth === 0 && outer === undefined) outer = key;
+    else if (level.depth === 1 && level.path[0] === 'request' && outer === 'request' && name === undefined) name = key;
   };
   const onScalar = (value: unknown): void => {
     const level = stack[stack.length - 1];
     if (!level?.isObject || level.key !== 'id') return;
     if (typeof value !== 'string' && typeof value !== 'number') return;
     const p = level.path;
-    if (p.length === 0 && outer !== 'request') id = value;
-    else if (p.length === 1 && p[0] === 'request' && outer === 'request') id = value;
-    else if (p.length === 1 && outer !== undefined && outer !== 'request' && p[0] === outer) bodyId = value;
-    else if (p.length === 2 && outer === 'request' && p[0] === 'request' && p[1] === name) bodyId = value;
+    const depth = level.depth;
+    if (depth === 0 && outer !== 'request') id = value;
+    else if (depth === 1 && p[0] === 'request' && outer === 'request') id = value;
+    else if (depth === 1 && outer !== undefined && outer !== 'request' && p[0] === outer) bodyId = value;
+    else if (depth === 2 && outer === 'request' && p[0] === 'request' && p[1] === name) bodyId = value;
   };
   const afterValue = (): void => {
     const level = stack[stack.length - 1];
@@ -77,8 +84,9 @@ export function readFrameHead(text: string): FrameHead {
       const parent = stack[stack.length - 1];
       // Only an object at the root can be a packet.
       if (parent === undefined && c === '[') break;
-      const path = parent === undefined ? [] : [...parent.path, parent.isObject ? (parent.key ?? '') : ''];
-      stack.push({ key: undefined, isObject: c === '{', path, expectKey: c === '{' });
+      const depth = parent === undefined ? 0 : parent.depth + 1;
+      const path = parent === undefined ? [] : parent.depth < 2 ? [...parent.path, parent.isObject ? (parent.key ?? '') : ''] : parent.path;
+      stack.push({ key: undefined, isObject: c === '{', depth, path, expectKey: c === '{' });
       i += 1;
       continue;
     }
