@@ -47,7 +47,9 @@ describe('scheduled messages (parley_message_schedule, parley_scheduled_list, pa
     const got = await cb.next(isMsg, 5000);
     const arrived = Date.now();
     assert.ok(arrived >= sendAt, `arrived ${String(sendAt - arrived)} ms early`);
-    assert.ok(arrived - sendAt < 1000, `arrived ${String(arrived - sendAt)} ms late`);
+    // Sent by the wake-up, not the 60 s poll. The bound leaves room for a full suite on two cores
+    // (it failed once at 1 s there, with PostgreSQL), and a missed wake-up would still fail it.
+    assert.ok(arrived - sendAt < 3000, `arrived ${String(arrived - sendAt)} ms late`);
     assert.equal(got.message.from, a._id);
     assert.equal(got.message.body, 'later');
     assert.deepEqual(got.message.x, { k: 1 });
