@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { MemoryBusHub } from '../src/bus/memory-bus.js';
 import { RedisRegistry } from '../src/bus/redis-registry.js';
@@ -14,6 +15,10 @@ import { procStats } from './lib/proc-stats.js';
  * changed, and with 1 % of the devices signing out and in again between rounds. Then the whole
  * reconcile of the cluster layer (`ClusterSessions`: the read plus the check of its view of the
  * other nodes' devices), the same two ways.
+ *
+ * Besides the average cost, each row reports the worst stall a round caused: the longest turn of
+ * this process's event loop (a node serving traffic answers nobody meanwhile) and Redis's
+ * longest single command (every other client of that Redis, the bus included, waits meanwhile).
  */
 export interface RegistryResult {
   devices: number;
@@ -42,28 +47,91 @@ export interface RoundCost {
   nodeCpuMs: number;
   /** Entries the round returned (whole read), changed entries it reported (refresh), or users online in the view (reconcile). */
   entries: number;
+  /**
+   * The longest this process's event loop went without running a 1 ms timer during a round, over
+   * all rounds (ms): the longest single turn, plus up to about 1 ms.
+   */
+  longestTurnMs: number;
+  /**
+   * Redis's longest single command during a round, over all rounds (ms; from SLOWLOG, which logs
+   * every command here; it times the command's execution, not the writing of its reply).
+   */
+  redisLongestMs: number;
+}
+
+/** Measures the longest gap between ticks of a 1 ms timer: how long the event loop was held. */
+class TurnProbe {
+  private last = 0;
+  private max = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    this.max = 0;
+    this.last = performance.now();
+    this.timer = setInterval(() => this.tick(), 1);
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    this.max = Math.max(this.max, now - this.last);
+    this.last = now;
+  }
+
+  /** The longest gap since `start`, counting the one up to now (a round may end with a long turn). */
+  stop(): number {
+    clearInterval(this.timer);
+    this.tick();
+    return this.max;
+  }
+}
+
+/** Redis's longest command since the last call, in ms (SLOWLOG set to log every command). */
+async function longestCommandMs(probe: Redis): Promise<number> {
+  const entries = (await probe.call('SLOWLOG', 'GET', '1000000')) as [number, number, number, ...unknown[]][];
+  await probe.call('SLOWLOG', 'RESET');
+  return entries.reduce((max, e) => Math.max(max, e[2]), 0) / 1000;
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
+/** Where a round is measured: the redis-server process, and a connection of its own for SLOWLOG. */
+interface Meter {
+  readonly redisPid: number;
+  readonly probe: Redis;
+}
+
 /** Runs `fn` `rounds` times (after `before` each), measuring only `fn`. */
-async function measure(redisPid: number, rounds: number, fn: () => Promise<number>, before?: () => Promise<void>): Promise<RoundCost> {
+async function measure(m: Meter, rounds: number, fn: () => Promise<number>, before?: () => Promise<void>): Promise<RoundCost> {
   let ms = 0;
   let redisMs = 0;
   let nodeUs = 0;
   let entries = 0;
+  let longestTurnMs = 0;
+  let redisLongestMs = 0;
+  const turns = new TurnProbe();
   for (let i = 0; i < rounds; i++) {
     if (before) await before();
-    const r0 = procStats(redisPid).cpuMs;
+    await longestCommandMs(m.probe);
+    const r0 = procStats(m.redisPid).cpuMs;
+    turns.start();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     entries += await fn();
     ms += performance.now() - t0;
     const c = process.cpuUsage(c0);
+    longestTurnMs = Math.max(longestTurnMs, turns.stop());
     nodeUs += c.user + c.system;
-    redisMs += procStats(redisPid).cpuMs - r0;
+    redisMs += procStats(m.redisPid).cpuMs - r0;
+    redisLongestMs = Math.max(redisLongestMs, await longestCommandMs(m.probe));
   }
-  return { ms: round2(ms / rounds), redisCpuMs: round2(redisMs / rounds), nodeCpuMs: round2(nodeUs / 1000 / rounds), entries: Math.round(entries / rounds) };
+  return {
+    ms: round2(ms / rounds),
+    redisCpuMs: round2(redisMs / rounds),
+    nodeCpuMs: round2(nodeUs / 1000 / rounds),
+    entries: Math.round(entries / rounds),
+    longestTurnMs: round2(longestTurnMs),
+    redisLongestMs: round2(redisLongestMs),
+  };
 }
 
 export async function registryScenario(o: { devices?: number; nodes?: number; rounds?: number }): Promise<RegistryResult> {
@@ -72,7 +140,13 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
   const rounds = o.rounds ?? 20;
   const redis = await TestRedis.start();
   const regs: RedisRegistry[] = [];
+  const probe = redis.client();
   try {
+    await probe.connect();
+    // Log every command, and enough of them for a round's (a chunked read makes hundreds).
+    await probe.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+    await probe.call('CONFIG', 'SET', 'slowlog-max-len', '1000000');
+    const meter: Meter = { redisPid: redis.pid, probe };
     for (let k = 0; k < nodes; k++) regs.push(await RedisRegistry.connect({ url: redis.url, nodeId: `n${k}`, ttlMs: 600_000 }));
     const reader = regs[0] as RedisRegistry;
     const session = (i: number) => ({ orgId: 'org', userId: `user${String(i).padStart(7, '0')}`, deviceId: `device-${i % 3}` });
@@ -86,12 +160,12 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
     }
     const fillSec = round2((performance.now() - t0) / 1000);
 
-    const wholeRead = await measure(redis.pid, rounds, async () => {
+    const wholeRead = await measure(meter, rounds, async () => {
       const [all] = await Promise.all([reader.snapshot(), reader.liveNodes()]);
       return all.length;
     });
-    const refreshFirst = await measure(redis.pid, 1, async () => (await reader.refresh()).changed.length);
-    const refreshIdle = await measure(redis.pid, rounds, async () => (await reader.refresh()).changed.length);
+    const refreshFirst = await measure(meter, 1, async () => (await reader.refresh()).changed.length);
+    const refreshIdle = await measure(meter, rounds, async () => (await reader.refresh()).changed.length);
     // Churn: devices on the other nodes sign out and in again (1 % of all devices per round).
     const changesPerRound = Math.max(1, Math.floor(devices / 100));
     let next = 0;
@@ -104,7 +178,7 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       }
       await Promise.all(batch);
     };
-    const refreshChurn = await measure(redis.pid, rounds, async () => (await reader.refresh()).changed.length, churn);
+    const refreshChurn = await measure(meter, rounds, async () => (await reader.refresh()).changed.length, churn);
     // The cluster layer on a registry of its own (a fresh copy; connecting clears node 0's own
     // entries, which no reconcile reads anyway).
     const viewer = await RedisRegistry.connect({ url: redis.url, nodeId: 'n0', ttlMs: 600_000 });
@@ -116,7 +190,7 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
     });
     const reconcile = (cluster as unknown as { reconcile(): Promise<void> }).reconcile.bind(cluster);
     const online = (): number => cluster.onlineUserCount();
-    const reconcileFirst = await measure(redis.pid, 1, async () => {
+    const reconcileFirst = await measure(meter, 1, async () => {
       await cluster.start();
       return online();
     });
@@ -124,8 +198,8 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       await reconcile();
       return online();
     };
-    const reconcileIdle = await measure(redis.pid, rounds, reconcileRound);
-    const reconcileChurn = await measure(redis.pid, rounds, reconcileRound, churn);
+    const reconcileIdle = await measure(meter, rounds, reconcileRound);
+    const reconcileChurn = await measure(meter, rounds, reconcileRound, churn);
     await cluster.close();
     const share = (c: RoundCost): number => round2((nodes * c.redisCpuMs) / 2000);
     const result: RegistryResult = {
@@ -142,7 +216,8 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       reconcileChurn,
       redisCoreShareAt2s: { wholeRead: share(wholeRead), refreshIdle: share(refreshIdle), refreshChurn: share(refreshChurn) },
     };
-    const line = (name: string, c: RoundCost): string => `${name}: ${c.ms} ms, redis ${c.redisCpuMs} ms CPU, node ${c.nodeCpuMs} ms CPU, ${c.entries} entries`;
+    const line = (name: string, c: RoundCost): string =>
+      `${name}: ${c.ms} ms, redis ${c.redisCpuMs} ms CPU, node ${c.nodeCpuMs} ms CPU, ${c.entries} entries, longest turn ${c.longestTurnMs} ms, longest redis command ${c.redisLongestMs} ms`;
     process.stderr.write(
       `registry: ${devices} devices on ${nodes} nodes (filled in ${fillSec} s)\n  ${line('whole read', wholeRead)}\n  ${line('refresh, first', refreshFirst)}\n` +
         `  ${line('refresh, nothing changed', refreshIdle)}\n  ${line(`refresh, ${changesPerRound} sign-outs and -ins`, refreshChurn)}\n` +
@@ -150,6 +225,7 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
     );
     return result;
   } finally {
+    probe.disconnect();
     await Promise.all(regs.map((r) => r.close().catch(() => undefined)));
     await redis.stop();
   }
