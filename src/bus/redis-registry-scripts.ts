@@ -1,6 +1,7 @@
 /**
  * The Lua scripts of the Redis session registry (`redis-registry.ts` describes the key layout).
- * Each runs atomically in Redis, holding every other client of it meanwhile.
+ * Each runs atomically in Redis, so each must stay short: nothing here reads a node's whole hash
+ * except SNAPSHOT and REAP (see their notes).
  */
 
 /**
@@ -14,7 +15,8 @@ return redis.call('SADD', KEYS[1], ARGV[1])
 `;
 
 /**
- * Every session of every live node, as node id, field, flag triples.
+ * Every session of every live node, as node id, field, flag triples. Reads every hash in one
+ * script (Redis is held for all of it): tests and the registry bench only, never a reconcile.
  * KEYS: nodes set. ARGV: key prefix.
  */
 export const SNAPSHOT = `
@@ -67,15 +69,33 @@ return 1
 `;
 
 /**
+ * A Lua function shared by READ and TAIL: what a reader whose copy of a node is as of `kseq` of
+ * `kepoch` must read to be current, given the node's epoch and seq now. Returns 'same' (nothing
+ * changed), 'delta' with the log entries after `kseq` ("seq\tflag\tfield"), or 'full' (the copy
+ * cannot be brought up to date from the log: another epoch, or none — a node whose keys Redis
+ * lost and that has not rewritten them, whose log is therefore not to be trusted — or the log no
+ * longer reaches back to `kseq`).
+ */
+const SINCE = `
+local function since(epoch, seq, log, kepoch, kseq)
+  if epoch == '' or kepoch ~= epoch or kseq > seq then return 'full', {} end
+  if kseq == seq then return 'same', {} end
+  local first = redis.call('LINDEX', log, 0)
+  local fseq = first and tonumber(string.match(first, '^(%d+)'))
+  if fseq and fseq <= kseq + 1 then return 'delta', redis.call('LRANGE', log, kseq + 1 - fseq, -1) end
+  return 'full', {}
+end
+`;
+
+/**
  * What changed on every live node other than the caller since the caller's cursors. For each
- * live node: node id, kind, epoch, sequence number, count, then count strings. Kind 'same':
- * nothing changed (count 0); 'delta': the log entries after the cursor ("seq\tflag\tfield");
- * 'full': the whole hash as field, flag pairs — when the caller has no cursor for the node, the
- * node was rewritten (another epoch, or none: a node that keeps no log), or the log no longer
- * reaches back to the cursor. Node ids alone (kind 'self') report the caller as live.
+ * live node: node id, kind, epoch, sequence number, count, then count strings. Kind 'same' or
+ * 'delta' as SINCE answers for the caller's cursor; 'full' (count 0) when the caller has no
+ * cursor for the node or SINCE answers 'full': the caller then reads the node's hash itself, in
+ * chunks, from this epoch and seq on. Node ids alone (kind 'self') report the caller as live.
  * KEYS: nodes set. ARGV: key prefix, caller's node id, then node id, epoch, seq cursors.
  */
-export const READ = `
+export const READ = `${SINCE}
 local known = {}
 for i = 3, #ARGV, 3 do known[ARGV[i]] = { ARGV[i + 1], tonumber(ARGV[i + 2]) } end
 local out = {}
@@ -87,22 +107,8 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
       local epoch = redis.call('GET', ARGV[1] .. 'epoch:' .. node) or ''
       local seq = tonumber(redis.call('GET', ARGV[1] .. 'seq:' .. node) or '0')
       local k = known[node]
-      local kind = 'full'
-      local items = {}
-      if k and epoch ~= '' and k[1] == epoch and k[2] <= seq then
-        if k[2] == seq then
-          kind = 'same'
-        else
-          local log = ARGV[1] .. 'log:' .. node
-          local first = redis.call('LINDEX', log, 0)
-          local fseq = first and tonumber(string.match(first, '^(%d+)'))
-          if fseq and fseq <= k[2] + 1 then
-            kind = 'delta'
-            items = redis.call('LRANGE', log, k[2] + 1 - fseq, -1)
-          end
-        end
-      end
-      if kind == 'full' then items = redis.call('HGETALL', ARGV[1] .. 'sessions:' .. node) end
+      local kind, items = 'full', {}
+      if k then kind, items = since(epoch, seq, ARGV[1] .. 'log:' .. node, k[1], k[2]) end
       table.insert(out, node); table.insert(out, kind); table.insert(out, epoch); table.insert(out, tostring(seq)); table.insert(out, #items)
       for _, v in ipairs(items) do table.insert(out, v) end
     end
@@ -112,9 +118,24 @@ return out
 `;
 
 /**
+ * Brings one node's copy, scanned since `seq` of `epoch` was taken, up to date: kind (as SINCE
+ * answers), the node's epoch and seq now, then the log entries after ARGV[2] for 'delta'.
+ * KEYS: the node's epoch key, seq counter, log list. ARGV: epoch, seq.
+ */
+export const TAIL = `${SINCE}
+local epoch = redis.call('GET', KEYS[1]) or ''
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local kind, items = since(epoch, seq, KEYS[3], ARGV[1], tonumber(ARGV[2]))
+local out = { kind, epoch, tostring(seq) }
+for _, v in ipairs(items) do table.insert(out, v) end
+return out
+`;
+
+/**
  * Removes every node whose alive key has expired, with its sessions, and returns them as node
  * id, field, flag triples, plus a lone node id (followed by two empty strings) for a dead node
- * without sessions. Atomic, so a dead node is reaped by exactly one caller.
+ * without sessions. Atomic, so a dead node is reaped by exactly one caller (it reads the dead
+ * node's hash whole; a node dies far more rarely than a reader reads one whole).
  * KEYS: nodes set. ARGV: key prefix.
  */
 export const REAP = `

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestRedis } from '../../test/helpers/redis.js';
-import { RedisRegistry } from './redis-registry.js';
+import { RedisRegistry, type RedisRegistryOptions } from './redis-registry.js';
 
 const skip = TestRedis.unavailable();
 if (skip) console.log(`# skipping Redis registry tests: ${skip}`);
@@ -18,7 +18,7 @@ describe('session registry on Redis', { skip: skip ?? false }, () => {
   /** Registries of one fresh cluster (own key prefix) on the shared server. */
   const cluster = (ttlMs = 1000) => {
     const keyPrefix = `t${String(++run)}:`;
-    return (nodeId: string, onLost?: () => void) => RedisRegistry.connect({ url: redis.url, nodeId, ttlMs, keyPrefix, onLost });
+    return (nodeId: string, onLost?: () => void, more?: Partial<RedisRegistryOptions>) => RedisRegistry.connect({ url: redis.url, nodeId, ttlMs, keyPrefix, onLost, ...more });
   };
   const s = (userId: string, deviceId = 'd', orgId = 'o') => ({ orgId, userId, deviceId });
 
@@ -151,6 +151,178 @@ describe('session registry on Redis', { skip: skip ?? false }, () => {
       assert.deepEqual((await read(a)).changed, ['b:u10/d/0']);
     } finally {
       await Promise.all([a.close(), b2?.close()]);
+    }
+  });
+
+  // Whole reads go in HSCAN chunks. A hash of up to 512 entries (hash-max-listpack-entries) is
+  // stored compactly and HSCAN returns it in one call whatever the COUNT, so these nodes hold more.
+  const many = (n: number, from = 0) => Array.from({ length: n }, (_, i) => s(`u${String(from + i)}`));
+  const fill = async (r: RedisRegistry, devices: ReturnType<typeof s>[], inactive: (i: number) => boolean = () => false) => {
+    await Promise.all(devices.map((d, i) => r.register(d, inactive(i))));
+  };
+  /** A whole read's view of one node: its entries as "user/flag", sorted. */
+  const entriesOf = (changed: string[], node: string) => changed.filter((x) => x.startsWith(`${node}:`)).map((x) => x.slice(node.length + 1).replace('/d/', '/'));
+
+  it('reads a node whole in several chunks, returning exactly its entries', async () => {
+    let chunks = 0;
+    const join = cluster(60_000);
+    const [a, b] = await Promise.all([join('a', undefined, { scanCount: 50, betweenChunks: () => Promise.resolve(void (chunks += 1)) }), join('b')]);
+    try {
+      const devices = many(700);
+      await fill(b, devices, (i) => i % 7 === 0);
+      for (const d of devices.slice(0, 20)) await b.unregister(d);
+      const first = await a.refresh();
+      assert.ok(chunks >= 10, `read in ${chunks + 1} chunks`);
+      assert.deepEqual(first.wholeNodes, ['b']);
+      assert.deepEqual(first.unread, []);
+      const expected = devices.slice(20).map((d, i) => `${d.userId}/${(i + 20) % 7 === 0 ? 1 : 0}`).sort();
+      const got = first.changed.map((x) => `${x.userId}/${x.inactive ? 1 : 0}`).sort();
+      assert.deepEqual(got, expected);
+      assert.ok(first.has('b', 'o', 'u20', 'd') && !first.has('b', 'o', 'u19', 'd'));
+      // The copy's cursor is current: nothing more to read.
+      chunks = 0;
+      const next = await a.refresh();
+      assert.deepEqual([next.changed.length, next.removed.length, chunks], [0, 0, 0]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a whole read ends up right when the node signs devices in and out and changes flags during it', async () => {
+    const join = cluster(60_000);
+    let during: ((chunk: number) => Promise<void>) | undefined;
+    let chunk = 0;
+    const [a, b] = await Promise.all([join('a', undefined, { scanCount: 50, betweenChunks: async () => during?.(++chunk) }), join('b')]);
+    try {
+      await fill(b, many(600));
+      // Between chunks, b changes entries the scan has already passed and entries it has not
+      // reached yet (HSCAN's order is the hash's, so some of each): a sign-out of every tenth
+      // device, a flag change of every tenth but one, new devices, and one in and out again.
+      during = async (n) => {
+        if (n > 5) return;
+        for (let i = n; i < 600; i += 10) await b.unregister(s(`u${String(i)}`));
+        for (let i = n + 5; i < 600; i += 10) await b.register(s(`u${String(i)}`), true);
+        await b.register(s(`new${String(n)}`), n % 2 === 0);
+        await b.register(s(`brief${String(n)}`), false);
+        await b.unregister(s(`brief${String(n)}`));
+      };
+      const whole = await read(a);
+      assert.ok(chunk > 5, `only ${chunk} chunks`);
+      const truth = (await a.snapshot()).filter((x) => x.nodeId === 'b').map((x) => `${x.userId}/${x.inactive ? 1 : 0}`).sort();
+      assert.equal(truth.length, 600 - 5 * 60 + 5);
+      assert.deepEqual(entriesOf(whole.changed, 'b'), truth);
+      assert.ok(!whole.has('b', 'o', 'u1', 'd') && whole.has('b', 'o', 'new1', 'd') && !whole.has('b', 'o', 'brief1', 'd'));
+      // Later changes come as changes, from where the whole read left off.
+      during = undefined;
+      await b.unregister(s('u0'));
+      await b.register(s('u9'), false);
+      const next = await read(a);
+      assert.deepEqual([next.changed, next.removed], [['b:u9/d/0'], ['b:u0/d']]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a node rewritten during a whole read, or writing more than its log keeps, is read whole again', async () => {
+    const keyPrefix = `t${String(++run)}:`;
+    let during: ((chunk: number) => Promise<void>) | undefined;
+    let chunk = 0;
+    const join = (nodeId: string, more?: Partial<RedisRegistryOptions>) => RedisRegistry.connect({ url: redis.url, nodeId, ttlMs: 60_000, keyPrefix, logLength: 5, ...more });
+    const [a, b] = await Promise.all([join('a', { scanCount: 50, betweenChunks: async () => during?.(++chunk) }), join('b')]);
+    try {
+      await fill(b, many(600));
+      // Republished (a new epoch) after the first chunk: the entries read before it are stale.
+      during = async (n) => {
+        if (n === 1) await b.republish(many(550, 1000).map((session) => ({ session, inactive: true })));
+      };
+      const rewritten = await read(a);
+      assert.deepEqual(entriesOf(rewritten.changed, 'b'), many(550, 1000).map((d) => `${d.userId}/1`).sort());
+      assert.ok(!rewritten.has('b', 'o', 'u0', 'd'));
+      // Six writes during the scan against a log of five: the log no longer reaches back to
+      // where the scan began, so the scan is not to be trusted. The six are sign-outs of devices
+      // the first chunk returned (HSCAN from the same cursor returns the same chunk).
+      await b.republish(many(600, 2000).map((session) => ({ session, inactive: false })));
+      const probe = redis.client();
+      const [, firstChunk] = await probe.hscan(`${keyPrefix}sessions:b`, '0', 'COUNT', 50);
+      probe.disconnect();
+      const signedOut = firstChunk.filter((_, i) => i % 2 === 0).slice(0, 6).map((f) => f.split('\t')[1] as string);
+      assert.equal(signedOut.length, 6);
+      chunk = 0;
+      during = async (n) => {
+        if (n === 1) for (const u of signedOut) await b.unregister(s(u));
+      };
+      const overrun = await read(a);
+      assert.deepEqual(entriesOf(overrun.changed, 'b'), many(600, 2000).filter((d) => !signedOut.includes(d.userId)).map((d) => `${d.userId}/0`).sort());
+      assert.ok(!overrun.has('b', 'o', signedOut[0] as string, 'd'));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a node rewritten at every try is left unread, and read whole by the next refresh', async () => {
+    let during: (() => Promise<void>) | undefined;
+    const join = cluster(60_000);
+    const [a, b, c] = await Promise.all([join('a', undefined, { scanCount: 50, betweenChunks: async () => during?.() }), join('b'), join('c')]);
+    try {
+      await fill(b, many(600));
+      await c.register(s('steady'), false);
+      const first = await read(a);
+      assert.equal(first.changed.length, 601);
+      // b republishes whenever a is between two chunks of it: no try can finish.
+      await b.republish(many(600).map((session) => ({ session, inactive: false })));
+      let rewrites = 0;
+      during = async () => {
+        rewrites += 1;
+        await b.republish(many(600).map((session) => ({ session, inactive: rewrites % 2 === 0 })));
+      };
+      const busy = await a.refresh();
+      assert.deepEqual([busy.live, busy.unread, busy.wholeNodes, busy.changed.length, busy.removed.length], [['a', 'b', 'c'], ['b'], [], 0, 0]);
+      // Every chunk of every try was followed by a rewrite; the tries are bounded (three of about a dozen chunks).
+      assert.ok(rewrites >= 3 && rewrites <= 3 * Math.ceil(600 / 50) + 3, `${rewrites} rewrites`);
+      assert.ok(!busy.has('b', 'o', 'u0', 'd') && busy.has('c', 'o', 'steady', 'd'));
+      during = undefined;
+      const calm = await a.refresh();
+      assert.deepEqual([calm.unread, calm.wholeNodes, calm.changed.length], [[], ['b'], 600]);
+      assert.ok(calm.changed.every((x) => x.inactive === (rewrites % 2 === 0)));
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
+  it('a node whose keys Redis lost is left unread until it writes them back', async () => {
+    const join = cluster(60_000);
+    const [a, b] = await Promise.all([join('a'), join('b')]);
+    const probe = redis.client();
+    try {
+      await b.register(s('u1'), false);
+      assert.deepEqual((await read(a)).changed, ['b:u1/d/0']);
+      // What a Redis restart leaves before b's heartbeat notices: b is live, its entries are not
+      // all there, and nothing marks which are.
+      const prefix = (a as unknown as { prefix: string }).prefix;
+      await probe.del(`${prefix}sessions:b`, `${prefix}log:b`, `${prefix}seq:b`, `${prefix}epoch:b`);
+      await b.register(s('u2'), false);
+      const lost = await a.refresh();
+      assert.deepEqual([lost.unread, lost.changed.length], [['b'], 0]);
+      assert.ok(!lost.has('b', 'o', 'u1', 'd') && !lost.has('b', 'o', 'u2', 'd'));
+      await b.republish([{ session: s('u1'), inactive: false }, { session: s('u2'), inactive: false }]);
+      const back = await read(a);
+      assert.deepEqual(back.changed, ['b:u1/d/0', 'b:u2/d/0']);
+    } finally {
+      probe.disconnect();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('refuses a refresh while the previous one is still running', async () => {
+    const join = cluster(60_000);
+    const [a, b] = await Promise.all([join('a'), join('b')]);
+    try {
+      const first = a.refresh();
+      await assert.rejects(a.refresh(), /still running/);
+      assert.deepEqual((await first).live, ['a', 'b']);
+      assert.deepEqual((await a.refresh()).live, ['a', 'b']);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 

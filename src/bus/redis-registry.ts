@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Session } from '../domain/session.js';
 import type { RegisteredSession, RegistryRefresh, SessionRegistry } from './registry.js';
-import { HEARTBEAT, READ, REAP, RESET, SNAPSHOT, WRITE } from './redis-registry-scripts.js';
+import { HEARTBEAT, READ, REAP, RESET, SNAPSHOT, TAIL, WRITE } from './redis-registry-scripts.js';
 
 export interface RedisRegistryOptions {
   readonly url: string;
@@ -17,7 +17,23 @@ export interface RedisRegistryOptions {
   readonly onError?: (err: Error) => void;
   /** Changes each node's log keeps for `refresh` (default 8192); a reader further behind reads the node whole. */
   readonly logLength?: number;
+  /**
+   * Entries asked for per HSCAN call when `refresh` reads a node whole (default 1000). Each call
+   * is its own round trip, so Redis is held for one chunk at a time (about 0.2 ms per thousand)
+   * rather than for the whole hash, and this process gets turns between chunks.
+   */
+  readonly scanCount?: number;
+  /** Awaited between two chunks of a whole read (tests use it to write while a read is under way). */
+  readonly betweenChunks?: (nodeId: string) => Promise<void>;
 }
+
+/**
+ * Tries at reading one node whole within one `refresh`. A try fails only when the node's epoch
+ * changed (it restarted or republished) or more than its log keeps was written during the scan;
+ * three in a row mean the node is rewriting itself faster than it can be read, and it is left
+ * for the next refresh.
+ */
+const WHOLE_READ_TRIES = 3;
 
 /** A device's field in a node's hash: `org\tuser\tdevice`. */
 const fieldOf = (orgId: string, userId: string, deviceId: string): string => `${orgId}\t${userId}\t${deviceId}`;
@@ -29,12 +45,28 @@ function sessionOf(nodeId: string, f: string, flag: string): RegisteredSession {
   return { nodeId, orgId, userId, deviceId, inactive: flag === '1' };
 }
 
+/** A change-log entry "seq\tflag\tfield" (the field holds tabs of its own) as its field and flag. */
+function logEntry(entry: string): { f: string; flag: string } {
+  const a = entry.indexOf('\t');
+  const b = entry.indexOf('\t', a + 1);
+  return { flag: entry.slice(a + 1, b), f: entry.slice(b + 1) };
+}
+
 /** This registry's copy of another node's entries, as of `seq` of its `epoch`. */
 interface NodeCopy {
   epoch: string;
   seq: number;
   /** field → flag. */
   entries: Map<string, string>;
+}
+
+/** Applies change-log entries, in order, to a copy's entries (field → flag). */
+function apply(entries: Map<string, string>, log: readonly string[]): void {
+  for (const entry of log) {
+    const { f, flag } = logEntry(entry);
+    if (flag === '-') entries.delete(f);
+    else entries.set(f, flag);
+  }
 }
 
 /** Reads node id, field, flag triples back into sessions (and the nodes named). */
@@ -63,8 +95,12 @@ function triples(flat: string[]): { nodes: string[]; sessions: RegisteredSession
  * 50,000 entries a second per node), every change of a hash is numbered (`seq:<node>`) and kept
  * on a bounded log (`log:<node>`); `refresh` reads only the log entries after its cursor. A
  * rewrite of the hash (the node starting, or republishing after Redis lost it) sets a new
- * `epoch:<node>`, which makes readers read the hash whole once. The copy `refresh` keeps is
- * state owned by this port: it is rebuilt from Redis by a whole read whenever in doubt.
+ * `epoch:<node>`, which makes readers read the hash whole once. A whole read goes in HSCAN
+ * chunks, one round trip each, and is then brought up to date from the log (`readWhole`): one
+ * script reading five nodes' 83,000 entries held Redis, and with it every node's bus, for
+ * 90-130 ms (docs/benchmarks.md, "The registry at 100,000 devices"). The
+ * copy `refresh` keeps is state owned by this port: it is rebuilt from Redis by a whole read
+ * whenever in doubt.
  */
 export class RedisRegistry implements SessionRegistry {
   readonly nodeId: string;
@@ -74,6 +110,9 @@ export class RedisRegistry implements SessionRegistry {
   /** Set after the first heartbeat, which adds a new node to the set without anything being lost. */
   private started = false;
   private readonly logLength: number;
+  private readonly scanCount: number;
+  /** Set while a refresh runs (they must not overlap). */
+  private refreshing = false;
   /** Other live nodes' entries as of the last refresh. */
   private readonly copies = new Map<string, NodeCopy>();
   /** This node's own keys: its hash, its change log, its change counter and its epoch. */
@@ -83,6 +122,8 @@ export class RedisRegistry implements SessionRegistry {
     this.nodeId = opts.nodeId;
     this.prefix = opts.keyPrefix ?? 'parley:reg:';
     this.logLength = opts.logLength ?? 8192;
+    this.scanCount = opts.scanCount ?? 1000;
+    if (!(this.scanCount >= 1)) throw new Error('RedisRegistry: scanCount must be at least 1');
     const n = opts.nodeId;
     this.own = [this.key(`sessions:${n}`), this.key(`log:${n}`), this.key(`seq:${n}`), this.key(`epoch:${n}`)];
     this.redis = new Redis(opts.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (n) => Math.min(50 * n, 1000) });
@@ -140,12 +181,26 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   async refresh(): Promise<RegistryRefresh> {
+    // A refresh reads across several round trips and edits the copies as it goes; a second one
+    // meanwhile would read from cursors the first is about to move.
+    if (this.refreshing) throw new Error('RedisRegistry.refresh called while the previous refresh is still running');
+    this.refreshing = true;
+    try {
+      return await this.readChanges();
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private async readChanges(): Promise<RegistryRefresh> {
     const cursors = [...this.copies].flatMap(([node, c]) => [node, c.epoch, String(c.seq)]);
     const flat = (await this.redis.eval(READ, 1, this.key('nodes'), this.prefix, this.nodeId, ...cursors)) as (string | number)[];
     const live: string[] = [];
     const changed: RegisteredSession[] = [];
     const removed: RegisteredSession[] = [];
     const wholeNodes: string[] = [];
+    const unread: string[] = [];
+    const toRead: { node: string; epoch: string; seq: number }[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < flat.length; ) {
       const node = String(flat[i]);
@@ -158,32 +213,21 @@ export class RedisRegistry implements SessionRegistry {
       live.push(node);
       if (kind === 'self') continue;
       seen.add(node);
-      let copy = this.copies.get(node);
       if (kind === 'full') {
-        copy = { epoch, seq, entries: new Map() };
-        this.copies.set(node, copy);
-        wholeNodes.push(node);
-        for (let k = 0; k + 1 < items.length; k += 2) {
-          copy.entries.set(items[k] as string, items[k + 1] as string);
-          changed.push(sessionOf(node, items[k] as string, items[k + 1] as string));
-        }
+        toRead.push({ node, epoch, seq });
         continue;
       }
+      const copy = this.copies.get(node);
       // 'same' or 'delta': only ever answered to a cursor, which comes from a copy.
       if (!copy) continue;
       // Only each entry's net change counts: a device that signed in and out again since the
       // last refresh was never seen here and must not come back as a sign-in.
       const wasHeld = new Map<string, boolean>();
       for (const entry of items) {
-        // "seq\tflag\tfield", where the field holds tabs of its own.
-        const a = entry.indexOf('\t');
-        const b = entry.indexOf('\t', a + 1);
-        const flag = entry.slice(a + 1, b);
-        const f = entry.slice(b + 1);
+        const { f } = logEntry(entry);
         if (!wasHeld.has(f)) wasHeld.set(f, copy.entries.has(f));
-        if (flag === '-') copy.entries.delete(f);
-        else copy.entries.set(f, flag);
       }
+      apply(copy.entries, items);
       for (const [f, held] of wasHeld) {
         const flag = copy.entries.get(f);
         if (flag !== undefined) changed.push(sessionOf(node, f, flag));
@@ -192,14 +236,72 @@ export class RedisRegistry implements SessionRegistry {
       copy.seq = seq;
     }
     for (const node of [...this.copies.keys()]) if (!seen.has(node)) this.copies.delete(node);
+    // Nodes to read whole, one after the other. The old copy of each stays in use (by `has`)
+    // until its new one is complete.
+    for (const { node, epoch, seq } of toRead) {
+      const copy = await this.readWhole(node, epoch, seq);
+      if (!copy) {
+        this.copies.delete(node);
+        unread.push(node);
+        continue;
+      }
+      this.copies.set(node, copy);
+      wholeNodes.push(node);
+      for (const [f, flag] of copy.entries) changed.push(sessionOf(node, f, flag));
+    }
     const copies = this.copies;
     return {
       live: live.sort(),
       changed,
       removed,
       wholeNodes,
+      unread,
       has: (nodeId, orgId, userId, deviceId) => copies.get(nodeId)?.entries.has(fieldOf(orgId, userId, deviceId)) ?? false,
     };
+  }
+
+  /**
+   * Reads a node's entries whole, in chunks, without holding Redis for more than one chunk, and
+   * returns them exact as of the end of the read — or undefined if it cannot (see
+   * WHOLE_READ_TRIES; or the node has no epoch: Redis lost its keys and it has not written them
+   * back yet, so nothing read from it can be checked).
+   *
+   * Why the result is exact although the node writes meanwhile: `seq` (of `epoch`) was taken
+   * before the scan began, and every later write is numbered above it and logged. HSCAN returns
+   * every entry that stays in the hash from its first call to its last, with its one value; an
+   * entry written during the scan may come back with an old value, twice, or not at all. Each
+   * such entry is on the log after `seq`, and the log's entries set or delete, so applying them
+   * in order after the scan leaves each entry as its last write made it. That holds while the
+   * epoch is the same (a rewrite replaces the hash and empties the log) and the log still
+   * reaches back to `seq + 1`; TAIL checks both, and answers the epoch and seq to try again from.
+   */
+  private async readWhole(node: string, epoch: string, seq: number): Promise<NodeCopy | undefined> {
+    const keys = [this.key(`epoch:${node}`), this.key(`seq:${node}`), this.key(`log:${node}`)];
+    for (let tries = 0; tries < WHOLE_READ_TRIES && epoch !== ''; tries++) {
+      const entries = await this.scan(node);
+      const [kind = 'full', nowEpoch = '', nowSeq = '0', ...items] = (await this.redis.eval(TAIL, 3, ...keys, epoch, String(seq))) as string[];
+      if (kind !== 'full') {
+        apply(entries, items);
+        return { epoch, seq: Number(nowSeq), entries };
+      }
+      epoch = nowEpoch;
+      seq = Number(nowSeq);
+    }
+    return undefined;
+  }
+
+  /** A node's hash, HSCAN chunk by chunk (field → flag; see `readWhole` for what it is worth). */
+  private async scan(node: string): Promise<Map<string, string>> {
+    const key = this.key(`sessions:${node}`);
+    const entries = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', this.scanCount);
+      for (let k = 0; k + 1 < flat.length; k += 2) entries.set(flat[k] as string, flat[k + 1] as string);
+      cursor = next;
+      if (cursor !== '0' && this.opts.betweenChunks) await this.opts.betweenChunks(node);
+    } while (cursor !== '0');
+    return entries;
   }
 
   /** Ids of the nodes whose heartbeat is current (tests and the registry bench; see `snapshot`). */

@@ -27,7 +27,10 @@ export interface SessionRegistry {
   /**
    * Brings this registry's copy of the other nodes' entries up to date, reading from each live
    * node only what changed since the last call (all of it the first time, after the node's
-   * entries were rewritten, or when more changed than the node's change log keeps).
+   * entries were rewritten, or when more changed than the node's change log keeps). A node read
+   * whole may be read in several steps, without holding the backend or the caller's event loop
+   * for all of it; its copy is still exact as of the end of the read, writes made meanwhile
+   * included. Calls must not overlap: await one before starting the next (it rejects otherwise).
    */
   refresh(): Promise<RegistryRefresh>;
   /** Removes the entries of nodes whose heartbeat lapsed; each dead node is reaped by one caller. */
@@ -48,6 +51,18 @@ export interface RegistryRefresh {
   readonly removed: readonly RegisteredSession[];
   /** Nodes read whole this time: all their entries are in `changed`, and any other is gone. */
   readonly wholeNodes: readonly string[];
-  /** Whether the registry holds this device on this node, as of this refresh. */
+  /**
+   * Live nodes that had to be read whole and could not be this time: their entries changed
+   * beyond what the read could follow (rewritten again, or more writes than the change log
+   * keeps, several times over), or they have no entries to trust (the backend lost them and the
+   * node has not written them back yet). Nothing of theirs is in `changed` or `removed`, `has`
+   * answers false for them, and the next refresh reads them whole again. A caller must not take
+   * `has` as a sign-out of their devices.
+   */
+  readonly unread: readonly string[];
+  /**
+   * Whether the registry holds this device on this node, as of this refresh (and of later ones:
+   * it reads the registry's current copy).
+   */
   readonly has: (nodeId: string, orgId: string, userId: string, deviceId: string) => boolean;
 }

@@ -468,12 +468,13 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       const reaped = await this.registry.reapDead();
       const reapedUsers = new Set<string>();
       for (const r of reaped) for (const s of r.sessions) reapedUsers.add(`${s.orgId}\n${s.userId}`);
-      const { live, changed, removed, wholeNodes, has } = await this.registry.refresh();
+      const { live, changed, removed, wholeNodes, unread, has } = await this.registry.refresh();
       this.registered = has;
       for (const s of changed) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
       // A sign-out the registry shows but the bus did not bring: the device waits out its grace.
       for (const s of removed) if (this.remoteOn(s.nodeId, s.orgId, s.userId, s.deviceId)) this.unconfirmed.set(deviceKey(s.orgId, s.userId, s.deviceId), s);
       const alive = new Set(live);
+      const notRead = new Set(unread);
       // A node that died may have committed messages it never announced (killed between its
       // commit and its publish): read back every conversation known here.
       const died = [...this.aliveBefore].some((n) => !alive.has(n));
@@ -484,6 +485,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
       const t = unixSeconds(Date.now());
       const check = (orgId: string, userId: string, deviceId: string, d: RemoteDevice): void => {
         const key = deviceKey(orgId, userId, deviceId);
+        // A node the registry could not read this time says nothing about its devices.
+        if (notRead.has(d.nodeId)) return;
         if (alive.has(d.nodeId) && has(d.nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(key);
         else if (alive.has(d.nodeId) && d.seenAt >= stale) this.unconfirmed.set(key, { nodeId: d.nodeId, orgId, userId, deviceId });
         else this.removeRemote(d.nodeId, orgId, userId, deviceId, false, t, reapedUsers.has(`${orgId}\n${userId}`));
