@@ -7,6 +7,7 @@ import type { Session, SessionDirectory } from '../domain/session.js';
 import { unixSeconds } from '../domain/users.js';
 import { ConversationOrder, type ConversationOrderOptions, type FilledMessage } from './conversation-order.js';
 import type { DeviceListener, LocalSessions } from './sessions.js';
+import { inSlices } from './slices.js';
 
 /** Told when a user comes online anywhere in the cluster, or leaves the last node. */
 export interface ClusterPresenceListener {
@@ -63,6 +64,12 @@ interface QueuedItem {
   readonly place?: MessagePlace;
   readonly missed?: MissedSpec;
 }
+
+/**
+ * Registry entries applied, or view devices checked, per event-loop turn of a reconcile: about
+ * 1-2 ms of work, so 100,000 devices take some fifty turns instead of one of half a second.
+ */
+const RECONCILE_SLICE = 2000;
 
 /** The key of a device in `ClusterSessions.unconfirmed`. */
 const deviceKey = (orgId: string, userId: string, deviceId: string): string => `${orgId}\n${userId}\n${deviceId}`;
@@ -124,6 +131,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   private readonly unconfirmed = new Map<string, DevicePlace>();
   /** Whether the registry held a device at the last reconcile (nothing before the first). */
   private registered: RegistryRefresh['has'] = () => false;
+  /** Set while a reconcile runs; see `reconcile`. */
+  private reconciling = false;
 
   constructor(
     private readonly local: LocalSessions,
@@ -458,53 +467,102 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
    * online, if an event was lost). A device is dropped — its user announced offline where that is
    * news — when its node's heartbeat lapsed, or when the registry does not hold it and no event
    * has confirmed it for two periods (so a registry write still on its way does not count as a
-   * sign-out). Dead nodes' entries are reaped here too; the node that reaps a user records their
-   * `recent_activity`.
+   * sign-out); if the registry holds it on another live node instead, it moves there. Dead nodes'
+   * entries are reaped here too; the node that reaps a user records their `recent_activity`.
+   *
+   * One reconcile at a time: the timer does not wait, and a reconcile that is still running
+   * (a whole read of a large node takes many round trips) makes the next tick a no-op.
    */
   private async reconcile(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.reconciling) return;
+    this.reconciling = true;
     try {
-      const started = Date.now();
-      const reaped = await this.registry.reapDead();
-      const reapedUsers = new Set<string>();
-      for (const r of reaped) for (const s of r.sessions) reapedUsers.add(`${s.orgId}\n${s.userId}`);
-      const { live, changed, removed, wholeNodes, unread, has } = await this.registry.refresh();
-      this.registered = has;
-      for (const s of changed) this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started);
-      // A sign-out the registry shows but the bus did not bring: the device waits out its grace.
-      for (const s of removed) if (this.remoteOn(s.nodeId, s.orgId, s.userId, s.deviceId)) this.unconfirmed.set(deviceKey(s.orgId, s.userId, s.deviceId), s);
-      const alive = new Set(live);
-      const notRead = new Set(unread);
-      // A node that died may have committed messages it never announced (killed between its
-      // commit and its publish): read back every conversation known here.
-      const died = [...this.aliveBefore].some((n) => !alive.has(n));
-      this.aliveBefore = new Set(live.filter((n) => n !== this.nodeId));
-      if (died) this.order.recovered(started - this.opts.nodeTtlMs - 2 * this.opts.reconcileMs);
-      // Two periods: the previous snapshot may have been taken a little more than one period ago.
-      const stale = started - 2 * this.opts.reconcileMs;
-      const t = unixSeconds(Date.now());
-      const check = (orgId: string, userId: string, deviceId: string, d: RemoteDevice): void => {
-        const key = deviceKey(orgId, userId, deviceId);
-        // A node the registry could not read this time says nothing about its devices.
-        if (notRead.has(d.nodeId)) return;
-        if (alive.has(d.nodeId) && has(d.nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(key);
-        else if (alive.has(d.nodeId) && d.seenAt >= stale) this.unconfirmed.set(key, { nodeId: d.nodeId, orgId, userId, deviceId });
-        else this.removeRemote(d.nodeId, orgId, userId, deviceId, false, t, reapedUsers.has(`${orgId}\n${userId}`));
-      };
-      if (died || wholeNodes.length > 0) {
-        for (const [orgId, users] of [...this.remote]) for (const [userId, devices] of [...users]) for (const [deviceId, d] of [...devices]) check(orgId, userId, deviceId, d);
-      } else {
-        for (const [key, { nodeId, orgId, userId, deviceId }] of [...this.unconfirmed]) {
-          const d = this.remoteOn(nodeId, orgId, userId, deviceId);
-          if (d) check(orgId, userId, deviceId, d);
-          else this.unconfirmed.delete(key);
-        }
-      }
-      this.staying.clear();
-      this.order.sweep();
+      await this.repairView();
     } catch (err) {
       this.log.warn({ err }, 'cluster view could not be rebuilt from the registry; retrying');
+    } finally {
+      this.reconciling = false;
     }
+  }
+
+  /**
+   * The work of `reconcile`, in slices of RECONCILE_SLICE registry entries or view devices, with
+   * a turn of the event loop between slices (a first reconcile at 100,000 devices was one 0.5 s
+   * turn). Bus events are handled between slices, so nothing read before a turn is trusted after
+   * it: each device is looked up again when it is checked, and a close stops the pass.
+   *
+   * Why interleaving loses no sign-out and announces no one offline wrongly. The registry's copy
+   * was already older than some bus events handled before it (the bus and the registry are read
+   * on different connections); slices widen that window, they add no new kind of case:
+   * - A sign-out heard on the bus while an older `changed` entry of the device is pending: the
+   *   entry adds the device back (a brief "online"). The registry held it when read, so its
+   *   removal lands after that read and the next refresh reports it in `removed`, which puts the
+   *   device on `unconfirmed`; unless a bus event confirms it meanwhile, it is dropped two periods
+   *   later. The same repair as for a lost sign-out; nothing is lost for good.
+   * - A sign-in heard on the bus while a pending `removed` entry or the view check runs: the
+   *   check reads the device's `seenAt` at that moment, newer than `stale`, so the device waits
+   *   on `unconfirmed` for its registry entry instead of being dropped.
+   * - A device moving between nodes, whose older node's entry is applied after the bus told of
+   *   the move (copies of different nodes are now read at different moments): once the older
+   *   node's removal shows, the check finds the registry holding the device on its new node and
+   *   moves it there instead of dropping it.
+   * - A device dropped by the check is one the registry did not hold on a read that began after
+   *   `started`, and that no event has shown for two periods before `started`: the rule of the
+   *   unsliced reconcile, applied to the device as it is when checked.
+   * - Nodes the registry could not read this time (`unread`) have their devices left as they are.
+   */
+  private async repairView(): Promise<void> {
+    const started = Date.now();
+    const stop = (): boolean => this.closed;
+    const reaped = await this.registry.reapDead();
+    const reapedUsers = new Set<string>();
+    for (const r of reaped) for (const s of r.sessions) reapedUsers.add(`${s.orgId}\n${s.userId}`);
+    const { live, changed, removed, wholeNodes, unread, has } = await this.registry.refresh();
+    if (this.closed) return;
+    this.registered = has;
+    if (!(await inSlices(changed, RECONCILE_SLICE, (s) => this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started), stop))) return;
+    // A sign-out the registry shows but the bus did not bring: the device waits out its grace.
+    const wait = (s: DevicePlace): void => {
+      if (this.remoteOn(s.nodeId, s.orgId, s.userId, s.deviceId)) this.unconfirmed.set(deviceKey(s.orgId, s.userId, s.deviceId), s);
+    };
+    if (!(await inSlices(removed, RECONCILE_SLICE, wait, stop))) return;
+    const alive = new Set(live);
+    const notRead = new Set(unread);
+    // A node that died may have committed messages it never announced (killed between its
+    // commit and its publish): read back every conversation known here.
+    const died = [...this.aliveBefore].some((n) => !alive.has(n));
+    this.aliveBefore = new Set(live.filter((n) => n !== this.nodeId));
+    if (died) this.order.recovered(started - this.opts.nodeTtlMs - 2 * this.opts.reconcileMs);
+    // Two periods: the previous snapshot may have been taken a little more than one period ago.
+    const stale = started - 2 * this.opts.reconcileMs;
+    const check = (place: DevicePlace): void => {
+      const { nodeId, orgId, userId, deviceId } = place;
+      const key = deviceKey(orgId, userId, deviceId);
+      const d = this.remoteOn(nodeId, orgId, userId, deviceId);
+      if (!d) {
+        // Gone, or moved to another node by an event (which set its own entry here).
+        if (this.unconfirmed.get(key) === place) this.unconfirmed.delete(key);
+        return;
+      }
+      if (notRead.has(nodeId)) return;
+      if (alive.has(nodeId) && has(nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(key);
+      else if (alive.has(nodeId) && d.seenAt >= stale) this.unconfirmed.set(key, place);
+      else {
+        // The flag moves with it as last known; the registry's next change of it corrects it.
+        const holder = live.find((n) => n !== nodeId && has(n, orgId, userId, deviceId));
+        if (holder !== undefined) this.addRemote(holder, orgId, userId, deviceId, d.inactive, started);
+        else this.removeRemote(nodeId, orgId, userId, deviceId, false, unixSeconds(Date.now()), reapedUsers.has(`${orgId}\n${userId}`));
+      }
+    };
+    const places = died || wholeNodes.length > 0 ? this.viewPlaces() : this.unconfirmed.values();
+    if (!(await inSlices(places, RECONCILE_SLICE, check, stop))) return;
+    this.staying.clear();
+    this.order.sweep();
+  }
+
+  /** Every device of the view, read from the live maps as the caller draws them (see inSlices). */
+  private *viewPlaces(): Generator<DevicePlace> {
+    for (const [orgId, users] of this.remote) for (const [userId, devices] of users) for (const [deviceId, d] of devices) yield { nodeId: d.nodeId, orgId, userId, deviceId };
   }
 
   /** Writes this node's sessions to the registry again (it lost them: a Redis restart). */
