@@ -57,6 +57,8 @@ export interface RoundCost {
    * every command here; it times the command's execution, not the writing of its reply).
    */
   redisLongestMs: number;
+  /** That command (its name; a script by its first line). */
+  redisLongestCommand: string;
 }
 
 /** Measures the longest gap between ticks of a 1 ms timer: how long the event loop was held. */
@@ -85,11 +87,19 @@ class TurnProbe {
   }
 }
 
-/** Redis's longest command since the last call, in ms (SLOWLOG set to log every command). */
-async function longestCommandMs(probe: Redis): Promise<number> {
-  const entries = (await probe.call('SLOWLOG', 'GET', '1000000')) as [number, number, number, ...unknown[]][];
+/**
+ * Redis's longest command since the last call (SLOWLOG set to log every command): ms, and what
+ * it was (the command, and a script's first line).
+ */
+async function longestCommand(probe: Redis): Promise<{ ms: number; what: string }> {
+  const entries = (await probe.call('SLOWLOG', 'GET', '1000000')) as [number, number, number, string[], ...unknown[]][];
   await probe.call('SLOWLOG', 'RESET');
-  return entries.reduce((max, e) => Math.max(max, e[2]), 0) / 1000;
+  let top: (typeof entries)[number] | undefined;
+  for (const e of entries) if (!top || e[2] > top[2]) top = e;
+  if (!top) return { ms: 0, what: '' };
+  const [name = '', body = ''] = top[3];
+  const what = /^eval/i.test(name) ? `${name} ${body.trim().split('\n')[0] ?? ''}`.slice(0, 60) : name;
+  return { ms: top[2] / 1000, what };
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -107,11 +117,11 @@ async function measure(m: Meter, rounds: number, fn: () => Promise<number>, befo
   let nodeUs = 0;
   let entries = 0;
   let longestTurnMs = 0;
-  let redisLongestMs = 0;
+  let redisLongest = { ms: 0, what: '' };
   const turns = new TurnProbe();
   for (let i = 0; i < rounds; i++) {
     if (before) await before();
-    await longestCommandMs(m.probe);
+    await longestCommand(m.probe);
     const r0 = procStats(m.redisPid).cpuMs;
     turns.start();
     const c0 = process.cpuUsage();
@@ -122,7 +132,8 @@ async function measure(m: Meter, rounds: number, fn: () => Promise<number>, befo
     longestTurnMs = Math.max(longestTurnMs, turns.stop());
     nodeUs += c.user + c.system;
     redisMs += procStats(m.redisPid).cpuMs - r0;
-    redisLongestMs = Math.max(redisLongestMs, await longestCommandMs(m.probe));
+    const top = await longestCommand(m.probe);
+    if (top.ms > redisLongest.ms) redisLongest = top;
   }
   return {
     ms: round2(ms / rounds),
@@ -130,7 +141,8 @@ async function measure(m: Meter, rounds: number, fn: () => Promise<number>, befo
     nodeCpuMs: round2(nodeUs / 1000 / rounds),
     entries: Math.round(entries / rounds),
     longestTurnMs: round2(longestTurnMs),
-    redisLongestMs: round2(redisLongestMs),
+    redisLongestMs: round2(redisLongest.ms),
+    redisLongestCommand: redisLongest.what,
   };
 }
 
@@ -217,7 +229,7 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       redisCoreShareAt2s: { wholeRead: share(wholeRead), refreshIdle: share(refreshIdle), refreshChurn: share(refreshChurn) },
     };
     const line = (name: string, c: RoundCost): string =>
-      `${name}: ${c.ms} ms, redis ${c.redisCpuMs} ms CPU, node ${c.nodeCpuMs} ms CPU, ${c.entries} entries, longest turn ${c.longestTurnMs} ms, longest redis command ${c.redisLongestMs} ms`;
+      `${name}: ${c.ms} ms, redis ${c.redisCpuMs} ms CPU, node ${c.nodeCpuMs} ms CPU, ${c.entries} entries, longest turn ${c.longestTurnMs} ms, longest redis command ${c.redisLongestMs} ms (${c.redisLongestCommand})`;
     process.stderr.write(
       `registry: ${devices} devices on ${nodes} nodes (filled in ${fillSec} s)\n  ${line('whole read', wholeRead)}\n  ${line('refresh, first', refreshFirst)}\n` +
         `  ${line('refresh, nothing changed', refreshIdle)}\n  ${line(`refresh, ${changesPerRound} sign-outs and -ins`, refreshChurn)}\n` +
