@@ -98,7 +98,7 @@ function triples(flat: string[]): { nodes: string[]; sessions: RegisteredSession
  * `epoch:<node>`, which makes readers read the hash whole once. A whole read goes in HSCAN
  * chunks, one round trip each, and is then brought up to date from the log (`readWhole`): one
  * script reading five nodes' 83,000 entries held Redis, and with it every node's bus, for
- * 90-130 ms (docs/benchmarks.md, "The registry at 100,000 devices"). The
+ * 90-140 ms (docs/benchmarks.md, "The registry at 100,000 devices"). The
  * copy `refresh` keeps is state owned by this port: it is rebuilt from Redis by a whole read
  * whenever in doubt.
  */
