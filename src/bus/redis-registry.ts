@@ -19,8 +19,8 @@ export interface RedisRegistryOptions {
   readonly logLength?: number;
   /**
    * Entries asked for per HSCAN call when `refresh` reads a node whole (default 1000). Each call
-   * is its own round trip, so Redis is held for one chunk at a time (about 0.2 ms per thousand)
-   * rather than for the whole hash, and this process gets turns between chunks.
+   * is its own round trip, so Redis is held for one chunk at a time (about 1 ms per thousand on
+   * a 2-core VM) rather than for the whole hash, and this process gets turns between chunks.
    */
   readonly scanCount?: number;
   /** Awaited between two chunks of a whole read (tests use it to write while a read is under way). */
@@ -98,9 +98,8 @@ function triples(flat: string[]): { nodes: string[]; sessions: RegisteredSession
  * `epoch:<node>`, which makes readers read the hash whole once. A whole read goes in HSCAN
  * chunks, one round trip each, and is then brought up to date from the log (`readWhole`): one
  * script reading five nodes' 83,000 entries held Redis, and with it every node's bus, for
- * 90-140 ms (docs/benchmarks.md, "The registry at 100,000 devices"). The
- * copy `refresh` keeps is state owned by this port: it is rebuilt from Redis by a whole read
- * whenever in doubt.
+ * 90-140 ms (docs/benchmarks.md, "The registry at 100,000 devices"). The copy `refresh` keeps
+ * is state owned by this port: it is rebuilt from Redis by a whole read whenever in doubt.
  */
 export class RedisRegistry implements SessionRegistry {
   readonly nodeId: string;
