@@ -133,6 +133,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   private registered: RegistryRefresh['has'] = () => false;
   /** Set while a reconcile runs; see `reconcile`. */
   private reconciling = false;
+  /** A write of this node's own registry entries failed since they were last written whole. */
+  private ownEntriesStale = false;
 
   constructor(
     private readonly local: LocalSessions,
@@ -358,9 +360,17 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     this.publish({ t: 'drop', o: orgId, u: userId, ...(keepDeviceId === undefined ? {} : { keep: keepDeviceId }), c: code, r: reason });
   }
 
-  /** A registry write failed (Redis away): the next reconcile or republish repairs it. */
+  /**
+   * A registry write of this node's own entry failed (Redis away or slow). Nothing else would
+   * repair it: Redis only tells a node it was lost when its node record went (a restart, or a
+   * lapsed heartbeat), not when single writes failed in a shorter outage. Left alone, a failed
+   * sign-out would keep the device online to every other node, which then sends no pushes for
+   * it, and a failed sign-in would end with the device dropped from their views. So the next
+   * reconcile writes all of this node's entries again (`republish`).
+   */
   private readonly registryFailed = (err: unknown): void => {
-    this.log.warn({ err }, 'registry write failed');
+    if (!this.ownEntriesStale) this.log.warn({ err }, 'registry write failed; this node\'s entries are written again at the next reconcile');
+    this.ownEntriesStale = true;
   };
 
   private publish(event: SessionEvent): void {
@@ -477,6 +487,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     if (this.closed || this.reconciling) return;
     this.reconciling = true;
     try {
+      if (this.ownEntriesStale) await this.republish();
       await this.repairView();
     } catch (err) {
       this.log.warn({ err }, 'cluster view could not be rebuilt from the registry; retrying');
@@ -565,9 +576,20 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     for (const [orgId, users] of this.remote) for (const [userId, devices] of users) for (const [deviceId, d] of devices) yield { nodeId: d.nodeId, orgId, userId, deviceId };
   }
 
-  /** Writes this node's sessions to the registry again (it lost them: a Redis restart). */
+  /**
+   * Writes this node's sessions to the registry again (it lost them: a Redis restart, or a write
+   * failed). The sessions are read and the rewrite is sent in the same turn, so a change made
+   * after it goes to Redis after it, on the same connection. If it fails, the next reconcile
+   * tries again.
+   */
   async republish(): Promise<void> {
-    await this.registry.republish(this.local.boundSessions());
+    this.ownEntriesStale = false;
+    try {
+      await this.registry.republish(this.local.boundSessions());
+    } catch (err) {
+      this.ownEntriesStale = true;
+      throw err;
+    }
   }
 
   private emitOnline(s: Session): void {

@@ -4,6 +4,9 @@ import { pino } from 'pino';
 import { TestRedis } from '../helpers/redis.js';
 import { MemoryBusHub } from '../../src/bus/memory-bus.js';
 import { RedisRegistry } from '../../src/bus/redis-registry.js';
+import type { SessionRegistry } from '../../src/bus/registry.js';
+import type { Session } from '../../src/domain/session.js';
+import type { Connection } from '../../src/transport/sessions.js';
 import { ClusterSessions, SESSIONS_TOPIC } from '../../src/transport/cluster-sessions.js';
 import { LocalSessions } from '../../src/transport/sessions.js';
 
@@ -20,6 +23,33 @@ async function until(what: string, check: () => boolean, ms = 3000): Promise<voi
     assert.ok(Date.now() - start < ms, `${what}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * The real registry of a node, whose next `failures` writes of its own entries fail as they do
+ * while Redis cannot be reached (the client refuses at once: no offline queue).
+ */
+class FailingWrites implements SessionRegistry {
+  failures = 0;
+  constructor(private readonly inner: RedisRegistry) {}
+  get nodeId(): string {
+    return this.inner.nodeId;
+  }
+  private fails(): boolean {
+    if (this.failures <= 0) return false;
+    this.failures -= 1;
+    return true;
+  }
+  register(session: Session, inactive: boolean): Promise<void> {
+    return this.fails() ? Promise.reject(new Error('Stream isn\'t writeable')) : this.inner.register(session, inactive);
+  }
+  unregister(session: Session): Promise<void> {
+    return this.fails() ? Promise.reject(new Error('Stream isn\'t writeable')) : this.inner.unregister(session);
+  }
+  refresh = () => this.inner.refresh();
+  reapDead = () => this.inner.reapDead();
+  republish = (sessions: Parameters<SessionRegistry['republish']>[0]) => this.inner.republish(sessions);
+  close = () => this.inner.close();
 }
 
 // Node "a" runs the cluster layer; node "b" is only its registry entries, and nothing it would
@@ -108,6 +138,45 @@ describe('cluster view repaired from the registry', { skip: skip ?? false }, () 
       assert.deepEqual(heard, ['online kept', 'online ghost', 'offline ghost']);
     } finally {
       await close();
+    }
+  });
+  it('writes its own entries again after a write of them failed', async () => {
+    // Here node "b" runs the cluster layer over a registry whose writes fail for a while (a short
+    // Redis outage that loses no data, so Redis never reports the node lost); "a" only reads.
+    const keyPrefix = `cs${String(++run)}:`;
+    const join = (nodeId: string) => RedisRegistry.connect({ url: redis.url, nodeId, ttlMs: 60_000, keyPrefix });
+    const [regA, regB] = await Promise.all([join('a'), join('b')]);
+    const failing = new FailingWrites(regB);
+    const local = new LocalSessions();
+    const sessions = new ClusterSessions(local, new MemoryBusHub().node('b'), failing, pino({ level: 'silent' }), {
+      reconcileMs: RECONCILE_MS,
+      nodeTtlMs: 60_000,
+      order: { gapWaitMs: 200, settleMs: 2000, idleMs: 60_000 },
+    });
+    const conn = (id: number): Connection => ({ id, address: '127.0.0.1', session: undefined, send: () => undefined, close: () => undefined });
+    const held = async (): Promise<string[]> => (await regA.snapshot()).filter((e) => e.nodeId === 'b').map((e) => `${e.userId}${e.inactive ? ' (background)' : ''}`).sort();
+    const eventually = async (what: string, want: string[]): Promise<void> => {
+      const start = Date.now();
+      for (let got = await held(); JSON.stringify(got) !== JSON.stringify(want); got = await held()) {
+        assert.ok(Date.now() - start < 3000, `${what}: registry holds ${JSON.stringify(got)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      await sessions.start();
+      const [c1, c2, c3] = [conn(1), conn(2), conn(3)];
+      local.bind(c1, s('stays'));
+      local.bind(c2, s('leaves'));
+      await eventually('both written', ['leaves', 'stays']);
+      // The sign-out, a sign-in and a background flag, all while writes fail.
+      failing.failures = 3;
+      local.unbind(c2);
+      local.bind(c3, s('arrives'));
+      local.setInactive(c1, true);
+      await eventually('written again at a reconcile', ['arrives', 'stays (background)']);
+    } finally {
+      await sessions.close();
+      await Promise.all([regA.close(), regB.close()]);
     }
   });
 });
