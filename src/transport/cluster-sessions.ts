@@ -361,12 +361,13 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   }
 
   /**
-   * A registry write of this node's own entry failed (Redis away or slow). Nothing else would
-   * repair it: Redis only tells a node it was lost when its node record went (a restart, or a
-   * lapsed heartbeat), not when single writes failed in a shorter outage. Left alone, a failed
-   * sign-out would keep the device online to every other node, which then sends no pushes for
-   * it, and a failed sign-in would end with the device dropped from their views. So the next
-   * reconcile writes all of this node's entries again (`republish`).
+   * A registry write of this node's own entry failed (Redis unreachable: the registry's client
+   * queues nothing). Nothing else would repair it: Redis only tells a node it was lost when its
+   * node record went (a restart, or a lapsed heartbeat), not when single writes failed in a
+   * shorter outage. Left alone, a failed sign-out would keep the device online to every other
+   * node, which then sends no pushes for it, and a failed sign-in would end with the device
+   * dropped from their views. So the next reconcile writes all of this node's entries again
+   * (`republish`).
    */
   private readonly registryFailed = (err: unknown): void => {
     if (!this.ownEntriesStale) this.log.warn({ err }, 'registry write failed; this node\'s entries are written again at the next reconcile');
