@@ -34,6 +34,8 @@ export interface RegistryResult {
   reconcileFirst: RoundCost;
   reconcileIdle: RoundCost;
   reconcileChurn: RoundCost;
+  /** Reaping one dead node (its heartbeat lapsed) with its `devices / nodes` entries. */
+  reap: RoundCost;
   /** Share of Redis's one core that K nodes reconciling every 2 s would take, per mode. */
   redisCoreShareAt2s: { wholeRead: number; refreshIdle: number; refreshChurn: number };
 }
@@ -214,6 +216,12 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
     const reconcileIdle = await measure(meter, rounds, reconcileRound);
     const reconcileChurn = await measure(meter, rounds, reconcileRound, churn);
     await cluster.close();
+    // One node dies: its heartbeat stops and its alive key goes (as its ttl would make it), then
+    // a reader reaps it with all its entries.
+    const dead = regs[1] as RedisRegistry;
+    (dead as unknown as { heartbeat: NodeJS.Timeout }).heartbeat.close();
+    await probe.del('parley:reg:alive:n1');
+    const reap = await measure(meter, 1, async () => (await reader.reapDead()).reduce((n, r) => n + r.sessions.length, 0));
     const share = (c: RoundCost): number => round2((nodes * c.redisCpuMs) / 2000);
     const result: RegistryResult = {
       devices,
@@ -227,6 +235,7 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       reconcileFirst,
       reconcileIdle,
       reconcileChurn,
+      reap,
       redisCoreShareAt2s: { wholeRead: share(wholeRead), refreshIdle: share(refreshIdle), refreshChurn: share(refreshChurn) },
     };
     const line = (name: string, c: RoundCost): string =>
@@ -234,7 +243,7 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
     process.stderr.write(
       `registry: ${devices} devices on ${nodes} nodes (filled in ${fillSec} s)\n  ${line('whole read', wholeRead)}\n  ${line('refresh, first', refreshFirst)}\n` +
         `  ${line('refresh, nothing changed', refreshIdle)}\n  ${line(`refresh, ${changesPerRound} sign-outs and -ins`, refreshChurn)}\n` +
-        `  ${line('reconcile, first', reconcileFirst)}\n  ${line('reconcile, nothing changed', reconcileIdle)}\n  ${line(`reconcile, ${changesPerRound} sign-outs and -ins`, reconcileChurn)}\n`,
+        `  ${line('reconcile, first', reconcileFirst)}\n  ${line('reconcile, nothing changed', reconcileIdle)}\n  ${line(`reconcile, ${changesPerRound} sign-outs and -ins`, reconcileChurn)}\n  ${line('reap a dead node', reap)}\n`,
     );
     return result;
   } finally {

@@ -74,6 +74,81 @@ describe('session registry on Redis', { skip: skip ?? false }, () => {
     }
   });
 
+  /** Stops a registry's heartbeat and removes its alive key: dead now, as if its ttl had passed. */
+  const kill = async (r: RedisRegistry, probe: ReturnType<TestRedis['client']>): Promise<void> => {
+    (r as unknown as { heartbeat: NodeJS.Timeout }).heartbeat.close();
+    await probe.del(`${(r as unknown as { prefix: string }).prefix}alive:${r.nodeId}`);
+  };
+
+  it("reaps a dead node's entries in chunks, exactly once even while its read is under way, and leaves no key behind", async () => {
+    const join = cluster(60_000);
+    let during: (() => Promise<void>) | undefined;
+    let chunks = 0;
+    const a = await join('a', undefined, { scanCount: 100, betweenChunks: async () => void (++chunks, await during?.()) });
+    const [b, c] = await Promise.all([join('b'), join('c')]);
+    const probe = redis.client();
+    try {
+      const devices = 2_500;
+      for (let i = 0; i < devices; i += 250) await Promise.all(Array.from({ length: 250 }, (_, k) => b.register(s(`u${String(i + k)}`), (i + k) % 7 === 0)));
+      await kill(b, probe);
+      const fromC: Awaited<ReturnType<RedisRegistry['reapDead']>>[] = [];
+      // While a reads b's claimed entries, c reaps too: b is a's alone by then.
+      during = async () => {
+        during = undefined;
+        fromC.push(await c.reapDead());
+      };
+      const fromA = await a.reapDead();
+      assert.deepEqual(fromC, [[]]);
+      assert.ok(chunks >= 10, `read in ${String(chunks)} chunks`);
+      assert.equal(fromA.length, 1);
+      assert.equal(fromA[0]?.nodeId, 'b');
+      const got = fromA[0]?.sessions ?? [];
+      assert.equal(got.length, devices);
+      assert.equal(new Set(got.map((x) => x.userId)).size, devices);
+      assert.equal(got.filter((x) => x.inactive).length, Math.ceil(devices / 7));
+      assert.ok(got.every((x) => x.nodeId === 'b' && x.orgId === 'o' && x.deviceId === 'd'));
+      assert.deepEqual(await a.reapDead(), []);
+      const prefix = (a as unknown as { prefix: string }).prefix;
+      assert.deepEqual((await probe.keys(`${prefix}*`)).filter((k) => k.includes('b')).sort(), []);
+      assert.deepEqual(await probe.smembers(`${prefix}nodes`).then((n) => n.sort()), ['a', 'c']);
+    } finally {
+      probe.disconnect();
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
+  it('finishes a reap whose read failed at the next call, and the claimed entries expire should no call come', async () => {
+    const join = cluster(60_000);
+    let fail = true;
+    const errors: string[] = [];
+    const a = await join('a', undefined, {
+      scanCount: 10,
+      onError: (err) => errors.push(err.message),
+      betweenChunks: () => (fail ? ((fail = false), Promise.reject(new Error('connection lost mid-read'))) : Promise.resolve()),
+    });
+    const b = await join('b');
+    const probe = redis.client();
+    try {
+      // Over 512 entries: a smaller hash may be stored compact, and HSCAN then returns it whole at once.
+      await Promise.all(Array.from({ length: 1_000 }, (_, i) => b.register(s(`u${String(i)}`), false)));
+      await kill(b, probe);
+      assert.deepEqual(await a.reapDead(), []);
+      assert.deepEqual(errors, ['connection lost mid-read']);
+      const prefix = (a as unknown as { prefix: string }).prefix;
+      const [claimed, ...more] = await probe.keys(`${prefix}reaping:b:*`);
+      assert.ok(claimed !== undefined && more.length === 0);
+      const ttl = await probe.pttl(claimed);
+      assert.ok(ttl > 60_000 && ttl <= 600_000, `expires in ${String(ttl)} ms`);
+      const later = await a.reapDead();
+      assert.deepEqual(later.map((r) => [r.nodeId, r.sessions.length]), [['b', 1_000]]);
+      assert.deepEqual(await probe.keys(`${prefix}reaping:*`), []);
+      assert.deepEqual(await a.reapDead(), []);
+    } finally {
+      probe.disconnect();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   /** A refresh as sortable text: live nodes, then the changed entries. */
   const read = async (r: RedisRegistry) => {
     const { live, changed, removed, has } = await r.refresh();

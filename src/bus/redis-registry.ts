@@ -35,6 +35,12 @@ export interface RedisRegistryOptions {
  */
 const WHOLE_READ_TRIES = 3;
 
+/**
+ * How long a dead node's claimed hash outlives a reaper that died before reading it, ms: long
+ * enough for any read, short enough not to keep a dead process's leftovers.
+ */
+const REAPING_TTL_MS = 10 * 60_000;
+
 /** A device's field in a node's hash: `org\tuser\tdevice`. */
 const fieldOf = (orgId: string, userId: string, deviceId: string): string => `${orgId}\t${userId}\t${deviceId}`;
 const field = (s: Session): string => fieldOf(s.orgId, s.userId, s.deviceId);
@@ -69,20 +75,11 @@ function apply(entries: Map<string, string>, log: readonly string[]): void {
   }
 }
 
-/** Reads node id, field, flag triples back into sessions (and the nodes named). */
-function triples(flat: string[]): { nodes: string[]; sessions: RegisteredSession[] } {
-  const nodes: string[] = [];
+/** Reads node id, field, flag triples back into sessions. */
+function triples(flat: string[]): RegisteredSession[] {
   const sessions: RegisteredSession[] = [];
-  for (let i = 0; i + 2 < flat.length; i += 3) {
-    const nodeId = flat[i] as string;
-    const f = flat[i + 1] as string;
-    if (f === '') {
-      nodes.push(nodeId);
-      continue;
-    }
-    sessions.push(sessionOf(nodeId, f, flat[i + 2] as string));
-  }
-  return { nodes, sessions };
+  for (let i = 0; i + 2 < flat.length; i += 3) sessions.push(sessionOf(flat[i] as string, flat[i + 1] as string, flat[i + 2] as string));
+  return sessions;
 }
 
 /**
@@ -112,6 +109,12 @@ export class RedisRegistry implements SessionRegistry {
   private readonly scanCount: number;
   /** Set while a refresh runs (they must not overlap). */
   private refreshing = false;
+  /**
+   * Dead nodes this registry claimed whose hashes it has not read yet: renamed key → node id.
+   * State owned by this port, and only ever a retry list: a read that failed stays here and is
+   * tried again by the next `reapDead` (Redis expires the key after REAPING_TTL_MS regardless).
+   */
+  private readonly reaping = new Map<string, string>();
   /** Other live nodes' entries as of the last refresh. */
   private readonly copies = new Map<string, NodeCopy>();
   /** This node's own keys: its hash, its change log, its change counter and its epoch. */
@@ -176,7 +179,7 @@ export class RedisRegistry implements SessionRegistry {
    */
   async snapshot(): Promise<RegisteredSession[]> {
     const flat = (await this.redis.eval(SNAPSHOT, 1, this.key('nodes'), this.prefix)) as string[];
-    return triples(flat).sessions;
+    return triples(flat);
   }
 
   async refresh(): Promise<RegistryRefresh> {
@@ -278,7 +281,7 @@ export class RedisRegistry implements SessionRegistry {
     const keys = [this.key(`epoch:${node}`), this.key(`seq:${node}`), this.key(`log:${node}`)];
     // Without an epoch no try can succeed (TAIL answers 'full'): not worth a scan.
     for (let tries = 0; tries < WHOLE_READ_TRIES && epoch !== ''; tries++) {
-      const { entries, sessions } = await this.scan(node);
+      const { entries, sessions } = await this.scan(this.key(`sessions:${node}`), node);
       const [kind = 'full', nowEpoch = '', nowSeq = '0', ...items] = (await this.redis.eval(TAIL, 3, ...keys, epoch, String(seq))) as string[];
       if (kind !== 'full') {
         for (const item of items) {
@@ -300,11 +303,11 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   /**
-   * A node's hash, HSCAN chunk by chunk (see `readWhole` for what it is worth): field → flag,
-   * and field → session, made as each chunk arrives (16,000 of them in one go took 20-30 ms).
+   * A node's hash (`key`: its own, or its claimed copy once it died), HSCAN chunk by chunk (see
+   * `readWhole` for what that is worth while the node writes): field → flag, and field → session,
+   * made as each chunk arrives (16,000 of them in one go took 20-30 ms).
    */
-  private async scan(node: string): Promise<{ entries: Map<string, string>; sessions: Map<string, RegisteredSession> }> {
-    const key = this.key(`sessions:${node}`);
+  private async scan(key: string, node: string): Promise<{ entries: Map<string, string>; sessions: Map<string, RegisteredSession> }> {
     const entries = new Map<string, string>();
     const sessions = new Map<string, RegisteredSession>();
     let cursor = '0';
@@ -331,10 +334,34 @@ export class RedisRegistry implements SessionRegistry {
     return nodes.filter((_, i) => res[i]?.[1] === 1).sort();
   }
 
+  /**
+   * Claims the dead nodes in one script, then reads each one's hash in HSCAN chunks (see REAP),
+   * so Redis is never held for a whole hash. A node whose hash could not be read (Redis away)
+   * stays claimed by this registry and comes back from a later call, with its sessions; the
+   * error of the claim itself rejects.
+   */
   async reapDead(): Promise<{ nodeId: string; sessions: RegisteredSession[] }[]> {
-    const flat = (await this.redis.eval(REAP, 1, this.key('nodes'), this.prefix)) as string[];
-    const { nodes, sessions } = triples(flat);
-    return nodes.map((nodeId) => ({ nodeId, sessions: sessions.filter((s) => s.nodeId === nodeId) }));
+    const flat = (await this.redis.eval(REAP, 1, this.key('nodes'), this.prefix, randomUUID(), String(REAPING_TTL_MS))) as string[];
+    const reaped: { nodeId: string; sessions: RegisteredSession[] }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const nodeId = flat[i] as string;
+      const key = flat[i + 1] as string;
+      if (key === '') reaped.push({ nodeId, sessions: [] });
+      else this.reaping.set(key, nodeId);
+    }
+    for (const [key, nodeId] of [...this.reaping]) {
+      let sessions: Map<string, RegisteredSession>;
+      try {
+        ({ sessions } = await this.scan(key, nodeId));
+        await this.redis.unlink(key);
+      } catch (err) {
+        this.opts.onError?.(err as Error);
+        continue;
+      }
+      this.reaping.delete(key);
+      reaped.push({ nodeId, sessions: [...sessions.values()] });
+    }
+    return reaped;
   }
 
   async republish(sessions: readonly { session: Session; inactive: boolean }[]): Promise<void> {
