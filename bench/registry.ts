@@ -36,6 +36,8 @@ export interface RegistryResult {
   reconcileChurn: RoundCost;
   /** Reaping one dead node (its heartbeat lapsed) with its `devices / nodes` entries. */
   reap: RoundCost;
+  /** One node writing its `devices / nodes` entries again (as after Redis lost them). */
+  republish: RoundCost;
   /** Share of Redis's one core that K nodes reconciling every 2 s would take, per mode. */
   redisCoreShareAt2s: { wholeRead: number; refreshIdle: number; refreshChurn: number };
 }
@@ -222,6 +224,13 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
     (dead as unknown as { heartbeat: NodeJS.Timeout }).heartbeat.close();
     await probe.del('parley:reg:alive:n1');
     const reap = await measure(meter, 1, async () => (await reader.reapDead()).reduce((n, r) => n + r.sessions.length, 0));
+    const ownEntries = Array.from({ length: devices }, (_, i) => i)
+      .filter((i) => i % nodes === 2)
+      .map((i) => ({ session: session(i), inactive: i % 5 === 0 }));
+    const republish = await measure(meter, 1, async () => {
+      await (regs[2] as RedisRegistry).republish(ownEntries);
+      return ownEntries.length;
+    });
     const share = (c: RoundCost): number => round2((nodes * c.redisCpuMs) / 2000);
     const result: RegistryResult = {
       devices,
@@ -236,6 +245,7 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
       reconcileIdle,
       reconcileChurn,
       reap,
+      republish,
       redisCoreShareAt2s: { wholeRead: share(wholeRead), refreshIdle: share(refreshIdle), refreshChurn: share(refreshChurn) },
     };
     const line = (name: string, c: RoundCost): string =>
@@ -243,7 +253,7 @@ export async function registryScenario(o: { devices?: number; nodes?: number; ro
     process.stderr.write(
       `registry: ${devices} devices on ${nodes} nodes (filled in ${fillSec} s)\n  ${line('whole read', wholeRead)}\n  ${line('refresh, first', refreshFirst)}\n` +
         `  ${line('refresh, nothing changed', refreshIdle)}\n  ${line(`refresh, ${changesPerRound} sign-outs and -ins`, refreshChurn)}\n` +
-        `  ${line('reconcile, first', reconcileFirst)}\n  ${line('reconcile, nothing changed', reconcileIdle)}\n  ${line(`reconcile, ${changesPerRound} sign-outs and -ins`, reconcileChurn)}\n  ${line('reap a dead node', reap)}\n`,
+        `  ${line('reconcile, first', reconcileFirst)}\n  ${line('reconcile, nothing changed', reconcileIdle)}\n  ${line(`reconcile, ${changesPerRound} sign-outs and -ins`, reconcileChurn)}\n  ${line('reap a dead node', reap)}\n  ${line('republish a node', republish)}\n`,
     );
     return result;
   } finally {

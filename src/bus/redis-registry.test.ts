@@ -149,6 +149,38 @@ describe('session registry on Redis', { skip: skip ?? false }, () => {
     }
   });
 
+  it('republishes a node in chunks; its writes called during the republish land on top, and the entries keep no expiry', async () => {
+    const join = cluster(60_000);
+    const [a, b] = await Promise.all([join('a'), join('b')]);
+    const probe = redis.client();
+    try {
+      await b.register(s('old'), false);
+      const entries = Array.from({ length: 2_500 }, (_, i) => ({ session: s(`u${String(i)}`), inactive: i % 3 === 0 }));
+      // Called while the republish writes its chunks: they must not be undone when it lands.
+      const republished = b.republish(entries);
+      const during = [b.unregister(s('u1')), b.register(s('u2'), false), b.register(s('late'), true)];
+      await Promise.all([republished, ...during]);
+      const prefix = (b as unknown as { prefix: string }).prefix;
+      const held = await probe.hgetall(`${prefix}sessions:b`);
+      assert.equal(Object.keys(held).length, 2_500);
+      assert.equal(held['o\tu1\td'], undefined);
+      assert.equal(held['o\tu2\td'], '0');
+      assert.equal(held['o\tlate\td'], '1');
+      assert.equal(held['o\told\td'], undefined);
+      assert.equal(held['o\tu3\td'], '1');
+      assert.equal(await probe.pttl(`${prefix}sessions:b`), -1);
+      assert.deepEqual(await probe.keys(`${prefix}rewriting:*`), []);
+      // Another node reads the new epoch whole: exactly the entries above.
+      const { changed } = await a.refresh();
+      assert.equal(changed.length, 2_500);
+      assert.ok(changed.some((x) => x.userId === 'late' && x.inactive));
+      assert.ok(!changed.some((x) => x.userId === 'u1' || x.userId === 'old'));
+    } finally {
+      probe.disconnect();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   /** A refresh as sortable text: live nodes, then the changed entries. */
   const read = async (r: RedisRegistry) => {
     const { live, changed, removed, has } = await r.refresh();

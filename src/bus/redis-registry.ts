@@ -36,10 +36,14 @@ export interface RedisRegistryOptions {
 const WHOLE_READ_TRIES = 3;
 
 /**
- * How long a dead node's claimed hash outlives a reaper that died before reading it, ms: long
- * enough for any read, short enough not to keep a dead process's leftovers.
+ * How long a key of a reap or a rewrite under way (see REAP, RESET) outlives a process that died
+ * before finishing with it, ms: long enough for any read or write, short enough not to keep a
+ * dead process's leftovers.
  */
-const REAPING_TTL_MS = 10 * 60_000;
+const LEFTOVER_TTL_MS = 10 * 60_000;
+
+/** Entries per HSET when a node writes its entries again (`rewrite`). */
+const REWRITE_CHUNK = 1000;
 
 /** A device's field in a node's hash: `org\tuser\tdevice`. */
 const fieldOf = (orgId: string, userId: string, deviceId: string): string => `${orgId}\t${userId}\t${deviceId}`;
@@ -112,9 +116,14 @@ export class RedisRegistry implements SessionRegistry {
   /**
    * Dead nodes this registry claimed whose hashes it has not read yet: renamed key → node id.
    * State owned by this port, and only ever a retry list: a read that failed stays here and is
-   * tried again by the next `reapDead` (Redis expires the key after REAPING_TTL_MS regardless).
+   * tried again by the next `reapDead` (Redis expires the key after LEFTOVER_TTL_MS regardless).
    */
   private readonly reaping = new Map<string, string>();
+  /**
+   * Settles (never rejects) when the last `rewrite` called has ended: this node's own writes
+   * called after a rewrite wait for it (see `rewrite`).
+   */
+  private rewritten: Promise<void> = Promise.resolve();
   /** Other live nodes' entries as of the last refresh. */
   private readonly copies = new Map<string, NodeCopy>();
   /** This node's own keys: its hash, its change log, its change counter and its epoch. */
@@ -164,13 +173,38 @@ export class RedisRegistry implements SessionRegistry {
   }
 
   private async write(f: string, flag: string): Promise<void> {
+    await this.rewritten;
     const [sessions, log, seq] = this.own;
     await this.redis.eval(WRITE, 3, sessions, log, seq, f, flag, String(this.logLength));
   }
 
-  /** Replaces this node's entries with `entries` (field, flag pairs) under a new epoch. */
-  private async rewrite(entries: string[]): Promise<void> {
-    await this.redis.eval(RESET, 4, ...this.own, randomUUID(), ...entries);
+  /**
+   * Replaces this node's entries with `entries` (field, flag pairs) under a new epoch: writes
+   * them to a key of their own in chunks of REWRITE_CHUNK, one round trip each, then moves that
+   * key into place in one short script (RESET). The key expires should this process die first.
+   *
+   * Ordering, as when the rewrite was one command on this connection: a write of this node
+   * called before the rewrite goes to Redis before it (and `entries`, taken after, include it);
+   * one called after waits until the rewrite has ended, then goes on top of the new entries and
+   * on the new epoch's log. Applied to the old hash meanwhile, the move would undo it. Both wait
+   * on `rewritten` in call order, so their turns come in call order.
+   */
+  private rewrite(entries: string[]): Promise<void> {
+    const before = this.rewritten;
+    const run = (async () => {
+      await before;
+      const next = this.key(`rewriting:${this.nodeId}:${randomUUID()}`);
+      for (let i = 0; i < entries.length; i += 2 * REWRITE_CHUNK) {
+        const tx = this.redis.multi().hset(next, ...entries.slice(i, i + 2 * REWRITE_CHUNK));
+        if (i === 0) tx.pexpire(next, LEFTOVER_TTL_MS);
+        const res = await tx.exec();
+        const failed = res?.find(([err]) => err)?.[0];
+        if (!res || failed) throw failed ?? new Error('the registry rewrite was discarded');
+      }
+      await this.redis.eval(RESET, 5, ...this.own, next, randomUUID());
+    })();
+    this.rewritten = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -341,7 +375,7 @@ export class RedisRegistry implements SessionRegistry {
    * error of the claim itself rejects.
    */
   async reapDead(): Promise<{ nodeId: string; sessions: RegisteredSession[] }[]> {
-    const flat = (await this.redis.eval(REAP, 1, this.key('nodes'), this.prefix, randomUUID(), String(REAPING_TTL_MS))) as string[];
+    const flat = (await this.redis.eval(REAP, 1, this.key('nodes'), this.prefix, randomUUID(), String(LEFTOVER_TTL_MS))) as string[];
     const reaped: { nodeId: string; sessions: RegisteredSession[] }[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const nodeId = flat[i] as string;
