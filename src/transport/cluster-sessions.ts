@@ -579,9 +579,9 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
 
   /**
    * Writes this node's sessions to the registry again (it lost them: a Redis restart, or a write
-   * failed). The sessions are read and the rewrite is sent in the same turn, so a change made
-   * after it goes to Redis after it, on the same connection. If it fails, the next reconcile
-   * tries again.
+   * failed). The sessions are read and the rewrite is called in the same turn; the registry
+   * writes a change called after the rewrite on top of it (see RedisRegistry.rewrite). If it
+   * fails, the next reconcile tries again.
    */
   async republish(): Promise<void> {
     this.ownEntriesStale = false;
