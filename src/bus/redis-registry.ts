@@ -119,6 +119,8 @@ export class RedisRegistry implements SessionRegistry {
    * tried again by the next `reapDead` (Redis expires the key after LEFTOVER_TTL_MS regardless).
    */
   private readonly reaping = new Map<string, string>();
+  /** Set while a `reapDead` runs (they must not overlap: both would read a claimed hash). */
+  private reapingNow = false;
   /**
    * Settles (never rejects) when the last `rewrite` called has ended: this node's own writes
    * called after a rewrite wait for it (see `rewrite`).
@@ -372,30 +374,37 @@ export class RedisRegistry implements SessionRegistry {
    * Claims the dead nodes in one script, then reads each one's hash in HSCAN chunks (see REAP),
    * so Redis is never held for a whole hash. A node whose hash could not be read (Redis away)
    * stays claimed by this registry and comes back from a later call, with its sessions; the
-   * error of the claim itself rejects.
+   * error of the claim itself rejects. A hash read is reported once even if deleting it fails
+   * (it expires). Calls must not overlap (it rejects otherwise), as for `refresh`.
    */
   async reapDead(): Promise<{ nodeId: string; sessions: RegisteredSession[] }[]> {
-    const flat = (await this.redis.eval(REAP, 1, this.key('nodes'), this.prefix, randomUUID(), String(LEFTOVER_TTL_MS))) as string[];
-    const reaped: { nodeId: string; sessions: RegisteredSession[] }[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const nodeId = flat[i] as string;
-      const key = flat[i + 1] as string;
-      if (key === '') reaped.push({ nodeId, sessions: [] });
-      else this.reaping.set(key, nodeId);
-    }
-    for (const [key, nodeId] of [...this.reaping]) {
-      let sessions: Map<string, RegisteredSession>;
-      try {
-        ({ sessions } = await this.scan(key, nodeId));
-        await this.redis.unlink(key);
-      } catch (err) {
-        this.opts.onError?.(err as Error);
-        continue;
+    if (this.reapingNow) throw new Error('RedisRegistry.reapDead called while the previous one is still running');
+    this.reapingNow = true;
+    try {
+      const flat = (await this.redis.eval(REAP, 1, this.key('nodes'), this.prefix, randomUUID(), String(LEFTOVER_TTL_MS))) as string[];
+      const reaped: { nodeId: string; sessions: RegisteredSession[] }[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const nodeId = flat[i] as string;
+        const key = flat[i + 1] as string;
+        if (key === '') reaped.push({ nodeId, sessions: [] });
+        else this.reaping.set(key, nodeId);
       }
-      this.reaping.delete(key);
-      reaped.push({ nodeId, sessions: [...sessions.values()] });
+      for (const [key, nodeId] of [...this.reaping]) {
+        let sessions: Map<string, RegisteredSession>;
+        try {
+          ({ sessions } = await this.scan(key, nodeId));
+        } catch (err) {
+          this.opts.onError?.(err as Error);
+          continue;
+        }
+        this.reaping.delete(key);
+        reaped.push({ nodeId, sessions: [...sessions.values()] });
+        await this.redis.unlink(key).catch((err: unknown) => this.opts.onError?.(err as Error));
+      }
+      return reaped;
+    } finally {
+      this.reapingNow = false;
     }
-    return reaped;
   }
 
   async republish(sessions: readonly { session: Session; inactive: boolean }[]): Promise<void> {

@@ -33,7 +33,10 @@ export interface SessionRegistry {
    * included. Calls must not overlap: await one before starting the next (it rejects otherwise).
    */
   refresh(): Promise<RegistryRefresh>;
-  /** Removes the entries of nodes whose heartbeat lapsed; each dead node is reaped by one caller. */
+  /**
+   * Removes the entries of nodes whose heartbeat lapsed and returns them; each dead node is
+   * reaped by one caller. Calls must not overlap: await one before starting the next.
+   */
   reapDead(): Promise<{ nodeId: string; sessions: RegisteredSession[] }[]>;
   /** Writes all of this node's sessions again (after the registry lost them). */
   republish(sessions: readonly { session: Session; inactive: boolean }[]): Promise<void>;
