@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { Bus, BusEnvelope } from '../bus/bus.js';
-import type { RegistryRefresh, SessionRegistry } from '../bus/registry.js';
+import type { SessionRegistry } from '../bus/registry.js';
 import type { FanOut, LiveDirectory, MessagePlace } from '../domain/delivery.js';
 import type { DeliveryRecovery, MissedSpec } from '../domain/delivery-recovery.js';
 import type { Session, SessionDirectory } from '../domain/session.js';
 import { unixSeconds } from '../domain/users.js';
 import { ConversationOrder, type ConversationOrderOptions, type FilledMessage } from './conversation-order.js';
 import type { DeviceListener, LocalSessions } from './sessions.js';
-import { inSlices } from './slices.js';
+import { type DevicePlace, ViewRepair } from './view-repair.js';
 
 /** Told when a user comes online anywhere in the cluster, or leaves the last node. */
 export interface ClusterPresenceListener {
@@ -65,23 +65,6 @@ interface QueuedItem {
   readonly missed?: MissedSpec;
 }
 
-/**
- * Registry entries applied, or view devices checked, per event-loop turn of a reconcile: about
- * 1-2 ms of work, so 100,000 devices take some fifty turns instead of one of half a second.
- */
-const RECONCILE_SLICE = 2000;
-
-/** The key of a device in `ClusterSessions.unconfirmed`. */
-const deviceKey = (orgId: string, userId: string, deviceId: string): string => `${orgId}\n${userId}\n${deviceId}`;
-
-/** Where a device of the view is: its node and its names. */
-interface DevicePlace {
-  readonly nodeId: string;
-  readonly orgId: string;
-  readonly userId: string;
-  readonly deviceId: string;
-}
-
 interface RemoteDevice {
   readonly nodeId: string;
   inactive: boolean;
@@ -96,9 +79,9 @@ interface RemoteDevice {
  * - Local sockets stay in LocalSessions. Every change to them goes to the registry (Redis, the
  *   truth other nodes rebuild from) and onto the bus's sessions topic (so they hear at once).
  * - Other nodes' devices are kept here as a view: updated from the sessions topic, repaired
- *   from the registry's changes every `reconcileMs` (which also drops nodes whose heartbeat
- *   lapsed and repairs any event the at-most-once bus lost). State owned by the bus port:
- *   nothing here is durable.
+ *   from the registry's changes every `reconcileMs` by a ViewRepair (which also drops nodes
+ *   whose heartbeat lapsed and repairs any event the at-most-once bus lost). State owned by the
+ *   bus port: nothing here is durable.
  * - A packet for a user reaches the sockets here directly and the user's sockets elsewhere
  *   through one bus payload per node per event-loop turn.
  * - Online status, `online_list` and the push decision are cluster-wide; a user's first device
@@ -120,21 +103,8 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribes: (() => Promise<void>)[] = [];
   private closed = false;
-  /** Other nodes alive at the last reconcile. */
-  private aliveBefore = new Set<string>();
-  /**
-   * Devices in the view that the registry did not hold at the last look (`org\nuser\ndevice` →
-   * node): added by an event whose registry write had not shown yet, or kept after a sign-out
-   * whose event was lost. A reconcile checks only these, and every device only when a node died
-   * or was read whole, so that its cost follows the changes, not the cluster's size.
-   */
-  private readonly unconfirmed = new Map<string, DevicePlace>();
-  /** Whether the registry held a device at the last reconcile (nothing before the first). */
-  private registered: RegistryRefresh['has'] = () => false;
-  /** Set while a reconcile runs; see `reconcile`. */
-  private reconciling = false;
-  /** A write of this node's own registry entries failed since they were last written whole. */
-  private ownEntriesStale = false;
+  /** Repairs `remote` from the registry and rewrites this node's own entries (ViewRepair). */
+  private readonly repair: ViewRepair;
 
   constructor(
     private readonly local: LocalSessions,
@@ -144,6 +114,22 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     private readonly opts: ClusterSessionsOptions,
   ) {
     this.order = new ConversationOrder(opts.order, (orgId, cid, after, before) => this.readGap(orgId, cid, after, before), log);
+    this.repair = new ViewRepair({
+      nodeId: bus.nodeId,
+      registry,
+      view: {
+        remoteOn: (nodeId, orgId, userId, deviceId) => this.remoteOn(nodeId, orgId, userId, deviceId),
+        addRemote: (nodeId, orgId, userId, deviceId, inactive, seenAt) => this.addRemote(nodeId, orgId, userId, deviceId, inactive, seenAt),
+        removeRemote: (nodeId, orgId, userId, deviceId, stay, t, reaped) => this.removeRemote(nodeId, orgId, userId, deviceId, stay, t, reaped),
+        places: () => this.viewPlaces(),
+        clearStaying: () => this.staying.clear(),
+      },
+      ownSessions: () => local.boundSessions(),
+      order: this.order,
+      opts: { reconcileMs: opts.reconcileMs, nodeTtlMs: opts.nodeTtlMs },
+      log,
+      closed: () => this.closed,
+    });
   }
 
   /** Wires the store side: recipients found gone and messages the bus lost are recovered from here on. */
@@ -342,37 +328,23 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
 
   bound(s: Session): void {
     const inactive = false;
-    this.registry.register(s, inactive).catch(this.registryFailed);
+    this.registry.register(s, inactive).catch(this.repair.registryFailed);
     this.publish({ t: 'bind', o: s.orgId, u: s.userId, d: s.deviceId, i: inactive });
   }
 
   unbound(s: Session, userStays: boolean): void {
-    this.registry.unregister(s).catch(this.registryFailed);
+    this.registry.unregister(s).catch(this.repair.registryFailed);
     this.publish({ t: 'unbind', o: s.orgId, u: s.userId, d: s.deviceId, stay: userStays, ra: unixSeconds(Date.now()) });
   }
 
   inactive(s: Session, value: boolean): void {
-    this.registry.register(s, value).catch(this.registryFailed);
+    this.registry.register(s, value).catch(this.repair.registryFailed);
     this.publish({ t: 'inactive', o: s.orgId, u: s.userId, d: s.deviceId, i: value });
   }
 
   userDropped(orgId: string, userId: string, keepDeviceId: string | undefined, code: number, reason: string): void {
     this.publish({ t: 'drop', o: orgId, u: userId, ...(keepDeviceId === undefined ? {} : { keep: keepDeviceId }), c: code, r: reason });
   }
-
-  /**
-   * A registry write of this node's own entry failed (Redis unreachable: the registry's client
-   * queues nothing). Nothing else would repair it: Redis only tells a node it was lost when its
-   * node record went (a restart, or a lapsed heartbeat), not when single writes failed in a
-   * shorter outage. Left alone, a failed sign-out would keep the device online to every other
-   * node, which then sends no pushes for it, and a failed sign-in would end with the device
-   * dropped from their views. So the next reconcile writes all of this node's entries again
-   * (`republish`).
-   */
-  private readonly registryFailed = (err: unknown): void => {
-    if (!this.ownEntriesStale) this.log.warn({ err }, 'registry write failed; this node\'s entries are written again at the next reconcile');
-    this.ownEntriesStale = true;
-  };
 
   private publish(event: SessionEvent): void {
     void this.bus.publish(SESSIONS_TOPIC, JSON.stringify(event));
@@ -434,9 +406,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     if (!devices) users.set(userId, (devices = new Map<string, RemoteDevice>()));
     const wasOnline = devices.size > 0 || this.local.isOnline(orgId, userId);
     devices.set(deviceId, { nodeId, inactive, seenAt });
-    const device = deviceKey(orgId, userId, deviceId);
-    if (this.registered(nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(device);
-    else this.unconfirmed.set(device, { nodeId, orgId, userId, deviceId });
+    this.repair.noteSeen(nodeId, orgId, userId, deviceId);
     const key = `${orgId}\n${userId}`;
     if (this.staying.delete(key)) return;
     if (!wasOnline) this.emitOnline({ orgId, userId, deviceId });
@@ -448,7 +418,7 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     const devices = users?.get(userId);
     if (!users || devices?.get(deviceId)?.nodeId !== nodeId) return;
     devices.delete(deviceId);
-    this.unconfirmed.delete(deviceKey(orgId, userId, deviceId));
+    this.repair.forget(orgId, userId, deviceId);
     if (devices.size > 0) return;
     users.delete(userId);
     if (users.size === 0) this.remote.delete(orgId);
@@ -472,104 +442,9 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
     }
   }
 
-  /**
-   * Repairs the view of other nodes from the registry, reading only what changed there since the
-   * last reconcile. Devices the registry added or changed are confirmed (added, and announced
-   * online, if an event was lost). A device is dropped — its user announced offline where that is
-   * news — when its node's heartbeat lapsed, or when the registry does not hold it and no event
-   * has confirmed it for two periods (so a registry write still on its way does not count as a
-   * sign-out); if the registry holds it on another live node instead, it moves there. Dead nodes'
-   * entries are reaped here too; the node that reaps a user records their `recent_activity`.
-   *
-   * One reconcile at a time: the timer does not wait, and a reconcile that is still running
-   * (a whole read of a large node takes many round trips) makes the next tick a no-op.
-   */
-  private async reconcile(): Promise<void> {
-    if (this.closed || this.reconciling) return;
-    this.reconciling = true;
-    try {
-      if (this.ownEntriesStale) await this.republish();
-      await this.repairView();
-    } catch (err) {
-      this.log.warn({ err }, 'cluster view could not be rebuilt from the registry; retrying');
-    } finally {
-      this.reconciling = false;
-    }
-  }
-
-  /**
-   * The work of `reconcile`, in slices of RECONCILE_SLICE registry entries or view devices, with
-   * a turn of the event loop between slices (a first reconcile at 100,000 devices was one 0.5 s
-   * turn). Bus events are handled between slices, so nothing read before a turn is trusted after
-   * it: each device is looked up again when it is checked, and a close stops the pass.
-   *
-   * Why interleaving loses no sign-out and announces no one offline wrongly. The registry's copy
-   * was already older than some bus events handled before it (the bus and the registry are read
-   * on different connections); slices widen that window, they add no new kind of case:
-   * - A sign-out heard on the bus while an older `changed` entry of the device is pending: the
-   *   entry adds the device back (a brief "online"). The registry held it when read, so its
-   *   removal lands after that read and the next refresh reports it in `removed`, which puts the
-   *   device on `unconfirmed`; unless a bus event confirms it meanwhile, it is dropped two periods
-   *   later. The same repair as for a lost sign-out; nothing is lost for good.
-   * - A sign-in heard on the bus while a pending `removed` entry or the view check runs: the
-   *   check reads the device's `seenAt` at that moment, newer than `stale`, so the device waits
-   *   on `unconfirmed` for its registry entry instead of being dropped.
-   * - A device moving between nodes, whose older node's entry is applied after the bus told of
-   *   the move (copies of different nodes are now read at different moments): once the older
-   *   node's removal shows, the check finds the registry holding the device on its new node and
-   *   moves it there instead of dropping it.
-   * - A device dropped by the check is one the registry did not hold on a read that began after
-   *   `started`, and that no event has shown for two periods before `started`: the rule of the
-   *   unsliced reconcile, applied to the device as it is when checked.
-   * - Nodes the registry could not read this time (`unread`) have their devices left as they are.
-   */
-  private async repairView(): Promise<void> {
-    const started = Date.now();
-    const stop = (): boolean => this.closed;
-    const reaped = await this.registry.reapDead();
-    const reapedUsers = new Set<string>();
-    for (const r of reaped) for (const s of r.sessions) reapedUsers.add(`${s.orgId}\n${s.userId}`);
-    const { live, changed, removed, wholeNodes, unread, has } = await this.registry.refresh();
-    if (this.closed) return;
-    this.registered = has;
-    if (!(await inSlices(changed, RECONCILE_SLICE, (s) => this.addRemote(s.nodeId, s.orgId, s.userId, s.deviceId, s.inactive, started), stop))) return;
-    // A sign-out the registry shows but the bus did not bring: the device waits out its grace.
-    const wait = (s: DevicePlace): void => {
-      if (this.remoteOn(s.nodeId, s.orgId, s.userId, s.deviceId)) this.unconfirmed.set(deviceKey(s.orgId, s.userId, s.deviceId), s);
-    };
-    if (!(await inSlices(removed, RECONCILE_SLICE, wait, stop))) return;
-    const alive = new Set(live);
-    const notRead = new Set(unread);
-    // A node that died may have committed messages it never announced (killed between its
-    // commit and its publish): read back every conversation known here.
-    const died = [...this.aliveBefore].some((n) => !alive.has(n));
-    this.aliveBefore = new Set(live.filter((n) => n !== this.nodeId));
-    if (died) this.order.recovered(started - this.opts.nodeTtlMs - 2 * this.opts.reconcileMs);
-    // Two periods: the previous snapshot may have been taken a little more than one period ago.
-    const stale = started - 2 * this.opts.reconcileMs;
-    const check = (place: DevicePlace): void => {
-      const { nodeId, orgId, userId, deviceId } = place;
-      const key = deviceKey(orgId, userId, deviceId);
-      const d = this.remoteOn(nodeId, orgId, userId, deviceId);
-      if (!d) {
-        // Gone, or moved to another node by an event (which set its own entry here).
-        if (this.unconfirmed.get(key) === place) this.unconfirmed.delete(key);
-        return;
-      }
-      if (notRead.has(nodeId)) return;
-      if (alive.has(nodeId) && has(nodeId, orgId, userId, deviceId)) this.unconfirmed.delete(key);
-      else if (alive.has(nodeId) && d.seenAt >= stale) this.unconfirmed.set(key, place);
-      else {
-        // The flag moves with it as last known; the registry's next change of it corrects it.
-        const holder = live.find((n) => n !== nodeId && has(n, orgId, userId, deviceId));
-        if (holder !== undefined) this.addRemote(holder, orgId, userId, deviceId, d.inactive, started);
-        else this.removeRemote(nodeId, orgId, userId, deviceId, false, unixSeconds(Date.now()), reapedUsers.has(`${orgId}\n${userId}`));
-      }
-    };
-    const places = died || wholeNodes.length > 0 ? this.viewPlaces() : this.unconfirmed.values();
-    if (!(await inSlices(places, RECONCILE_SLICE, check, stop))) return;
-    this.staying.clear();
-    this.order.sweep();
+  /** One reconcile of the view (ViewRepair.reconcile): run by the timer, and by the registry bench through a cast. */
+  private reconcile(): Promise<void> {
+    return this.repair.reconcile();
   }
 
   /** Every device of the view, read from the live maps as the caller draws them (see inSlices). */
@@ -578,19 +453,11 @@ export class ClusterSessions implements SessionDirectory, LiveDirectory, DeviceL
   }
 
   /**
-   * Writes this node's sessions to the registry again (it lost them: a Redis restart, or a write
-   * failed). The sessions are read and the rewrite is called in the same turn; the registry
-   * writes a change called after the rewrite on top of it (see RedisRegistry.rewrite). If it
-   * fails, the next reconcile tries again.
+   * Writes this node's sessions to the registry again, after it lost them (ViewRepair.republish).
+   * Rejects if the write fails; the next reconcile tries again.
    */
-  async republish(): Promise<void> {
-    this.ownEntriesStale = false;
-    try {
-      await this.registry.republish(this.local.boundSessions());
-    } catch (err) {
-      this.ownEntriesStale = true;
-      throw err;
-    }
+  republish(): Promise<void> {
+    return this.repair.republish();
   }
 
   private emitOnline(s: Session): void {
