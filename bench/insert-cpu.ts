@@ -4,15 +4,17 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * `npx tsx bench/insert-cpu.ts [tree] [messages]`: process CPU per message for inserts through
- * the embedded store's `messages.insert` (main and writer threads), in bursts of 30 so group
- * commits stay small as at a few thousand messages per second, then one search (which waits for
- * any indexing still due). CPU time holds up on a busy
- * machine where latency does not; pass another checkout as `tree` to compare two versions
- * (docs/benchmarks.md, What indexing costs the message path).
+ * `npx tsx bench/insert-cpu.ts [tree] [messages] [burst]`: process CPU per message for inserts
+ * through the embedded store's `messages.insert` (main and writer threads), in bursts of `burst`
+ * (default 30) so group commits stay small as at a few thousand messages per second, then one
+ * search (which waits for any indexing still due). CPU time holds up on a busy machine where
+ * latency does not; pass another checkout as `tree` to compare two versions (docs/benchmarks.md,
+ * What indexing costs the message path), or two bursts to split the cost into a part per batch
+ * and a part per message (docs/benchmarks.md, "What a batch costs").
  */
 const root = resolve(process.argv[2] ?? join(import.meta.dirname, '..'));
 const total = Number(process.argv[3] ?? 60_000);
+const burst = Number(process.argv[4] ?? 30);
 const load = (p: string): Promise<Record<string, any>> => import(pathToFileURL(join(root, p)).href) as Promise<Record<string, any>>;
 const { openSqliteStore } = await load('src/store/sqlite/index.ts');
 const { newId, newIdAt } = await load('src/protocol/ids.ts');
@@ -32,9 +34,9 @@ const bodies = Array.from({ length: 1000 }, () => Array.from({ length: 3 + Math.
 const base = Date.now();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-for (let i = 0; i < total; i += 30) {
+for (let i = 0; i < total; i += burst) {
   await Promise.all(
-    Array.from({ length: 30 }, (_, j) => {
+    Array.from({ length: Math.min(burst, total - i) }, (_, j) => {
       const at = base + i + j;
       return store.messages.insert({ _id: newIdAt(at), organization_id: orgId, cid: convs[(i + j) % convs.length], from: 'u', client_id: null, body: bodies[(i + j) % bodies.length], attachments: null, x: null, replied_message_id: null, forwarded_message_id: null, encrypted_message_type: null, t: Math.ceil(at / 1000), created_at: at, updated_at: at });
     }),
@@ -47,4 +49,4 @@ const cpu = process.cpuUsage(cpu0);
 const wallMs = performance.now() - t0;
 await store.close();
 rmSync(dir, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ root, messages: total, wallMs: Math.round(wallMs), cpuUsPerMessage: Math.round(((cpu.user + cpu.system) / total) * 10) / 10 })}\n`);
+process.stdout.write(`${JSON.stringify({ root, messages: total, burst, wallMs: Math.round(wallMs), cpuUsPerMessage: Math.round(((cpu.user + cpu.system) / total) * 10) / 10 })}\n`);
