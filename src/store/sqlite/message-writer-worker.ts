@@ -115,12 +115,20 @@ function armIdle(delayMs: number): void {
   idleTimer.unref();
 }
 
-/** After a batch: notes when the queue started, forces a step on a backlog, waits for a gap. */
+/**
+ * After a batch: notes when the queue started, forces a step on a backlog, waits for a gap. Below
+ * INDEX_MIN and before the oldest message's deadline, a gap would run no step, so the thread
+ * sleeps until that deadline instead of waking IDLE_MS after every batch (that was a third
+ * thread wake-up per batch, docs/benchmarks.md "What a batch costs").
+ */
 function afterBatch(queuedBefore: number): void {
   if (unindexed === 0) return;
   if (queuedBefore === 0) unindexedSince = performance.now();
   if (unindexed >= INDEX_FORCE) indexStep();
-  if (unindexed > 0) armIdle(IDLE_MS);
+  if (unindexed === 0) return;
+  const waited = performance.now() - unindexedSince;
+  if (unindexed >= INDEX_MIN || waited >= INDEX_MAX_WAIT_MS) armIdle(IDLE_MS);
+  else if (idleTimer === undefined) armIdle(INDEX_MAX_WAIT_MS - waited);
 }
 
 // Messages queued by other connections (the importer, the admin CLI) or before a restart are
