@@ -1,5 +1,4 @@
-/** Gives the event loop a turn: I/O, timers and bus events that are waiting run before this resolves. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /**
  * Calls `each` on what `items` yields, `size` items per event-loop turn, so that a pass over
@@ -15,6 +14,7 @@ export async function inSlices<T>(items: Iterable<T>, size: number, each: (item:
   for (const item of items) {
     each(item);
     if (++n % size === 0) {
+      // A turn of the event loop: I/O, timers and bus events that are waiting run first.
       await nextTurn();
       if (stop()) return false;
     }

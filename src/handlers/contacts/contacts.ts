@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Static } from '@sinclair/typebox';
 import { renderContacts } from '../../domain/contacts.js';
 import { Errors, samaError } from '../../protocol/errors.js';
@@ -49,7 +50,7 @@ export const contactBatchAdd = defineHandler({
       const chunk = rows.slice(i, i + BATCH_CHUNK);
       await deps.store.contacts.insert(chunk);
       out.push(...(await renderContacts(deps.store, session.orgId, chunk, true)));
-      await new Promise((r) => setImmediate(r));
+      await nextTurn();
     }
     return { response: { contacts: out } };
   },
