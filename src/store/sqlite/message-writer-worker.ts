@@ -99,11 +99,17 @@ function indexStep(): boolean {
   return true;
 }
 
+/** Ms until a step is due (0: now): INDEX_MIN queued, or the oldest has waited INDEX_MAX_WAIT_MS. */
+function untilStepDue(): number {
+  if (unindexed >= INDEX_MIN) return 0;
+  return Math.max(0, INDEX_MAX_WAIT_MS - (performance.now() - unindexedSince));
+}
+
 function onIdle(): void {
   idleTimer = undefined;
   if (unindexed === 0) return;
-  const waited = performance.now() - unindexedSince;
-  if (unindexed < INDEX_MIN && waited < INDEX_MAX_WAIT_MS) return armIdle(INDEX_MAX_WAIT_MS - waited);
+  const due = untilStepDue();
+  if (due > 0) return armIdle(due);
   // After a failure, wait before the next try instead of retrying at every gap.
   if (!indexStep()) return armIdle(INDEX_MAX_WAIT_MS);
   if (unindexed > 0) armIdle(IDLE_MS);
@@ -126,9 +132,9 @@ function afterBatch(queuedBefore: number): void {
   if (queuedBefore === 0) unindexedSince = performance.now();
   if (unindexed >= INDEX_FORCE) indexStep();
   if (unindexed === 0) return;
-  const waited = performance.now() - unindexedSince;
-  if (unindexed >= INDEX_MIN || waited >= INDEX_MAX_WAIT_MS) armIdle(IDLE_MS);
-  else if (idleTimer === undefined) armIdle(INDEX_MAX_WAIT_MS - waited);
+  const due = untilStepDue();
+  if (due === 0) armIdle(IDLE_MS);
+  else if (idleTimer === undefined) armIdle(due);
 }
 
 // Messages queued by other connections (the importer, the admin CLI) or before a restart are
