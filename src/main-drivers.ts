@@ -30,7 +30,7 @@ export function s3TargetOf(config: Config): S3Target {
 }
 
 export async function openStore(config: Config, log: Logger, shortLived = false): Promise<Store> {
-  if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous, threads: !shortLived });
+  if (config.databaseUrl === undefined) return openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous, checkpointIntervalMs: config.sqliteCheckpointMs, threads: !shortLived });
   // Optional drivers are imported only when configured, so the default start loads none of them.
   const { openPostgresStore } = await import('./store/postgres/index.js');
   return openPostgresStore({ url: config.databaseUrl, orderAcrossNodes: isClustered(config), onIdleError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it will be replaced') });

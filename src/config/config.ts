@@ -37,6 +37,7 @@ export const CONFIG_DEFINITIONS = {
   dataDir: str('DATA_DIR', './data', 'Directory for the embedded database, generated secrets and local files.'),
   databaseUrl: optStr('DATABASE_URL', 'A postgres:// URL selects PostgreSQL; unset means embedded SQLite in DATA_DIR.'),
   sqliteSynchronous: oneOf('SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL', 'Embedded store durability: FULL syncs every commit to disk (an ack survives power loss); NORMAL survives a crash of Parley but not of the machine.'),
+  sqliteCheckpointMs: int('SQLITE_CHECKPOINT_MS', 3000, 'Embedded store: ms between WAL checkpoints (copies into the database file). Longer holds up fewer commits and costs less CPU, for a larger WAL file (up to 256 MB kept) that a restart after a crash reads back.', 50, 60_000),
   logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info', 'Log level (pino).'),
   httpAdminApiKey: optStr('HTTP_ADMIN_API_KEY', 'Key for the admin HTTP API (header admin-api-key). Unset: every admin call is refused.'),
   jwtAccessSecret: optStr('JWT_ACCESS_SECRET', 'HMAC secret for access tokens. Unset: generated once and kept in DATA_DIR.'),

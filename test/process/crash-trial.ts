@@ -163,7 +163,9 @@ export async function crashTrial(opts: CrashTrialOptions): Promise<CrashTrialRes
   const env: Record<string, string> = {
     APP_PORT: String(port), BIND_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', HTTP_ADMIN_API_KEY: ADMIN,
     PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1', WS_HEARTBEAT_INTERVAL_MS: '0',
-    ...(opts.databaseUrl !== undefined ? { DATABASE_URL: opts.databaseUrl } : {}),
+    // The embedded store checkpoints every few seconds by default, later than the kill below
+    // comes; a round every 50–1,000 ms puts kills during and after checkpoints and WAL restarts.
+    ...(opts.databaseUrl !== undefined ? { DATABASE_URL: opts.databaseUrl } : { SQLITE_CHECKPOINT_MS: String(rng.int(50, 1000)) }),
   };
   let proc = startServer(opts, env);
   const sockets: Client[] = [];

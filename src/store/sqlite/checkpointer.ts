@@ -21,8 +21,9 @@ export interface CheckpointerSetup {
  * automatic checkpoints off. A checkpoint made by a commit stops that connection until it has
  * copied every page — tens of ms under load, which every message waiting on the writer thread
  * paid. Here the bulk is copied beside the writer, and the writer only copies the tail (see
- * checkpointer-worker.ts). Copying once a second rather than every 1,000 WAL pages also writes
- * each hot index page once a second instead of once every few commits (docs/benchmarks.md).
+ * checkpointer-worker.ts). Copying every few seconds (index.ts) rather than every 1,000 WAL pages
+ * also writes each hot index page once a round instead of once every few commits
+ * (docs/benchmarks.md).
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
