@@ -111,16 +111,17 @@ export class RedisRegistry implements SessionRegistry {
   private started = false;
   private readonly logLength: number;
   private readonly scanCount: number;
-  /** Set while a refresh runs (they must not overlap). */
-  private refreshing = false;
+  /**
+   * The calls under way that must not overlap (`refresh`, `reapDead`; see `alone`). State owned
+   * by this port, empty whenever no such call runs.
+   */
+  private readonly running = new Set<'refresh' | 'reapDead'>();
   /**
    * Dead nodes this registry claimed whose hashes it has not read yet: renamed key → node id.
    * State owned by this port, and only ever a retry list: a read that failed stays here and is
    * tried again by the next `reapDead` (Redis expires the key after LEFTOVER_TTL_MS regardless).
    */
   private readonly reaping = new Map<string, string>();
-  /** Set while a `reapDead` runs (they must not overlap: both would read a claimed hash). */
-  private reapingNow = false;
   /**
    * Settles (never rejects) when the last `rewrite` called has ended: this node's own writes
    * called after a rewrite wait for it (see `rewrite`).
@@ -221,12 +222,17 @@ export class RedisRegistry implements SessionRegistry {
   async refresh(): Promise<RegistryRefresh> {
     // A refresh reads across several round trips and edits the copies as it goes; a second one
     // meanwhile would read from cursors the first is about to move.
-    if (this.refreshing) throw new Error('RedisRegistry.refresh called while the previous refresh is still running');
-    this.refreshing = true;
+    return this.alone('refresh', () => this.readChanges());
+  }
+
+  /** Runs `work` as the one call of `name` under way; rejects while another one runs. */
+  private async alone<T>(name: 'refresh' | 'reapDead', work: () => Promise<T>): Promise<T> {
+    if (this.running.has(name)) throw new Error(`RedisRegistry.${name} called while the previous one is still running`);
+    this.running.add(name);
     try {
-      return await this.readChanges();
+      return await work();
     } finally {
-      this.refreshing = false;
+      this.running.delete(name);
     }
   }
 
@@ -375,10 +381,9 @@ export class RedisRegistry implements SessionRegistry {
    * error of the claim itself rejects. A hash read is reported once even if deleting it fails
    * (it expires). Calls must not overlap (it rejects otherwise), as for `refresh`.
    */
-  async reapDead(): Promise<{ nodeId: string; sessions: RegisteredSession[] }[]> {
-    if (this.reapingNow) throw new Error('RedisRegistry.reapDead called while the previous one is still running');
-    this.reapingNow = true;
-    try {
+  reapDead(): Promise<{ nodeId: string; sessions: RegisteredSession[] }[]> {
+    // Two at once would both read, and report, a hash this registry claimed.
+    return this.alone('reapDead', async () => {
       const flat = (await this.redis.eval(REAP, 1, this.key('nodes'), this.prefix, randomUUID(), String(LEFTOVER_TTL_MS))) as string[];
       const reaped: { nodeId: string; sessions: RegisteredSession[] }[] = [];
       for (let i = 0; i + 1 < flat.length; i += 2) {
@@ -401,9 +406,7 @@ export class RedisRegistry implements SessionRegistry {
         await this.redis.unlink(key).catch((err: unknown) => this.opts.onError?.(err as Error));
       }
       return reaped;
-    } finally {
-      this.reapingNow = false;
-    }
+    });
   }
 
   async republish(sessions: readonly { session: Session; inactive: boolean }[]): Promise<void> {
